@@ -1,0 +1,41 @@
+import { HardhatUserConfig, subtask } from "hardhat/config";
+import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import "@nomicfoundation/hardhat-toolbox";
+import path from "path";
+
+// The project never downloads a compiler: solc-js from the `solc` npm package serves every build.
+const SOLC_VERSION: string = require("solc/package.json").version;
+
+subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string }, _hre, runSuper) => {
+  if (args.solcVersion !== SOLC_VERSION) return runSuper(args);
+  const solc = require("solc");
+  return {
+    version: SOLC_VERSION,
+    longVersion: solc.version(),
+    compilerPath: path.join(path.dirname(require.resolve("solc")), "soljson.js"),
+    isSolcJs: true,
+  };
+});
+
+// circom_tester shells out to `circom`; bin/circom forwards to the circom2 (WebAssembly) package.
+process.env.PATH = `${path.join(__dirname, "bin")}${path.delimiter}${process.env.PATH ?? ""}`;
+
+import "./tasks";
+
+const config: HardhatUserConfig = {
+  solidity: {
+    version: SOLC_VERSION,
+    settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: "cancun" },
+  },
+  networks: {
+    hardhat: { allowUnlimitedContractSize: false },
+    localhost: { url: process.env.FLAVUM_RPC_URL ?? "http://127.0.0.1:8545" },
+    ...(process.env.FLAVUM_RPC_URL && process.env.FLAVUM_PRIVATE_KEY
+      ? { remote: { url: process.env.FLAVUM_RPC_URL, accounts: [process.env.FLAVUM_PRIVATE_KEY] } }
+      : {}),
+  },
+  mocha: { timeout: 30 * 60 * 1000, spec: "test/**/*.test.ts" } as any,
+  gasReporter: { enabled: false },
+};
+
+export default config;
