@@ -1,0 +1,206 @@
+/**
+ * Quantized graph → circom main. Public weights are written into the linear combinations as
+ * constants (no constraints); private weights are inputs, multiplied in and committed with
+ * PackedHash. Only rescales, activations, pools, the argmax and the commitments cost constraints.
+ *
+ * Public signals, in order: inputHash, [weightsHash], out[0..n-1], [label].
+ */
+import type { QGraph, QNode } from "../quant/qgraph";
+import { weightLayout } from "./weights";
+
+export type WeightsMode = "public" | "private";
+
+export interface CircuitLayout {
+  mode: WeightsMode;
+  inputSize: number;
+  outputSize: number;
+  argmax: boolean;
+  weightBits?: number;
+  biasBits?: number;
+  /** Names of the public signals in order. */
+  publicSignals: string[];
+}
+
+export interface GeneratedCircuit {
+  source: string;
+  templateName: string;
+  layout: CircuitLayout;
+}
+
+type Ref = (i: number) => string;
+
+function term(c: bigint, ref: string): string {
+  if (c === 1n) return `+ ${ref}`;
+  if (c === -1n) return `- ${ref}`;
+  return c < 0n ? `- ${-c}*${ref}` : `+ ${c}*${ref}`;
+}
+
+function sum(terms: string[], constant: string): string {
+  const body = terms.join(" ");
+  if (!body) return constant;
+  return constant === "0" ? body.replace(/^\+ /, "").replace(/^- /, "-") : `${constant} ${body}`;
+}
+
+export function circomIdent(name: string): string {
+  const s = name.replace(/[^A-Za-z0-9_]/g, "_");
+  return /^[A-Za-z_]/.test(s) ? s : `M_${s}`;
+}
+
+export function generateCircuit(q: QGraph, name: string, mode: WeightsMode): GeneratedCircuit {
+  const templateName = `Flavum_${circomIdent(name)}`;
+  const lines: string[] = [];
+  const body = (s: string) => lines.push(`    ${s}`);
+  const includes = new Set<string>(["PackedHash"]);
+  const refs = new Map<string, Ref>();
+  const inputSize = q.input.size;
+  refs.set(q.input.name, (i) => `x[${i}]`);
+  const layout = mode === "private" ? weightLayout(q) : undefined;
+  let wOff = 0;
+  let bOff = 0;
+
+  body(`signal input x[${inputSize}];`);
+  if (layout) {
+    body(`signal input w[${layout.weights.length}];`);
+    body(`signal input b[${layout.biases.length}];`);
+  }
+  body(`signal output inputHash;`);
+  if (layout) body(`signal output weightsHash;`);
+  const out = q.tensors[q.output];
+  body(`signal output out[${out.size}];`);
+  if (q.argmax) body(`signal output label;`);
+  body("");
+  body(`component inputCommit = PackedHash(${inputSize}, ${q.input.bits});`);
+  body(`for (var i = 0; i < ${inputSize}; i++) { inputCommit.in[i] <== x[i]; }`);
+  body(`inputHash <== inputCommit.out;`);
+
+  q.nodes.forEach((node, k) => {
+    const c = `n${k}`;
+    const size = q.tensors[node.out].size;
+    body("");
+    body(`// ${node.kind} ${describe(node)} <- ${node.from.join(", ")}`);
+    body(`component ${c}[${size}];`);
+    switch (node.kind) {
+      case "affine": {
+        includes.add("RescaleAct");
+        body(`for (var i = 0; i < ${size}; i++) { ${c}[i] = RescaleAct(${node.bits}, ${node.shift}, ${node.act === "relu" ? 1 : 0}); }`);
+        const ins = node.inputs.map((n) => refs.get(n)!);
+        if (layout) {
+          const nnz = node.rows.reduce((a, rows) => a + rows.reduce((s, r) => s + r.idx.length, 0), 0);
+          body(`signal p${k}[${nnz}];`);
+          let e = 0;
+          for (let i = 0; i < size; i++) {
+            const terms: string[] = [];
+            node.rows.forEach((rows, t) => {
+              for (const j of rows[i].idx) {
+                body(`p${k}[${e}] <== w[${wOff++}] * ${ins[t](j)};`);
+                terms.push(`+ p${k}[${e++}]`);
+              }
+            });
+            body(`${c}[${i}].in <== ${sum(terms, `b[${bOff++}]`)};`);
+          }
+        } else {
+          for (let i = 0; i < size; i++) {
+            const terms: string[] = [];
+            node.rows.forEach((rows, t) => {
+              const r = rows[i];
+              for (let j = 0; j < r.idx.length; j++) if (r.w[j] !== 0n) terms.push(term(r.w[j], ins[t](r.idx[j])));
+            });
+            body(`${c}[${i}].in <== ${sum(terms, String(node.bias[i]))};`);
+          }
+        }
+        break;
+      }
+      case "relu":
+      case "leakyrelu": {
+        const tmpl = node.kind === "relu" ? `Relu(${node.bits})` : `LeakyRelu(${node.bits}, ${node.alphaNum}, ${node.alphaShift})`;
+        includes.add(node.kind === "relu" ? "Relu" : "LeakyRelu");
+        const src = refs.get(node.input)!;
+        for (let i = 0; i < size; i++) body(`${c}[${i}] = ${tmpl}; ${c}[${i}].in <== ${src(i)};`);
+        break;
+      }
+      case "maxpool": {
+        includes.add("MaxN");
+        const src = refs.get(node.input)!;
+        node.windows.forEach((w, i) => {
+          body(`${c}[${i}] = MaxN(${w.length}, ${node.bits});`);
+          w.forEach((j, m) => body(`${c}[${i}].in[${m}] <== ${src(j)};`));
+        });
+        break;
+      }
+      case "sigmoid": {
+        includes.add("SigmoidPL");
+        const src = refs.get(node.input)!;
+        body(`var a${k}[${node.A.length}] = [${node.A.join(", ")}];`);
+        body(`var d${k}[${node.D.length}] = [${node.D.join(", ")}];`);
+        body(`for (var i = 0; i < ${size}; i++) { ${c}[i] = SigmoidPL(${node.bitsIn}, ${node.segBits}, ${node.guard}, ${node.bits}, a${k}, d${k}); }`);
+        for (let i = 0; i < size; i++) body(`${c}[${i}].in <== ${src(i)};`);
+        break;
+      }
+    }
+    refs.set(node.out, (i) => `${c}[${i}].out`);
+  });
+
+  body("");
+  const res = refs.get(q.output)!;
+  for (let i = 0; i < out.size; i++) body(`out[${i}] <== ${res(i)};`);
+  if (q.argmax) {
+    includes.add("ArgMax");
+    body(`component top = ArgMax(${out.size}, ${out.bits});`);
+    body(`for (var i = 0; i < ${out.size}; i++) { top.in[i] <== out[i]; }`);
+    body(`label <== top.out;`);
+  }
+  if (layout) {
+    body("");
+    body(`component weightCommit = PackedHash(${layout.weights.length}, ${layout.weightBits});`);
+    body(`for (var i = 0; i < ${layout.weights.length}; i++) { weightCommit.in[i] <== w[i]; }`);
+    body(`component biasCommit = PackedHash(${layout.biases.length}, ${layout.biasBits});`);
+    body(`for (var i = 0; i < ${layout.biases.length}; i++) { biasCommit.in[i] <== b[i]; }`);
+    body(`component weightsCommit = Poseidon(2);`);
+    body(`weightsCommit.inputs[0] <== weightCommit.out;`);
+    body(`weightsCommit.inputs[1] <== biasCommit.out;`);
+    body(`weightsHash <== weightsCommit.out;`);
+  }
+
+  const source = [
+    `pragma circom 2.1.6;`,
+    ``,
+    `// Generated by Flavum from model "${name}" (weights ${mode}) — DO NOT EDIT.`,
+    `// Proves: out = the quantized model applied to x, inputHash = PackedHash(x)` +
+      (layout ? `, weightsHash = Poseidon(PackedHash(w), PackedHash(b))` : "") +
+      (q.argmax ? `, label = first argmax of out.` : "."),
+    ...[...includes].sort().map((t) => `include "${t}.circom";`),
+    ``,
+    `template ${templateName}() {`,
+    ...lines,
+    `}`,
+    ``,
+    `component main = ${templateName}();`,
+    ``,
+  ].join("\n");
+
+  const publicSignals = [
+    "inputHash",
+    ...(layout ? ["weightsHash"] : []),
+    ...Array.from({ length: out.size }, (_, i) => `out[${i}]`),
+    ...(q.argmax ? ["label"] : []),
+  ];
+  return {
+    source,
+    templateName,
+    layout: {
+      mode, inputSize, outputSize: out.size, argmax: q.argmax,
+      weightBits: layout?.weightBits, biasBits: layout?.biasBits, publicSignals,
+    },
+  };
+}
+
+function describe(node: QNode): string {
+  switch (node.kind) {
+    case "affine":
+      return `shift ${node.shift}, bits ${node.bits}${node.act === "relu" ? ", relu" : ""}`;
+    case "sigmoid":
+      return `${2 ** node.segBits} segments`;
+    default:
+      return `bits ${node.bits}`;
+  }
+}

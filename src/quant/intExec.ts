@@ -1,0 +1,108 @@
+/**
+ * The integer executor: bit-for-bit the arithmetic of the generated circuit. A value that leaves
+ * its calibrated range has no witness, so it is reported here, before any proving starts.
+ */
+import { InputError, RangeOverflowError } from "../errors";
+import { fitsSigned, quantizeValue, roundShift, dequantize } from "./fixed";
+import type { QGraph, QNode, QTensor } from "./qgraph";
+
+export type IntTensors = Map<string, bigint[]>;
+
+export interface IntResult {
+  tensors: IntTensors;
+  input: bigint[];
+  output: bigint[];
+  argmax: number;
+}
+
+/** Float sample → quantized input, refusing shapes and values the circuit cannot take. */
+export function quantizeInput(q: QGraph, sample: readonly number[]): bigint[] {
+  const t = q.input;
+  if (sample.length !== t.size)
+    throw new InputError(
+      `input has ${sample.length} values, expected ${t.size} (shape [${t.shape.join(", ")}], row-major)`,
+    );
+  return sample.map((x, i) => {
+    if (typeof x !== "number" || !Number.isFinite(x))
+      throw new InputError(`input value ${i} is ${x}, expected a finite number`);
+    const v = quantizeValue(x, t.scale);
+    if (!fitsSigned(v, t.bits)) {
+      const lim = dequantize(1n << BigInt(t.bits - 1), t.scale);
+      throw new InputError(`input value ${i} = ${x} is outside the calibrated input range [-${lim}, ${lim})`);
+    }
+    return v;
+  });
+}
+
+function check(v: bigint, bits: number, node: QNode, i: number, t: QTensor): bigint {
+  if (!fitsSigned(v, bits)) {
+    const lim = dequantize(1n << BigInt(bits - 1), t.scale);
+    throw new RangeOverflowError(
+      `value ${dequantize(v, t.scale)} at ${node.kind} node ${node.from.join("+")} (output ${i}) is outside its ` +
+        `calibrated range [-${lim}, ${lim}); calibrate with data that covers this input or raise --bits`,
+    );
+  }
+  return v;
+}
+
+export function argmaxOf(v: readonly bigint[]): number {
+  let best = 0;
+  for (let i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+  return best;
+}
+
+export function runInt(q: QGraph, input: bigint[]): IntResult {
+  const tensors: IntTensors = new Map([[q.input.name, input]]);
+  const get = (name: string) => tensors.get(name)!;
+  for (const node of q.nodes) {
+    const t = q.tensors[node.out];
+    let out: bigint[];
+    switch (node.kind) {
+      case "affine": {
+        const xs = node.inputs.map(get);
+        out = node.bias.map((b, i) => {
+          let acc = b;
+          node.rows.forEach((rows, k) => {
+            const r = rows[i];
+            for (let j = 0; j < r.idx.length; j++) acc += r.w[j] * xs[k][r.idx[j]];
+          });
+          const v = check(roundShift(acc, node.shift), node.bits, node, i, t);
+          return node.act === "relu" && v < 0n ? 0n : v;
+        });
+        break;
+      }
+      case "relu":
+        out = get(node.input).map((v) => (v < 0n ? 0n : v));
+        break;
+      case "leakyrelu":
+        out = get(node.input).map((v, i) =>
+          v >= 0n ? v : check(roundShift(node.alphaNum * v, node.alphaShift), node.bits, node, i, t),
+        );
+        break;
+      case "maxpool": {
+        const x = get(node.input);
+        out = node.windows.map((w) => {
+          let m = x[w[0]];
+          for (let j = 1; j < w.length; j++) if (x[w[j]] > m) m = x[w[j]];
+          return m;
+        });
+        break;
+      }
+      case "sigmoid": {
+        const half = 1n << BigInt(node.bitsIn - 1);
+        const low = BigInt(node.lowBits);
+        out = get(node.input).map((v, i) => {
+          const u = v + half;
+          const seg = Number(u >> low);
+          const tt = u & ((1n << low) - 1n);
+          return check(roundShift((node.A[seg] << low) + node.D[seg] * tt, node.lowBits + node.guard), node.bits, node, i, t);
+        });
+        break;
+      }
+    }
+    tensors.set(node.out, out);
+  }
+  const output = get(q.output);
+  return { tensors, input, output, argmax: argmaxOf(output) };
+}
+

@@ -1,0 +1,137 @@
+/**
+ * Float graph + calibrated ranges → quantized graph. Scales are powers of two per tensor, chosen so
+ * the calibrated magnitude plus headroom fills the tensor's bit budget; weights are quantized per
+ * node. Linear layers cost no constraints when weights are public, so weight precision is bounded
+ * only by how long the following rescale's range check becomes.
+ */
+import type { FloatGraph, FloatNode, AffineNode } from "../onnx/ir";
+import { size } from "../onnx/ir";
+import { FlavumError } from "../errors";
+import type { TensorRanges } from "./calibrate";
+import { DEFAULT_QUANT, QGraph, QNode, QTensor, QuantOptions, QAffine, QSigmoid } from "./qgraph";
+import { quantizeValue } from "./fixed";
+
+const LEAKY_SHIFT = 8;
+const SIGMOID_GUARD = 4;
+const SIGMOID_MAX_SEG_BITS = 8;
+
+/** Largest s with maxAbs * 2^(s + headroom) <= 2^(bits-1) - 1. */
+export function scaleFor(maxAbs: number, bits: number, headroomBits: number): number {
+  const limit = 2 ** (bits - 1) - 1;
+  if (!(maxAbs > 0)) return bits - 2 - headroomBits;
+  return Math.floor(Math.log2(limit / maxAbs)) - headroomBits;
+}
+
+function consumers(graph: FloatGraph): Map<string, FloatNode[]> {
+  const m = new Map<string, FloatNode[]>();
+  for (const n of graph.nodes) {
+    const ins = n.kind === "affine" ? n.inputs : [n.input];
+    for (const i of ins) m.set(i, [...(m.get(i) ?? []), n]);
+  }
+  return m;
+}
+
+export function quantizeGraph(graph: FloatGraph, ranges: TensorRanges, opts: Partial<QuantOptions> = {}): QGraph {
+  const options: QuantOptions = { ...DEFAULT_QUANT, ...opts };
+  const { bits, headroomBits } = options;
+  const tensors: Record<string, QTensor> = {};
+  const range = (name: string) => ranges.get(name) ?? 0;
+  const define = (name: string, shape: number[], scale: number) =>
+    (tensors[name] = { name, shape, size: size(shape), scale, bits });
+
+  const input = define(graph.input.name, graph.input.shape, scaleFor(range(graph.input.name), bits, headroomBits));
+  const uses = consumers(graph);
+  const nodes: QNode[] = [];
+  // An affine node whose only consumer is a ReLU absorbs it: the ReLU reuses the rescale's sign bit.
+  const fused = new Set<FloatNode>();
+
+  graph.nodes.forEach((node, k) => {
+    if (fused.has(node)) return;
+    if (node.kind === "affine") {
+      const next = graph.nodes[k + 1];
+      const only = uses.get(node.out) ?? [];
+      const fuse =
+        next?.kind === "relu" && only.length === 1 && only[0] === next && node.out !== graph.output;
+      const q = quantizeAffine(node, tensors, range(node.out), options);
+      if (fuse) {
+        fused.add(next);
+        q.out = next.out;
+        q.act = "relu";
+        q.from = [...q.from, ...next.from];
+      }
+      define(q.out, node.shape, q.accScale - q.shift);
+      nodes.push(q);
+      return;
+    }
+    const src = tensors[node.input];
+    switch (node.kind) {
+      case "relu":
+        define(node.out, node.shape, src.scale);
+        nodes.push({ kind: "relu", out: node.out, input: node.input, bits, from: node.from });
+        return;
+      case "leakyrelu": {
+        if (!(node.alpha >= 0 && node.alpha <= 1))
+          throw new FlavumError(`LeakyRelu ${node.from.join(",")}: alpha must be in [0, 1], got ${node.alpha}`);
+        define(node.out, node.shape, src.scale);
+        nodes.push({
+          kind: "leakyrelu", out: node.out, input: node.input, bits,
+          alphaNum: BigInt(Math.round(node.alpha * 2 ** LEAKY_SHIFT)), alphaShift: LEAKY_SHIFT, from: node.from,
+        });
+        return;
+      }
+      case "maxpool":
+        define(node.out, node.shape, src.scale);
+        nodes.push({ kind: "maxpool", out: node.out, input: node.input, bits, windows: node.windows, from: node.from });
+        return;
+      case "sigmoid": {
+        const q = sigmoidTable(node.out, node.input, src, bits, node.from);
+        define(node.out, node.shape, bits - 2);
+        nodes.push(q);
+        return;
+      }
+    }
+  });
+
+  const out = tensors[graph.output];
+  if (!out) throw new FlavumError(`graph output ${graph.output} is not produced by any node`);
+  return { options, tensors, input, nodes, output: graph.output, head: graph.head, argmax: out.size > 1 };
+}
+
+function quantizeAffine(node: AffineNode, tensors: Record<string, QTensor>, outRange: number, o: QuantOptions): QAffine {
+  let maxW = 0;
+  for (const rows of node.rows) for (const r of rows) for (const w of r.w) maxW = Math.max(maxW, Math.abs(w));
+  const wScale = scaleFor(maxW, o.weightBits, 0);
+  const inScales = node.inputs.map((n) => tensors[n].scale);
+  const outScale = scaleFor(outRange, o.bits, o.headroomBits);
+  // Every input must land on one accumulator scale, and rescaling may only shift right.
+  const accScale = Math.max(outScale, ...inScales.map((s) => s + wScale));
+  const rows = node.rows.map((perInput, t) =>
+    perInput.map((r) => ({ idx: r.idx, w: Array.from(r.w, (w) => quantizeValue(w, accScale - inScales[t])) })),
+  );
+  const bias = Array.from(node.bias, (b) => quantizeValue(b, accScale));
+  return {
+    kind: "affine", out: node.out, inputs: node.inputs, rows, bias, accScale,
+    shift: accScale - outScale, bits: o.bits, act: "none", from: node.from,
+  };
+}
+
+function sigmoid(x: number): number {
+  return 1 / (1 + Math.exp(-x));
+}
+
+function sigmoidTable(out: string, input: string, src: QTensor, bits: number, from: string[]): QSigmoid {
+  // Segments about 1/8 wide in real units over the input's whole range, capped at 2^8 segments.
+  const segBits = Math.max(1, Math.min(SIGMOID_MAX_SEG_BITS, src.bits, src.bits - src.scale + 3));
+  const lowBits = src.bits - segBits;
+  const outScale = bits - 2;
+  const unit = 2 ** (outScale + SIGMOID_GUARD);
+  const at = (i: number) => sigmoid((i * 2 ** lowBits - 2 ** (src.bits - 1)) / 2 ** src.scale);
+  const A: bigint[] = [];
+  const D: bigint[] = [];
+  for (let i = 0; i < 2 ** segBits; i++) {
+    const a = BigInt(Math.round(at(i) * unit));
+    A.push(a);
+    D.push(BigInt(Math.round(at(i + 1) * unit)) - a);
+  }
+  return { kind: "sigmoid", out, input, bitsIn: src.bits, segBits, lowBits, guard: SIGMOID_GUARD, A, D, bits, from };
+}

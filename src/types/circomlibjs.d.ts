@@ -1,0 +1,3 @@
+declare module "circomlibjs" {
+  export function buildPoseidon(): Promise<any>;
+}
