@@ -1,0 +1,36 @@
+/**
+ * Reading sample files: an array of samples, each a flat array of numbers in the model's row-major
+ * input order; a single flat array is one sample. EZKL-style `{"input_data": [[...]]}` is accepted
+ * too, so a peer's example inputs work unchanged.
+ */
+import fs from "fs";
+import { InputError } from "../errors";
+
+export function parseSamples(data: unknown, what: string): number[][] {
+  if (data && typeof data === "object" && !Array.isArray(data) && "input_data" in data)
+    return parseSamples((data as { input_data: unknown }).input_data, what);
+  if (data && typeof data === "object" && !Array.isArray(data) && "inputs" in data)
+    return parseSamples((data as { inputs: unknown }).inputs, what);
+  if (!Array.isArray(data) || data.length === 0)
+    throw new InputError(`${what}: expected a non-empty array of samples (each a flat array of numbers) or one flat array`);
+  const samples = typeof data[0] === "number" ? [data] : data;
+  return samples.map((s, k) => {
+    if (!Array.isArray(s)) throw new InputError(`${what}: sample ${k} is ${JSON.stringify(s)?.slice(0, 40)}, expected an array of numbers`);
+    return s.map((v, i) => {
+      if (typeof v !== "number" || !Number.isFinite(v))
+        throw new InputError(`${what}: sample ${k}, value ${i} is ${JSON.stringify(v)}, expected a finite number`);
+      return v;
+    });
+  });
+}
+
+export function readSamples(file: string): number[][] {
+  if (!fs.existsSync(file)) throw new InputError(`input file ${file} does not exist`);
+  let data: unknown;
+  try {
+    data = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new InputError(`input file ${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  return parseSamples(data, `input file ${file}`);
+}
