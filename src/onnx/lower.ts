@@ -1,0 +1,165 @@
+import { onnx } from "onnx-proto";
+import { FlavumError } from "../errors";
+import { FloatGraph, FloatNode, Head, SUPPORTED_OPS, size } from "./ir";
+import { Attrs, DataType, dataTypeName, decodeTensor, readModel, toNum, valueInfoElemType, valueInfoShape } from "./load";
+import { CONST_ONLY_OPS, constantValue, foldConst } from "./constFold";
+import {
+  Lowered, lowerAveragePool, lowerBatchNorm, lowerConv, lowerElementwise, lowerGemm,
+  lowerGlobalAveragePool, lowerMatMul, lowerMaxPool, lowerPad,
+} from "./linearOps";
+import { fuseAffine, pruneDead } from "./affine";
+import { OpCtx, Value, bad, flattenTarget, reshapeTarget, unsupported } from "./values";
+
+export function importOnnx(file: string): FloatGraph {
+  return lowerModel(readModel(file));
+}
+
+function modelError(msg: string): FlavumError {
+  return new FlavumError(msg, "UNSUPPORTED_MODEL");
+}
+
+function defaultOpset(model: onnx.IModelProto): number {
+  const imp = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === "ai.onnx");
+  return imp ? toNum(imp.version as number) : 13;
+}
+
+export function lowerModel(model: onnx.IModelProto): FloatGraph {
+  const g = model.graph;
+  if (!g) throw modelError("the ONNX model has no graph");
+  const opset = defaultOpset(model);
+  const values = new Map<string, Value>();
+  for (const t of g.initializer ?? []) values.set(t.name ?? "", { kind: "const", t: decodeTensor(t) });
+
+  const inputs = (g.input ?? []).filter((v) => !values.has(v.name ?? ""));
+  if (inputs.length !== 1) {
+    const names = inputs.map((v) => `"${v.name}"`).join(", ");
+    throw modelError(`the model has ${inputs.length} input tensors${names ? ` (${names})` : ""}; Flavum imports models with exactly one input`);
+  }
+  const inputInfo = inputs[0];
+  const elemType = valueInfoElemType(inputInfo);
+  if (elemType !== DataType.FLOAT) {
+    throw modelError(`input "${inputInfo.name}" has element type ${dataTypeName(elemType)}; Flavum imports models with a float32 input`);
+  }
+  const input = { name: inputInfo.name ?? "", shape: valueInfoShape(inputInfo) };
+  values.set(input.name, { kind: "data", name: input.name, shape: input.shape });
+
+  const outputs = g.output ?? [];
+  if (outputs.length !== 1) {
+    throw modelError(`the model has ${outputs.length} outputs (${outputs.map((o) => `"${o.name}"`).join(", ")}); Flavum imports models with exactly one output`);
+  }
+  const onnxOutput = outputs[0].name ?? "";
+
+  const ops: Record<string, number> = {};
+  const consumers = new Map<string, number>();
+  for (const n of g.node ?? []) {
+    ops[n.opType ?? ""] = (ops[n.opType ?? ""] ?? 0) + 1;
+    for (const t of n.input ?? []) if (t) consumers.set(t, (consumers.get(t) ?? 0) + 1);
+  }
+
+  let nodes: FloatNode[] = [];
+  let head: Head = "none";
+  let headInput: Value | undefined;
+  (g.node ?? []).forEach((node, k) => {
+    const op = node.opType ?? "";
+    const out = node.output?.[0] ?? "";
+    const name = node.name || `${op}#${k} (output "${out}")`;
+    const ctx: OpCtx = { node, op, name, out, attrs: new Attrs(node), inputs: [], opset };
+    if (node.domain && node.domain !== "ai.onnx") throw unsupported(ctx, `op from custom domain "${node.domain}"`);
+    ctx.inputs = (node.input ?? []).map((t) => {
+      if (!t) return undefined;
+      const v = values.get(t);
+      if (!v) throw bad(ctx, `input "${t}" is used before it is defined (graph not topologically sorted?)`);
+      return v;
+    });
+    if (op === "Softmax" || op === "ArgMax") {
+      headInput = lowerHead(ctx, out === onnxOutput && !consumers.has(out));
+      head = op === "Softmax" ? "softmax" : "argmax";
+      return;
+    }
+    const v = lowerNode(ctx);
+    if ("node" in v) {
+      nodes.push(v.node);
+      values.set(out, v.value);
+    } else {
+      values.set(out, v);
+    }
+  });
+
+  const final = head !== "none" ? headInput : values.get(onnxOutput);
+  if (!final) throw modelError(`graph output "${onnxOutput}" is not produced by any node`);
+  if (final.kind === "const") throw modelError(`graph output "${onnxOutput}" is a constant: it does not depend on the input`);
+  nodes = pruneDead(nodes, final.name);
+  nodes = fuseAffine(nodes, final.name, input.name, size(input.shape));
+  return { input, nodes, output: final.name, outputShape: final.shape, head, ops, onnxOutput };
+}
+
+function lowerHead(ctx: OpCtx, isLast: boolean): Value {
+  const x = ctx.inputs[0];
+  if (!isLast) throw unsupported(ctx, `${ctx.op} is only supported as the last op of the model, producing the graph output`);
+  if (!x || x.kind !== "data") throw bad(ctx, "input must depend on the model input");
+  const r = x.shape.length;
+  let axis = ctx.attrs.int("axis", ctx.op === "Softmax" ? (ctx.opset >= 13 ? -1 : 1) : 0);
+  if (axis < 0) axis += r;
+  // The head is applied to the whole logits vector, so every other dimension must be 1.
+  const others = ctx.op === "Softmax" && ctx.opset < 13 ? size(x.shape.slice(0, axis)) : size(x.shape) / (x.shape[axis] ?? 1);
+  if (ctx.op === "ArgMax") {
+    if (axis !== r - 1) throw unsupported(ctx, `ArgMax over axis ${axis} of shape [${x.shape}]; only the last axis is supported`);
+    if (ctx.attrs.int("select_last_index", 0) !== 0) throw unsupported(ctx, "select_last_index=1 is not supported");
+  }
+  if (others !== 1) throw unsupported(ctx, `${ctx.op} over axis ${axis} of shape [${x.shape}] must cover all elements`);
+  return x;
+}
+
+function lowerNode(ctx: OpCtx): Lowered | Value {
+  const { op } = ctx;
+  if (op === "Constant") return constantValue(ctx);
+  const allConst = ctx.inputs.every((v) => !v || v.kind === "const");
+  if (op === "Shape" || allConst) {
+    const folded = foldConst(ctx);
+    if (folded) return folded;
+    if ((SUPPORTED_OPS as readonly string[]).includes(op) || CONST_ONLY_OPS.includes(op)) {
+      throw unsupported(ctx, `${op} on constant inputs cannot be folded`);
+    }
+    throw unsupported(ctx, "");
+  }
+  if (CONST_ONLY_OPS.includes(op)) {
+    throw unsupported(ctx, `${op} is only supported on constants (shape computations), not on data`);
+  }
+  const x = ctx.inputs[0];
+  switch (op) {
+    case "Gemm": return lowerGemm(ctx);
+    case "MatMul": return lowerMatMul(ctx);
+    case "Add": case "Sub": case "Mul": case "Div": return lowerElementwise(ctx);
+    case "Conv": return lowerConv(ctx);
+    case "AveragePool": return lowerAveragePool(ctx);
+    case "GlobalAveragePool": return lowerGlobalAveragePool(ctx);
+    case "MaxPool": return lowerMaxPool(ctx);
+    case "BatchNormalization": return lowerBatchNorm(ctx);
+    case "Pad": return lowerPad(ctx);
+  }
+  if (!x || x.kind !== "data") throw bad(ctx, "the first input must be a data tensor");
+  switch (op) {
+    case "Relu": case "Sigmoid":
+      return { node: { kind: op === "Relu" ? "relu" : "sigmoid", out: ctx.out, input: x.name, shape: x.shape, from: [ctx.name] }, value: { ...x, name: ctx.out } };
+    case "LeakyRelu":
+      return { node: { kind: "leakyrelu", out: ctx.out, input: x.name, shape: x.shape, alpha: ctx.attrs.float("alpha", 0.01), from: [ctx.name] }, value: { ...x, name: ctx.out } };
+    case "Identity":
+      return x;
+    case "Dropout":
+      if ((ctx.node.output ?? []).slice(1).some((o) => o)) throw unsupported(ctx, "the mask output of Dropout is not supported");
+      return x;
+    case "Flatten":
+      return { ...x, shape: flattenTarget(ctx, x.shape) };
+    case "Reshape": {
+      let spec: number[];
+      if (ctx.opset < 5 && !ctx.inputs[1]) spec = ctx.attrs.ints("shape") ?? [];
+      else {
+        const s = ctx.inputs[1];
+        if (!s || s.kind !== "const") throw unsupported(ctx, "Reshape to a shape computed from the data is not supported (the shape must be constant)");
+        spec = Array.from(s.t.data);
+      }
+      return { ...x, shape: reshapeTarget(ctx, x.shape, spec, ctx.attrs.int("allowzero", 0) === 1) };
+    }
+  }
+  throw unsupported(ctx, "");
+}
