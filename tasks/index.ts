@@ -1,0 +1,2 @@
+import "./model";
+import "./demo";

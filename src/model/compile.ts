@@ -56,7 +56,7 @@ export async function compileModel(opts: CompileModelOptions): Promise<CompileMo
   const ranges = calibrate(graph, samples);
   const q = quantizeGraph(graph, ranges, opts.quant);
   const ort = await OrtReference.load(opts.onnx);
-  const fidelity = await measureFidelity(q, ort, samples);
+  const fidelity = await measureFidelity(q, ort, samples).finally(() => ort.release());
 
   const circuit = generateCircuit(q, name, weights);
   const hash = crypto.createHash("sha256").update(circuit.source).digest("hex");

@@ -28,7 +28,10 @@ export function quantizeInput(q: QGraph, sample: readonly number[]): bigint[] {
     const v = quantizeValue(x, t.scale);
     if (!fitsSigned(v, t.bits)) {
       const lim = dequantize(1n << BigInt(t.bits - 1), t.scale);
-      throw new InputError(`input value ${i} = ${x} is outside the calibrated input range [-${lim}, ${lim})`);
+      throw new RangeOverflowError(
+        `input value ${i} = ${x} is outside the calibrated input range [-${lim}, ${lim}); ` +
+          `recompile with calibration data that covers it`,
+      );
     }
     return v;
   });

@@ -95,7 +95,7 @@ export interface QuantOptions {
   headroomBits: number;
 }
 
-export const DEFAULT_QUANT: QuantOptions = { bits: 16, weightBits: 10, headroomBits: 1 };
+export const DEFAULT_QUANT: QuantOptions = { bits: 16, weightBits: 12, headroomBits: 1 };
 
 export interface QGraph {
   options: QuantOptions;

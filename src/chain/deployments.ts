@@ -1,0 +1,44 @@
+/**
+ * deployments/<network>.json: what was deployed where, so later commands on a persistent chain
+ * (a `hardhat node`, a testnet) find contracts instead of redeploying them. The in-process
+ * `hardhat` network forgets everything when the process ends, so nothing is recorded for it.
+ */
+import fs from "fs";
+import path from "path";
+import { repoRoot } from "../zk/paths";
+
+export interface DeploymentRecord {
+  contract: string;
+  address: string;
+  txHash: string;
+  block: number;
+  constructorArgs: unknown[];
+  /** What the deployed code was built from (e.g. a circuit hash), to tell a stale deployment. */
+  buildId?: string;
+  deployedAt: string;
+}
+
+export type Deployments = Record<string, DeploymentRecord>;
+
+export function deploymentsFile(network: string): string {
+  return path.join(repoRoot(), "deployments", `${network}.json`);
+}
+
+export function isEphemeral(network: string): boolean {
+  return network === "hardhat";
+}
+
+export function readDeployments(network: string): Deployments {
+  const f = deploymentsFile(network);
+  return fs.existsSync(f) ? (JSON.parse(fs.readFileSync(f, "utf8")) as Deployments) : {};
+}
+
+export function recordDeployment(network: string, key: string, rec: DeploymentRecord): void {
+  if (isEphemeral(network)) return;
+  const all = { ...readDeployments(network), [key]: rec };
+  const f = deploymentsFile(network);
+  fs.mkdirSync(path.dirname(f), { recursive: true });
+  const tmp = `${f}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, JSON.stringify(all, null, 2) + "\n");
+  fs.renameSync(tmp, f);
+}

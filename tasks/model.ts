@@ -1,0 +1,94 @@
+import fs from "fs";
+import { task, types } from "hardhat/config";
+import { flavumAction, progress, userPath } from "./util";
+import { compileModel } from "../src/model/compile";
+import { loadModel } from "../src/model/artifacts";
+import { readSamples } from "../src/model/samples";
+import { predictSamples } from "../src/model/predict";
+import { proveInference, readProofFile, verifyProofFile } from "../src/model/prove";
+import { formatCompileSummary } from "../src/model/summary";
+import { InputError } from "../src/errors";
+
+task("model:compile", "Compile an ONNX model into a quantized circuit, Groth16 keys and a Solidity verifier")
+  .addParam("onnx", "ONNX model file")
+  .addParam("name", "Model name (letters, digits, _)")
+  .addOptionalParam("calibration", "JSON samples to calibrate the fixed-point scales on")
+  .addOptionalParam("weights", "public (constants in the circuit) or private (committed inputs)", "public")
+  .addOptionalParam("bits", "Signed bits per activation", undefined, types.int)
+  .addOptionalParam("weightBits", "Signed bits of the largest weight per layer", undefined, types.int)
+  .addOptionalParam("ptau", "Powers-of-tau file (default: FLAVUM_PTAU / FLAVUM_PTAU_DIR / cache / Hermez / dev ceremony)")
+  .addFlag("json", "Print the manifest as JSON")
+  .setAction(
+    flavumAction(async (a: { onnx: string; name: string; calibration?: string; weights: string; bits?: number; weightBits?: number; ptau?: string; json: boolean }, hre) => {
+      const { manifest, reusedKeys } = await compileModel({
+        onnx: userPath(a.onnx),
+        name: a.name,
+        calibration: a.calibration && userPath(a.calibration),
+        weights: a.weights as "public" | "private",
+        quant: { ...(a.bits ? { bits: a.bits } : {}), ...(a.weightBits ? { weightBits: a.weightBits } : {}) },
+        ptau: a.ptau && userPath(a.ptau),
+        progress,
+      });
+      await hre.run("compile", { quiet: true });
+      console.log(a.json ? JSON.stringify(manifest, null, 2) : formatCompileSummary(manifest, reusedKeys));
+    }),
+  );
+
+task("model:predict", "Run a compiled model on samples: quantized output, argmax and the float (onnxruntime) output")
+  .addParam("name", "Model name")
+  .addParam("input", "JSON file: an array of samples (flat arrays) or one flat array")
+  .addOptionalParam("out", "Write the JSON here instead of printing it")
+  .setAction(
+    flavumAction(async (a: { name: string; input: string; out?: string }) => {
+      const result = await predictSamples(loadModel(a.name), readSamples(userPath(a.input)));
+      const text = JSON.stringify(result, null, 2);
+      if (a.out) fs.writeFileSync(userPath(a.out), text + "\n");
+      else console.log(text);
+    }),
+  );
+
+task("model:prove", "Prove one inference of a compiled model")
+  .addParam("name", "Model name")
+  .addParam("input", "JSON file: an array of samples (flat arrays) or one flat array")
+  .addOptionalParam("index", "Which sample of the file to prove", 0, types.int)
+  .addParam("out", "Where to write the proof JSON")
+  .setAction(
+    flavumAction(async (a: { name: string; input: string; index: number; out: string }) => {
+      const samples = readSamples(userPath(a.input));
+      if (!(a.index >= 0 && a.index < samples.length))
+        throw new InputError(`--index ${a.index} is out of range: ${a.input} holds ${samples.length} sample(s) (0..${samples.length - 1})`);
+      const { file } = await proveInference(a.name, samples[a.index], progress);
+      fs.writeFileSync(userPath(a.out), JSON.stringify(file, null, 2) + "\n");
+      console.log(
+        `proof written to ${a.out}: output [${file.claim.output.map((v) => +v.toFixed(4)).join(", ")}]` +
+          (file.claim.argmax !== undefined ? `, argmax ${file.claim.argmax}` : "") +
+          ` (witness ${file.timings.witnessMs.toFixed(0)} ms, prove ${file.timings.proveMs.toFixed(0)} ms)`,
+      );
+    }),
+  );
+
+task("model:verify", "Verify an inference proof off-chain, or on-chain with the generated verifier")
+  .addParam("name", "Model name")
+  .addParam("proof", "Proof JSON written by model:prove")
+  .addFlag("onchain", "Deploy (or reuse) the model's verifier on --network and call it")
+  .setAction(
+    flavumAction(async (a: { name: string; proof: string; onchain: boolean }, hre) => {
+      const model = loadModel(a.name);
+      const proof = readProofFile(userPath(a.proof));
+      const off = await verifyProofFile(model, proof);
+      let valid = off.valid;
+      let line = off.valid ? "valid off-chain" : `INVALID: ${off.reason}`;
+      if (a.onchain && off.valid) {
+        const { verifyOnChain } = await import("../src/chain/verifier");
+        await hre.run("compile", { quiet: true });
+        const r = await verifyOnChain(hre, model, proof);
+        valid = r.valid;
+        line = r.valid
+          ? `valid on-chain: ${model.manifest.verifier.contract} at ${r.address} on ${hre.network.name}` +
+            `${r.deployed ? " (deployed now)" : ""}, verifyProof costs ${r.gas} gas`
+          : `INVALID on-chain: ${model.manifest.verifier.contract} at ${r.address} rejected the proof`;
+      }
+      console.log(line);
+      if (!valid) process.exitCode = 1;
+    }),
+  );
