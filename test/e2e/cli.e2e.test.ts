@@ -1,0 +1,96 @@
+/**
+ * The command line as users run it (separate `npx hardhat` processes): the documented commands and
+ * output shapes, and bad input giving a clear message, a non-zero exit and no half-written build.
+ */
+import { expect } from "chai";
+import { spawnSync } from "child_process";
+import fs from "fs";
+import os from "os";
+import path from "path";
+import { REPO } from "../helpers/circuit";
+import { usePtauDir } from "../helpers/fixtures";
+import { modelDir, verifierFile } from "../../src/model/artifacts";
+
+function hardhat(...args: string[]) {
+  const r = spawnSync("npx", ["hardhat", ...args], { cwd: REPO, encoding: "utf8", env: process.env, timeout: 10 * 60_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe("command line", function () {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "flavum-cli-"));
+  const proofFile = path.join(tmp, "proof.json");
+  before(usePtauDir);
+
+  it("model:compile prints the summary with constraints and agreement with the float model", () => {
+    const r = hardhat("model:compile", "--onnx", "fixtures/models/logreg_cancer.onnx", "--name", "cli_logreg",
+      "--calibration", "fixtures/data/logreg_cancer.calibration.json");
+    expect(r.code, r.err).to.equal(0);
+    expect(r.out).to.match(/\d+ constraints/);
+    expect(r.out).to.match(/% class agreement with onnxruntime on 128 calibration samples, max \|error\|/);
+    expect(r.out).to.contain("CliLogregVerifier");
+  });
+
+  it("model:predict writes quantized output, argmax and the onnxruntime output", () => {
+    const out = path.join(tmp, "pred.json");
+    const r = hardhat("model:predict", "--name", "cli_logreg", "--input", "fixtures/data/logreg_cancer.sample.json", "--out", out);
+    expect(r.code, r.err).to.equal(0);
+    const { predictions } = JSON.parse(fs.readFileSync(out, "utf8"));
+    expect(predictions).to.have.length(4);
+    for (const p of predictions) {
+      expect(p.output).to.have.length(1);
+      expect(p.float).to.have.length(1);
+      expect(Math.abs(p.output[0] - p.float[0])).to.be.below(0.02);
+      expect(p.argmax).to.equal(0);
+      expect(p.label).to.equal(p.float[0] >= 0.5 ? 1 : 0);
+    }
+  });
+
+  it("model:prove then model:verify --onchain accepts the proof", () => {
+    const p = hardhat("model:prove", "--name", "cli_logreg", "--input", "fixtures/data/logreg_cancer.sample.json", "--index", "2", "--out", proofFile);
+    expect(p.code, p.err).to.equal(0);
+    expect(p.err).to.match(/groth16 prove .* done in/); // progress with elapsed time
+    const v = hardhat("model:verify", "--name", "cli_logreg", "--proof", proofFile, "--onchain");
+    expect(v.code, v.err).to.equal(0);
+    expect(v.out).to.match(/valid on-chain: CliLogregVerifier at 0x[0-9a-fA-F]{40} on hardhat/);
+  });
+
+  it("model:verify exits non-zero for a tampered proof and says which check failed", () => {
+    const proof = JSON.parse(fs.readFileSync(proofFile, "utf8"));
+    proof.publicSignals[1] = String(BigInt(proof.publicSignals[1]) + 1n);
+    const bad = path.join(tmp, "bad.json");
+    fs.writeFileSync(bad, JSON.stringify(proof));
+    const v = hardhat("model:verify", "--name", "cli_logreg", "--proof", bad);
+    expect(v.code).to.not.equal(0);
+    expect(v.out).to.match(/INVALID: the Groth16 pairing check failed/);
+  });
+
+  it("refuses an unsupported op naming it, its node and the supported ops, and writes nothing", () => {
+    const r = hardhat("model:compile", "--onnx", "fixtures/models/unsupported_tanh.onnx", "--name", "cli_tanh");
+    expect(r.code).to.not.equal(0);
+    expect(r.err).to.match(/unsupported ONNX op Tanh \(node "\/Tanh"\)/);
+    expect(r.err).to.match(/Supported ops: .*Gemm/);
+    expect(r.err).to.not.match(/at .*\.ts:\d+/); // a message, not a stack trace
+    expect(fs.existsSync(modelDir("cli_tanh"))).to.equal(false);
+    expect(fs.existsSync(verifierFile("cli_tanh"))).to.equal(false);
+  });
+
+  it("names expected and given input length for a wrong shape", () => {
+    const bad = path.join(tmp, "short.json");
+    fs.writeFileSync(bad, JSON.stringify([[1, 2, 3]]));
+    const r = hardhat("model:predict", "--name", "cli_logreg", "--input", bad);
+    expect(r.code).to.not.equal(0);
+    expect(r.err).to.match(/input has 3 values, expected 30 \(shape \[1, 30\]/);
+  });
+
+  it("explains unknown models, bad weight modes and out-of-range sample indices", () => {
+    const a = hardhat("model:predict", "--name", "no_such_model", "--input", "fixtures/data/logreg_cancer.sample.json");
+    expect(a.code).to.not.equal(0);
+    expect(a.err).to.match(/no compiled model named "no_such_model"/);
+    const b = hardhat("model:compile", "--onnx", "fixtures/models/logreg_cancer.onnx", "--name", "x", "--weights", "secret");
+    expect(b.code).to.not.equal(0);
+    expect(b.err).to.match(/--weights must be "public" or "private", got "secret"/);
+    const c = hardhat("model:prove", "--name", "cli_logreg", "--input", "fixtures/data/logreg_cancer.sample.json", "--index", "9", "--out", proofFile);
+    expect(c.code).to.not.equal(0);
+    expect(c.err).to.match(/--index 9 is out of range: .* holds 4 sample\(s\)/);
+  });
+});
