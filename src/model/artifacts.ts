@@ -33,6 +33,7 @@ export interface ModelManifest {
   inputShape: number[];
   outputShape: number[];
   inputScale: number;
+  inputBits: number;
   outputScale: number;
   /** Poseidon(PackedHash(weights), PackedHash(biases)): the quantized model's commitment. */
   weightsCommitment: string;

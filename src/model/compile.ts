@@ -111,6 +111,7 @@ export async function compileModel(opts: CompileModelOptions): Promise<CompileMo
       inputShape: graph.input.shape,
       outputShape: graph.outputShape,
       inputScale: q.input.scale,
+      inputBits: q.input.bits,
       outputScale: q.tensors[q.output].scale,
       weightsCommitment: weightsCommitment.toString(),
       circuit: { template: circuit.templateName, hash, constraints, wires, layout: circuit.layout },

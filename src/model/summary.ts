@@ -7,7 +7,7 @@ export function formatCompileSummary(m: ModelManifest, reusedKeys: boolean): str
   return [
     `model "${m.name}" compiled (weights ${m.weights})`,
     `  ops:          ${ops}`,
-    `  input:        [${m.inputShape.join(", ")}] at scale 2^-${m.inputScale}; output [${m.outputShape.join(", ")}] at 2^-${m.outputScale}${m.head !== "none" ? ` then ${m.head}` : ""}`,
+    `  input:        [${m.inputShape.join(", ")}] as ${m.inputBits}-bit integers at scale 2^-${m.inputScale}; output [${m.outputShape.join(", ")}] at 2^-${m.outputScale}${m.head !== "none" ? ` then ${m.head}` : ""}`,
     `  quantization: ${m.quant.bits}-bit activations, ${m.quant.weightBits}-bit weights, ${m.quant.headroomBits} bit headroom`,
     `  circuit:      ${m.circuit.constraints} constraints, ${m.circuit.layout.publicSignals.length} public signals, ptau 2^${m.ptau.power} (${m.ptau.source})${reusedKeys ? ", keys reused (circuit unchanged)" : ""}`,
     `  fidelity:     ${(f.argmaxAgreement * 100).toFixed(2)}% class agreement with onnxruntime on ${f.samples} calibration samples` +

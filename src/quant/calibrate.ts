@@ -6,11 +6,15 @@ import type { FloatGraph } from "../onnx/ir";
 import { runFloat } from "../onnx/floatExec";
 import { FlavumError } from "../errors";
 
-export type TensorRanges = Map<string, number>;
+/** Largest |value| per tensor, plus which tensors only ever held integers (e.g. raw pixels). */
+export class TensorRanges extends Map<string, number> {
+  readonly integral = new Set<string>();
+}
 
 export function calibrate(graph: FloatGraph, samples: number[][]): TensorRanges {
   if (samples.length === 0) throw new FlavumError("calibration needs at least one sample, got an empty set");
-  const ranges: TensorRanges = new Map();
+  const ranges = new TensorRanges();
+  if (samples.every((s) => s.every(Number.isInteger))) ranges.integral.add(graph.input.name);
   for (const sample of samples) {
     for (const [name, values] of runFloat(graph, sample)) {
       let m = ranges.get(name) ?? 0;

@@ -7,7 +7,7 @@
 import type { FloatGraph, FloatNode, AffineNode } from "../onnx/ir";
 import { size } from "../onnx/ir";
 import { FlavumError } from "../errors";
-import type { TensorRanges } from "./calibrate";
+import { TensorRanges } from "./calibrate";
 import { DEFAULT_QUANT, QGraph, QNode, QTensor, QuantOptions, QAffine, QSigmoid } from "./qgraph";
 import { quantizeValue } from "./fixed";
 
@@ -33,13 +33,13 @@ function consumers(graph: FloatGraph): Map<string, FloatNode[]> {
 
 export function quantizeGraph(graph: FloatGraph, ranges: TensorRanges, opts: Partial<QuantOptions> = {}): QGraph {
   const options: QuantOptions = { ...DEFAULT_QUANT, ...opts };
-  const { bits, headroomBits } = options;
+  const { bits } = options;
   const tensors: Record<string, QTensor> = {};
   const range = (name: string) => ranges.get(name) ?? 0;
-  const define = (name: string, shape: number[], scale: number) =>
-    (tensors[name] = { name, shape, size: size(shape), scale, bits });
+  const define = (name: string, shape: number[], scale: number, b = bits) =>
+    (tensors[name] = { name, shape, size: size(shape), scale, bits: b });
 
-  const input = define(graph.input.name, graph.input.shape, scaleFor(range(graph.input.name), bits, headroomBits));
+  const input = quantizeInputTensor(graph, ranges, options, define);
   const uses = consumers(graph);
   const nodes: QNode[] = [];
   // An affine node whose only consumer is a ReLU absorbs it: the ReLU reuses the rescale's sign bit.
@@ -95,6 +95,23 @@ export function quantizeGraph(graph: FloatGraph, ranges: TensorRanges, opts: Par
   const out = tensors[graph.output];
   if (!out) throw new FlavumError(`graph output ${graph.output} is not produced by any node`);
   return { options, tensors, input, nodes, output: graph.output, head: graph.head, argmax: out.size > 1 };
+}
+
+/**
+ * Inputs that were integers throughout calibration (pixels, counts) are kept exact at scale 2^0
+ * with only the bits they need: fewer bits to range-check and commit, and no rounding at all.
+ */
+function quantizeInputTensor(
+  graph: FloatGraph, ranges: TensorRanges, o: QuantOptions,
+  define: (name: string, shape: number[], scale: number, b?: number) => QTensor,
+): QTensor {
+  const { name, shape } = graph.input;
+  const maxAbs = ranges.get(name) ?? 0;
+  if (ranges instanceof TensorRanges && ranges.integral.has(name) && maxAbs > 0) {
+    const intBits = Math.ceil(Math.log2(maxAbs + 1)) + 1 + o.headroomBits;
+    if (intBits <= o.bits) return define(name, shape, 0, Math.max(intBits, 2));
+  }
+  return define(name, shape, scaleFor(maxAbs, o.bits, o.headroomBits));
 }
 
 function quantizeAffine(node: AffineNode, tensors: Record<string, QTensor>, outRange: number, o: QuantOptions): QAffine {

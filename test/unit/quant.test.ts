@@ -58,6 +58,22 @@ describe("quantized fixtures against onnxruntime", function () {
   }
 });
 
+describe("input quantization", () => {
+  it("keeps integer-valued inputs (raw pixels 0..16) exact with only the bits they need", () => {
+    const q = quantizedFixture("mlp_digits");
+    expect(q.input.scale).to.equal(0);
+    expect(q.input.bits).to.equal(7); // 16 needs 5 bits + sign + 1 bit headroom
+    const xq = quantizeInput(q, sampleSet("mlp_digits")[0]);
+    expect(xq.map(Number)).to.deep.equal(sampleSet("mlp_digits")[0]);
+  });
+
+  it("gives real-valued inputs a fractional scale", () => {
+    const q = quantizedFixture("logreg_cancer");
+    expect(q.input.scale).to.be.greaterThan(8);
+    expect(q.input.bits).to.equal(16);
+  });
+});
+
 describe("integer executor errors", () => {
   const q = quantizedFixture("mlp_digits");
   const sample = sampleSet("mlp_digits")[0];
