@@ -89,7 +89,7 @@ export interface FloatGraph {
 export const SUPPORTED_OPS = [
   "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Sigmoid", "Flatten", "Reshape",
   "Identity", "Dropout", "Constant", "Pad", "Conv", "AveragePool", "MaxPool", "GlobalAveragePool",
-  "BatchNormalization", "Softmax", "ArgMax",
+  "BatchNormalization", "Cast", "Softmax", "ArgMax",
 ] as const;
 
 export function size(shape: number[]): number {
