@@ -1,0 +1,103 @@
+/**
+ * Everything a batch proof needs, computed in TypeScript with the same arithmetic as the batch
+ * circuit: each request's inference (integer executor), its trace leaf, the batch subtree and the
+ * tree's new root, and the circuit input.
+ */
+import type { QGraph } from "../quant/qgraph";
+import { quantizeInput, runInt } from "../quant/intExec";
+import { packedHash, poseidonHash } from "../quant/commitment";
+import { toField } from "../quant/fixed";
+import { FlavumError } from "../errors";
+import { packCtx, packMeta, packOutputWord } from "./layout";
+import { TraceTree, log2Exact, subtreeLevels, Hash2 } from "./merkle";
+
+export interface BatchRequest {
+  requestId: bigint;
+  sample: number[];
+}
+
+export interface TraceEntry {
+  modelId: bigint;
+  requestId: bigint;
+  inputHash: bigint;
+  outputWord: bigint;
+  label: number;
+  output: bigint[];
+  /** Position of the leaf inside its batch subtree. */
+  index: number;
+}
+
+export interface BatchPlan {
+  entries: TraceEntry[];
+  leaves: bigint[];
+  levels: bigint[][];
+  oldRoot: bigint;
+  newRoot: bigint;
+  batchRoot: bigint;
+  ctx: bigint;
+  meta: bigint;
+  firstLeaf: bigint;
+  circuitInput: Record<string, unknown>;
+}
+
+export async function traceLeaf(e: Pick<TraceEntry, "modelId" | "requestId" | "inputHash" | "outputWord">): Promise<bigint> {
+  return poseidonHash([e.modelId, e.requestId, e.inputHash, e.outputWord]);
+}
+
+export async function planBatch(args: {
+  q: QGraph;
+  h: Hash2;
+  tree: TraceTree;
+  modelId: bigint;
+  batchSize: number;
+  batchNumber: bigint;
+  firstLeaf: bigint;
+  rollup: string;
+  chainId: bigint;
+  requests: BatchRequest[];
+}): Promise<BatchPlan> {
+  const { q, h, tree, modelId, batchSize, requests } = args;
+  const levelsCount = log2Exact(batchSize);
+  if (requests.length < 1 || requests.length > batchSize)
+    throw new FlavumError(`a batch of size ${batchSize} takes 1..${batchSize} requests, got ${requests.length}`);
+  const bits = q.tensors[q.output].bits;
+  const entries: TraceEntry[] = [];
+  const xs: string[][] = [];
+  for (const [i, r] of requests.entries()) {
+    const xq = quantizeInput(q, r.sample);
+    const res = runInt(q, xq);
+    const label = q.argmax ? res.argmax : 0;
+    const inputHash = await packedHash(xq, q.input.bits);
+    entries.push({ modelId, requestId: r.requestId, inputHash, outputWord: packOutputWord(label, res.output, bits), label, output: res.output, index: i });
+    xs.push(xq.map((v) => toField(v).toString()));
+  }
+  // Padding slots repeat the first input (known to be in range); their leaves are 0.
+  while (xs.length < batchSize) xs.push(xs[0]);
+  const leaves = [...(await Promise.all(entries.map(traceLeaf))), ...Array(batchSize - entries.length).fill(0n)];
+  const levels = subtreeLevels(h, leaves);
+  const batchRoot = levels[levels.length - 1][0];
+  const oldRoot = tree.root;
+  const siblings = tree.siblings(levelsCount, args.firstLeaf >> BigInt(levelsCount));
+  const ctx = packCtx(args.rollup, args.chainId);
+  const meta = packMeta({ modelId, batchNumber: args.batchNumber, firstLeaf: args.firstLeaf, count: entries.length });
+  // The tree itself changes only once the batch is settled on chain.
+  const newRoot = climb(h, args.firstLeaf >> BigInt(levelsCount), batchRoot, siblings);
+  const circuitInput = {
+    oldRoot: oldRoot.toString(), newRoot: newRoot.toString(), batchRoot: batchRoot.toString(),
+    ctx: ctx.toString(), meta: meta.toString(),
+    x: xs,
+    requestId: [...entries.map((e) => e.requestId), ...Array(batchSize - entries.length).fill(0n)].map(String),
+    siblings: siblings.map(String),
+  };
+  return { entries, leaves, levels, oldRoot, newRoot, batchRoot, ctx, meta, firstLeaf: args.firstLeaf, circuitInput };
+}
+
+/** The root reached from `node` at position `index` through `siblings` (bottom-up). */
+export function climb(h: Hash2, index: bigint, node: bigint, siblings: readonly bigint[]): bigint {
+  let idx = index;
+  for (const s of siblings) {
+    node = idx & 1n ? h(s, node) : h(node, s);
+    idx >>= 1n;
+  }
+  return node;
+}
