@@ -7,6 +7,7 @@ import fs from "fs";
 import path from "path";
 import { FlavumError } from "../errors";
 import { cacheRoot, repoRoot } from "../zk/paths";
+import { KEY_FILES, wasmPath } from "../zk/keys";
 import type { Head } from "../onnx/ir";
 import type { QGraph, QuantOptions } from "../quant/qgraph";
 import type { CircuitLayout, WeightsMode } from "../codegen/circuit";
@@ -48,9 +49,8 @@ export const MODEL_FILES = {
   manifest: "manifest.json",
   qgraph: "qgraph.json",
   onnx: "model.onnx",
-  zkey: "model.zkey",
-  vkey: "verification_key.json",
-  circuitDir: "circuit",
+  zkey: KEY_FILES.zkey,
+  vkey: KEY_FILES.vkey,
 };
 
 export function validateName(name: string): string {
@@ -106,6 +106,6 @@ export function loadModel(name: string): LoadedModel {
   const manifest = JSON.parse(fs.readFileSync(manifestFile, "utf8")) as ModelManifest;
   const q = qgraphFromJson(fs.readFileSync(path.join(dir, MODEL_FILES.qgraph), "utf8"));
   const file = (key: keyof typeof MODEL_FILES) => path.join(dir, MODEL_FILES[key]);
-  const wasm = path.join(dir, MODEL_FILES.circuitDir, `${name}_js`, `${name}.wasm`);
+  const wasm = wasmPath(dir, name);
   return { dir, manifest, q, file, wasm };
 }

@@ -4,7 +4,6 @@
  * end, so a failure at any step leaves the previous build (or nothing) rather than half of one.
  * An unchanged circuit reuses the previous build's circuit and keys: setup is the slow step.
  */
-import crypto from "crypto";
 import fs from "fs";
 import path from "path";
 import { importOnnx } from "../onnx/lower";
@@ -15,7 +14,7 @@ import type { QuantOptions } from "../quant/qgraph";
 import { generateCircuit, WeightsMode } from "../codegen/circuit";
 import { weightLayout } from "../codegen/weights";
 import { packedHash, poseidonHash } from "../quant/commitment";
-import { compileCircuit, exportVerifier, powerFor, resolvePtau, setup, Progress, silent } from "../zk";
+import { buildCircuitKeys, exportVerifier, replaceDirAtomically, KEY_FILES, Progress, silent } from "../zk";
 import { repoRoot } from "../zk/paths";
 import { FlavumError } from "../errors";
 import { MODEL_FILES, ModelManifest, modelDir, verifierContractName, verifierFile, validateName } from "./artifacts";
@@ -59,40 +58,14 @@ export async function compileModel(opts: CompileModelOptions): Promise<CompileMo
   const fidelity = await measureFidelity(q, ort, samples).finally(() => ort.release());
 
   const circuit = generateCircuit(q, name, weights);
-  const hash = crypto.createHash("sha256").update(circuit.source).digest("hex");
   const final = modelDir(name);
-  const tmp = `${final}.tmp-${process.pid}`;
-  fs.rmSync(tmp, { recursive: true, force: true });
-  fs.mkdirSync(path.join(tmp, MODEL_FILES.circuitDir), { recursive: true });
-  try {
-    const mainFile = path.join(tmp, MODEL_FILES.circuitDir, `${name}.circom`);
-    fs.writeFileSync(mainFile, circuit.source);
+  return replaceDirAtomically(final, async (tmp) => {
     fs.copyFileSync(opts.onnx, path.join(tmp, MODEL_FILES.onnx));
     fs.writeFileSync(path.join(tmp, MODEL_FILES.qgraph), qgraphToJson(q));
-
-    const previous = readPrevious(final);
-    const reusedKeys = previous?.circuit.hash === hash && fs.existsSync(path.join(final, MODEL_FILES.zkey));
-    let constraints: number, wires: number, circuitMs = 0, setupMs = 0;
-    let ptau: ModelManifest["ptau"];
-    if (reusedKeys && previous) {
-      log(`circuit unchanged since the last build: reusing its constraints system and keys`);
-      for (const f of [MODEL_FILES.zkey, MODEL_FILES.vkey]) fs.copyFileSync(path.join(final, f), path.join(tmp, f));
-      fs.cpSync(path.join(final, MODEL_FILES.circuitDir), path.join(tmp, MODEL_FILES.circuitDir), { recursive: true });
-      fs.writeFileSync(mainFile, circuit.source);
-      ({ constraints, wires } = previous.circuit);
-      ptau = previous.ptau;
-    } else {
-      const compiled = await compileCircuit(mainFile, path.join(tmp, MODEL_FILES.circuitDir), { progress: log });
-      ({ constraints, wires } = compiled);
-      circuitMs = compiled.ms;
-      const power = powerFor(constraints, circuit.layout.publicSignals.length);
-      const resolved = await resolvePtau(power, { path: opts.ptau, progress: log });
-      ptau = { power: resolved.power, source: resolved.source };
-      log(`${constraints} constraints → powers of tau 2^${power} (${resolved.source}: ${resolved.file})`);
-      const s = await setup(compiled.r1cs, resolved.file, path.join(tmp, MODEL_FILES.zkey), { progress: log, name });
-      setupMs = s.ms;
-      // setup writes verification_key.json beside the zkey.
-    }
+    const keys = await buildCircuitKeys({
+      source: circuit.source, base: name, dir: tmp, previousDir: final,
+      publicSignals: circuit.layout.publicSignals.length, ptau: opts.ptau, progress: log,
+    });
 
     const layout = weightLayout(q);
     const weightsCommitment = await poseidonHash([
@@ -114,34 +87,18 @@ export async function compileModel(opts: CompileModelOptions): Promise<CompileMo
       inputBits: q.input.bits,
       outputScale: q.tensors[q.output].scale,
       weightsCommitment: weightsCommitment.toString(),
-      circuit: { template: circuit.templateName, hash, constraints, wires, layout: circuit.layout },
-      ptau,
+      circuit: { template: circuit.templateName, hash: keys.hash, constraints: keys.constraints, wires: keys.wires, layout: circuit.layout },
+      ptau: keys.ptau,
       verifier: { contract, file: path.relative(repoRoot(), verifierFile(name)) },
       fidelity,
-      timings: { circuitMs, setupMs },
+      timings: { circuitMs: keys.circuitMs, setupMs: keys.setupMs },
     };
     fs.writeFileSync(path.join(tmp, MODEL_FILES.manifest), JSON.stringify(manifest, null, 2));
 
     const regenerate = `npx hardhat model:compile --onnx ${path.relative(repoRoot(), path.resolve(opts.onnx))} --name ${name}` +
       (opts.calibration ? ` --calibration ${path.relative(repoRoot(), path.resolve(opts.calibration))}` : "") +
       (weights === "private" ? " --weights private" : "");
-    await exportVerifier(path.join(tmp, MODEL_FILES.zkey), contract, verifierFile(name), `model "${name}"`, regenerate);
-
-    const old = `${final}.old-${process.pid}`;
-    if (fs.existsSync(final)) fs.renameSync(final, old);
-    fs.renameSync(tmp, final);
-    fs.rmSync(old, { recursive: true, force: true });
-    return { manifest, dir: final, reusedKeys };
-  } catch (e) {
-    fs.rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
-}
-
-function readPrevious(dir: string): ModelManifest | undefined {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(dir, MODEL_FILES.manifest), "utf8")) as ModelManifest;
-  } catch {
-    return undefined;
-  }
+    await exportVerifier(path.join(tmp, KEY_FILES.zkey), contract, verifierFile(name), `model "${name}"`, regenerate);
+    return { manifest, dir: final, reusedKeys: keys.reused };
+  });
 }

@@ -13,3 +13,5 @@ export type { Groth16Proof, VerificationKey, ProveResult, SolidityCalldata, Setu
 export { exportVerifier, renderVerifier } from "./verifierContract";
 export { HERMEZ_BLAKE2B, hermezFileName, hermezUrl } from "./hermez";
 export { devPtauName } from "./devCeremony";
+export { buildCircuitKeys, replaceDirAtomically, sourceHash, wasmPath, KEY_FILES } from "./keys";
+export type { CircuitKeys } from "./keys";
