@@ -11,9 +11,11 @@ import { FlavumError } from "../errors";
 import { packCtx, packMeta, packOutputWord } from "./layout";
 import { TraceTree, log2Exact, subtreeLevels, Hash2 } from "./merkle";
 
+/** A request to prove: a float sample (off-chain requests) or an already quantized input (on-chain ones). */
 export interface BatchRequest {
   requestId: bigint;
-  sample: number[];
+  sample?: number[];
+  quantized?: bigint[];
 }
 
 export interface TraceEntry {
@@ -64,7 +66,7 @@ export async function planBatch(args: {
   const entries: TraceEntry[] = [];
   const xs: string[][] = [];
   for (const [i, r] of requests.entries()) {
-    const xq = quantizeInput(q, r.sample);
+    const xq = r.quantized ?? quantizeInput(q, r.sample ?? []);
     const res = runInt(q, xq);
     const label = q.argmax ? res.argmax : 0;
     const inputHash = await packedHash(xq, q.input.bits);

@@ -1,0 +1,144 @@
+/**
+ * The rollup end to end with real proofs: register a model (batch circuit, generated verifier, NFT),
+ * queue requests, prove a batch, settle it on the Hardhat network, read the verified result as a
+ * dApp would; restart the sequencer mid-way and check nothing is lost or submitted twice; and an
+ * on-chain request answered through the request/callback pattern.
+ */
+import { expect } from "chai";
+import fs from "fs";
+import os from "os";
+import path from "path";
+import hre from "hardhat";
+import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { deployRollup } from "../../src/chain/deployRollup";
+import { EvmRollupLedger } from "../../src/chain/evmRollup";
+import type { RollupLedger } from "../../src/chain/ledger";
+import { compileModel } from "../../src/model/compile";
+import { SequencerStore } from "../../src/rollup/store";
+import { Sequencer } from "../../src/rollup/sequencer";
+import { openSequencer, registerModel } from "../../src/rollup/service";
+import { unpackOutputWord } from "../../src/rollup/layout";
+import { dataPath, heldout, onnxPath, usePtauDir } from "../helpers/fixtures";
+
+const B = 4;
+const tmpStore = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), "flavum-rollup-")), "sequencer.db");
+
+describe("rollup end to end", function () {
+  before(async () => {
+    usePtauDir();
+    await compileModel({ onnx: onnxPath("logreg_cancer"), name: "rollup_logreg", calibration: dataPath("logreg_cancer", "calibration") });
+  });
+
+  async function registeredOnce() {
+    const d = await deployRollup(hre);
+    const store = tmpStore();
+    const seq = await openSequencer(hre, { store, addresses: d.addresses });
+    const reg = await registerModel(seq, hre, "rollup_logreg", B);
+    seq.store.close();
+    return { d, store, modelId: reg.modelId };
+  }
+
+  // loadFixture rewinds the chain for every test, so every test also starts from a copy of the
+  // store as it was right after registration.
+  async function registered() {
+    const f = await loadFixture(registeredOnce);
+    const store = tmpStore();
+    fs.copyFileSync(f.store, store);
+    return { ...f, store };
+  }
+
+  it("registers the model as an NFT with its batch verifier", async () => {
+    const { d, modelId } = await registered();
+    const [owner] = await hre.ethers.getSigners();
+    expect(await d.registry.ownerOf(modelId)).to.equal(owner.address);
+    expect(await d.registry.verifierOf(modelId, B)).to.properAddress;
+  });
+
+  it("proves a partly full batch, settles it, and a dApp verifies each inference on-chain", async () => {
+    const { d, store, modelId } = await registered();
+    const seq = await openSequencer(hre, { store, addresses: d.addresses });
+    const samples = heldout("logreg_cancer").inputs.slice(0, 3);
+    const ids = seq.request(modelId.toString(), samples);
+    const batch = await seq.proveNext();
+    expect(batch?.count).to.equal(3);
+    const settled = (await seq.submit())!;
+    expect(settled.batchId).to.equal(0n);
+    expect(await d.rollup.batchCount()).to.equal(1n);
+    expect(await d.rollup.stateRoot()).to.equal(seq.tree.root);
+
+    for (const id of ids) {
+      const t = await seq.trace(id);
+      expect(t.status).to.equal("settled");
+      expect(t.verified).to.equal(true);
+      // The dApp's view: the output word decodes to the same probability the executor computed.
+      const { out } = unpackOutputWord(BigInt(t.outputWord!), 1, 16);
+      expect(Number(out[0]) / 2 ** 14).to.be.closeTo(t.output![0], 1e-9);
+    }
+    // A forged output for a proven request does not verify.
+    const t0 = await seq.trace(ids[0]);
+    const forged = { modelId, requestId: ids[0], inputHash: BigInt(t0.inputHash!), outputWord: BigInt(t0.outputWord!) + 1n };
+    expect(await d.rollup.verifyInference(0n, forged, t0.index!, t0.path!.map(BigInt))).to.equal(false);
+    seq.store.close();
+  });
+
+  it("recovers from a crash after sending a batch without submitting it twice", async () => {
+    const { d, store, modelId } = await registered();
+    let seq = await openSequencer(hre, { store, addresses: d.addresses });
+    const ids = seq.request(modelId.toString(), heldout("logreg_cancer").inputs.slice(3, 5));
+    await seq.proveNext();
+    // The process "dies" right after the transaction is broadcast, before anything else is written.
+    const real = seq.ledger as EvmRollupLedger;
+    const crashing: RollupLedger = Object.assign(Object.create(Object.getPrototypeOf(real)), real, {
+      sendBatch: async (b: Parameters<RollupLedger["sendBatch"]>[0]) => {
+        await real.sendBatch(b);
+        throw new Error("simulated crash");
+      },
+    });
+    const crashed = await Sequencer.open(seq.store, crashing);
+    await expect(crashed.submit()).to.be.rejectedWith("simulated crash");
+    seq.store.close();
+
+    seq = await openSequencer(hre, { store, addresses: d.addresses });
+    expect(await d.rollup.batchCount()).to.equal(1n);
+    expect(await seq.submit()).to.equal(undefined); // nothing left in flight: reconcile recorded it
+    for (const id of ids) expect((await seq.trace(id)).verified).to.equal(true);
+    expect(await d.rollup.batchCount()).to.equal(1n);
+
+    // A batch proven before a crash is still there after it, and settles once.
+    const more = seq.request(modelId.toString(), heldout("logreg_cancer").inputs.slice(5, 6));
+    await seq.proveNext();
+    seq.store.close();
+    seq = await openSequencer(hre, { store, addresses: d.addresses });
+    const s = (await seq.submit())!;
+    expect(s.batchId).to.equal(1n);
+    expect((await seq.trace(more[0])).verified).to.equal(true);
+    expect(await d.rollup.batchCount()).to.equal(2n);
+    seq.store.close();
+  });
+
+  it("refuses a store that belongs to another rollup deployment", async () => {
+    const { store } = await registered();
+    const other = await deployRollup(hre);
+    await expect(openSequencer(hre, { store, addresses: other.addresses })).to.be.rejectedWith(/belongs to rollup deployment/);
+  });
+
+  it("rejects the same proof replayed against another rollup", async () => {
+    const { d, store, modelId } = await registered();
+    const seq = await openSequencer(hre, { store, addresses: d.addresses });
+    seq.request(modelId.toString(), heldout("logreg_cancer").inputs.slice(0, 1));
+    const b = (await seq.proveNext())!;
+    // A second rollup sharing the registry: same model, same verifier, same empty root.
+    const [owner] = await hre.ethers.getSigners();
+    const Rollup = await hre.ethers.getContractFactory("FlavumRollup");
+    const twin = await Rollup.deploy(d.addresses.registry, d.addresses.poseidon2, d.addresses.poseidon4, owner.address, await d.rollup.stateRoot());
+    await twin.grantRole(await twin.SEQUENCER_ROLE(), owner.address);
+    const ledger = await EvmRollupLedger.connect(hre, { registry: d.addresses.registry, rollup: await twin.getAddress() });
+    const { solidityCalldata } = await import("../../src/zk");
+    const { proof, publicSignals } = b.proof as { proof: never; publicSignals: string[] };
+    const cd = solidityCalldata(proof, publicSignals);
+    await expect(
+      ledger.sendBatch({ modelId, batchSize: B, count: b.count, newRoot: b.newRoot, batchRoot: b.batchRoot, proof: cd, trace: new Uint8Array() }),
+    ).to.be.revertedWithCustomError(twin, "FlavumInvalidBatchProof");
+    seq.store.close();
+  });
+});
