@@ -1,2 +1,4 @@
 import "./model";
+import "./rollup";
 import "./demo";
+import "./bench";

@@ -10,7 +10,7 @@ export interface CompileOptions {
   /** Include folders for `include "…"`; default [<repo>/circuits/lib, <repo>/node_modules]. */
   include?: string[];
   progress?: Progress;
-  /** circom's constraint simplification level (--O0/--O1/--O2); the compiler's default if unset. */
+  /** circom's constraint simplification level (--O0/--O1/--O2); --O2 if unset. */
   O?: 0 | 1 | 2;
 }
 
@@ -61,7 +61,9 @@ export async function compileCircuit(mainFile: string, outDir: string, opts: Com
   const include = opts.include ?? [path.join(repoRoot(), "circuits", "lib"), path.join(repoRoot(), "node_modules")];
   const args = [main, "--r1cs", "--wasm", "--sym", "-o", out];
   for (const dir of include) args.push("-l", path.resolve(dir));
-  if (opts.O !== undefined) args.push(`--O${opts.O}`);
+  // circom's default (--O1) keeps every linear constraint; --O2 substitutes them away, which halves
+  // Poseidon (517 → 240) and makes public-weights linear layers free as intended.
+  args.push(`--O${opts.O ?? 2}`);
 
   const base = path.basename(main, ".circom");
   const r1cs = path.join(out, `${base}.r1cs`);

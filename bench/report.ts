@@ -1,0 +1,118 @@
+/** The benchmark's printed tables (stdout), built from the same object `--json` prints. */
+import type { ModelResult } from "./models";
+import type { CorpusSummary } from "./corpus";
+
+export interface BenchReport {
+  date: string;
+  machine: { node: string; cpus: number; platform: string };
+  options: Record<string, unknown>;
+  models: ModelResult[];
+  corpus?: CorpusSummary;
+  notes: string[];
+  totalMs: number;
+}
+
+function table(head: string[], rows: (string | number)[][]): string {
+  const cells = [head, ...rows.map((r) => r.map(String))];
+  const width = head.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
+  // Numbers right-aligned; the first column (names) and a trailing free-text column left-aligned.
+  const left = (i: number) => i === 0 || (i === head.length - 1 && /reason|note/i.test(head[i]));
+  const line = (r: string[]) => r.map((c, i) => (left(i) ? c.padEnd(width[i]) : c.padStart(width[i]))).join("  ").trimEnd();
+  return [line(cells[0]), width.map((w) => "-".repeat(w)).join("  "), ...cells.slice(1).map(line)].join("\n");
+}
+
+const int = (v?: number) => (v === undefined || Number.isNaN(v) ? "—" : Math.round(v).toLocaleString("en-US"));
+const pct = (v?: number) => (v === undefined ? "—" : `${(v * 100).toFixed(1)}%`);
+const gas = (g?: { tx: number; exec: number }) => (g ? `${int(g.tx)} (${int(g.exec)})` : "—");
+
+function formatModels(r: BenchReport, out: string[]): void {
+  out.push("");
+  out.push("Flavum circuits (times: median of the proofs; gas: verifyProof as a transaction, execution only in brackets)");
+  out.push(
+    table(
+      ["model", "weights", "constraints", "of which commitments", "ptau", "witness ms", "prove ms", "verify gas"],
+      r.models.map((m) => [
+        m.name, m.weights, int(m.constraints), int(m.commitmentConstraints), m.power ? `2^${m.power}` : "—",
+        int(m.witnessMs), int(m.proveMs), gas(m.verifyGas),
+      ]),
+    ),
+  );
+  out.push("");
+  out.push("Baseline of the same quantized model (circomlib-ml/keras2circom style), and Flavum / baseline constraints");
+  out.push(
+    table(
+      ["model", "constraints", "ptau", "witness ms", "prove ms", "verify gas", "ours/baseline", "w/o commitments"],
+      r.models.map((m) => [
+        m.name, int(m.baseline?.constraints), m.baseline ? `2^${m.baseline.power}` : "—", int(m.baseline?.witnessMs),
+        int(m.baseline?.proveMs), gas(m.baseline?.verifyGas), m.ratio === undefined ? "—" : pct(m.ratio),
+        m.ratioWithoutCommitments === undefined ? "—" : pct(m.ratioWithoutCommitments),
+      ]),
+    ),
+  );
+  out.push("");
+  out.push("Held-out fidelity (quantized integer executor vs onnxruntime float)");
+  const fid = r.models.filter((m) => m.weights === "public" || !r.models.some((x) => x.fixture === m.fixture && x.weights === "public"));
+  out.push(
+    table(
+      ["model", "samples", "agreement", "acc. quantized", "acc. float", "max |err|", "overflows"],
+      fid.map((m) => [
+        m.fixture, m.fidelity?.samples ?? "—", pct(m.fidelity?.agreement), pct(m.fidelity?.quantAccuracy), pct(m.fidelity?.floatAccuracy),
+        m.fidelity?.maxAbsError == null ? "n/a (ArgMax head)" : m.fidelity.maxAbsError.toPrecision(3), m.fidelity?.overflows ?? "—",
+      ]),
+    ),
+  );
+  const problems = r.models.flatMap((m) => [
+    ...(m.error ? [`${m.name}: ${m.error}`] : []),
+    ...(m.baselineError && m.weights === "public" ? [`${m.fixture} baseline: ${m.baselineError}`] : []),
+    ...(m.baseline?.note && m.weights === "public" ? [`${m.fixture} baseline: ${m.baseline.note}`] : []),
+    ...(m.baseline && !m.baseline.matchesExecutor && m.weights === "public" ? [`${m.fixture} baseline: outputs DIFFER from the executor`] : []),
+  ]);
+  if (problems.length) out.push("", ...problems.map((p) => `note: ${p}`));
+}
+
+export function formatReport(r: BenchReport): string {
+  const out: string[] = [];
+  out.push(`Flavum benchmark — ${r.date} — node ${r.machine.node}, ${r.machine.cpus} CPUs, ${r.machine.platform}`);
+  if (r.models.length) formatModels(r, out);
+
+  const c = r.corpus;
+  if (c) {
+    out.push("", `Peer corpus (${c.dir})`);
+    if (c.missing) out.push(`  ${c.missing}`);
+    else {
+      out.push(`  models ${c.models}: imported ${c.imported}, unsupported ${c.unsupported}, errors ${c.errors}`);
+      out.push(`  imported matching onnxruntime: ${c.matchesOrt}/${c.imported}; matching output_data: ${c.matchesOutputData}/${c.withOutputData} (with output_data)`);
+      for (const m of c.mismatches)
+        out.push(`    mismatch ${m.name}: ort diff ${m.ortMaxAbsDiff ?? "—"}, output_data diff ${m.outputDataMaxAbsDiff ?? "—"}${m.compareError ? `, ${m.compareError}` : ""}`);
+      out.push("  unsupported, by op or reason:");
+      for (const [k, v] of Object.entries(c.unsupportedBy).sort((a, b) => b[1].length - a[1].length))
+        out.push(`    ${k} (${v.length}): ${v.join(", ")}`);
+      for (const e of c.errorList) out.push(`  error ${e.name}: ${e.reason}`);
+      if (c.prove) {
+        const p = c.prove;
+        out.push(
+          `  compile + prove (calibrated on each model's input_data): proved ${p.proved}/${p.attempted}, ` +
+            `proof outputs = executor ${p.matchesExecutor}/${p.proved}, quantized class = onnxruntime ${p.quantSameClass}/${p.attempted}`,
+        );
+        out.push(`  by status: ${Object.entries(p.byStatus).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+        out.push(
+          table(
+            ["  model", "status", "constraints", "prove ms", "quant max |err|", "reason"],
+            p.results.map((x) => [
+              `  ${x.name}`, x.status, int(x.constraints), int(x.proveMs),
+              x.quantMaxAbsErr === undefined ? "—" : x.quantMaxAbsErr.toPrecision(3), x.reason ?? "",
+            ]),
+          ),
+        );
+      }
+    }
+  }
+  if (r.notes.length) out.push("", ...r.notes.map((n) => `note: ${n}`));
+  out.push("", `total ${(r.totalMs / 1000).toFixed(0)} s`);
+  return out.join("\n");
+}
+
+/** JSON with bigints as strings (there are none today, but gas or field values may become bigint). */
+export function toJson(r: BenchReport): string {
+  return JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2);
+}
