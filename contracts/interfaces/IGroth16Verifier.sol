@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/**
+ * @title Batch proof verifier
+ * @notice The function of the Groth16 verifier snarkjs generates for a batch circuit with five public
+ * inputs `[oldRoot, newRoot, batchRoot, ctx, meta]` (see `src/rollup/layout.ts`). It returns false,
+ * rather than reverting, for an invalid proof or a public input outside the scalar field.
+ */
+interface IGroth16Verifier {
+    /// @notice Whether `(pA, pB, pC)` proves the batch circuit's statement for `pubSignals`.
+    function verifyProof(
+        uint256[2] calldata pA,
+        uint256[2][2] calldata pB,
+        uint256[2] calldata pC,
+        uint256[5] calldata pubSignals
+    ) external view returns (bool);
+}

@@ -1,0 +1,84 @@
+/**
+ * Deploys Flavum's rollup: the Poseidon hashers, ModelRegistry and FlavumRollup, and grants the
+ * sequencer role. The one deploy path used by `rollup:deploy` and by the contract tests' fixtures;
+ * every contract is recorded in deployments/<network>.json (except on the in-process network).
+ */
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { poseidonHash } from "../quant/commitment";
+import { TREE_DEPTH } from "../rollup/layout";
+import { EvmLedger } from "./evm";
+import { deployPoseidon } from "./poseidonContracts";
+import type { FlavumRollup, ModelRegistry } from "../../typechain-types";
+import type { BaseContract } from "ethers";
+
+export interface DeployRollupOptions {
+  /** Holder of DEFAULT_ADMIN_ROLE (defaults to the deployer; otherwise the deployer hands it over). */
+  admin?: string;
+  /** Receives SEQUENCER_ROLE (defaults to the deployer; pass null to grant it to nobody). */
+  sequencer?: string | null;
+  /** Which of the network's accounts deploys (defaults to 0). */
+  signerIndex?: number;
+}
+
+export interface RollupDeployment {
+  registry: ModelRegistry;
+  rollup: FlavumRollup;
+  poseidon2: BaseContract;
+  poseidon4: BaseContract;
+  addresses: { registry: string; rollup: string; poseidon2: string; poseidon4: string };
+  /** Root of the empty depth-20 trace tree: the rollup's initial state root. */
+  emptyRoot: bigint;
+}
+
+/**
+ * Roots of all-zero Poseidon trees: `z[0] = 0` (an empty leaf), `z[k+1] = Poseidon(z[k], z[k])`;
+ * `z[k]` is the root of an empty subtree of height k. Returns z[0..depth].
+ */
+export async function zeroHashes(depth = TREE_DEPTH): Promise<bigint[]> {
+  const z = [0n];
+  for (let k = 0; k < depth; k++) z.push(await poseidonHash([z[k], z[k]]));
+  return z;
+}
+
+/** The root of the empty depth-20 trace tree. */
+export async function emptyTreeRoot(depth = TREE_DEPTH): Promise<bigint> {
+  return (await zeroHashes(depth))[depth];
+}
+
+export async function deployRollup(hre: HardhatRuntimeEnvironment, opts: DeployRollupOptions = {}): Promise<RollupDeployment> {
+  const ledger = new EvmLedger(hre, opts.signerIndex ?? 0);
+  const signer = await ledger.signer();
+  const deployer = await signer.getAddress();
+  const admin = opts.admin ?? deployer;
+  const sequencer = opts.sequencer === undefined ? deployer : opts.sequencer;
+  const emptyRoot = await emptyTreeRoot();
+
+  const p2 = await deployPoseidon(hre, 2, signer);
+  const p4 = await deployPoseidon(hre, 4, signer);
+  const { contract: registryC } = await ledger.deploy("ModelRegistry", [], "ModelRegistry");
+  const registryAddress = await registryC.getAddress();
+  const { contract: rollupC } = await ledger.deploy(
+    "FlavumRollup",
+    [registryAddress, p2.address, p4.address, deployer, emptyRoot],
+    "FlavumRollup",
+  );
+  const registry = registryC as unknown as ModelRegistry;
+  const rollup = rollupC as unknown as FlavumRollup;
+
+  // The deployer administers until the sequencer is granted, then hands the admin role over.
+  if (sequencer) await (await rollup.grantRole(await rollup.SEQUENCER_ROLE(), sequencer)).wait();
+  if (admin.toLowerCase() !== deployer.toLowerCase()) {
+    const adminRole = await rollup.DEFAULT_ADMIN_ROLE();
+    await (await rollup.grantRole(adminRole, admin)).wait();
+    await (await rollup.renounceRole(adminRole, deployer)).wait();
+  }
+
+  return {
+    registry,
+    rollup,
+    poseidon2: p2.contract,
+    poseidon4: p4.contract,
+    addresses: { registry: registryAddress, rollup: await rollup.getAddress(), poseidon2: p2.address, poseidon4: p4.address },
+    emptyRoot,
+  };
+}
