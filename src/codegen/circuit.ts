@@ -3,10 +3,11 @@
  * constants (no constraints); private weights are inputs, multiplied in and committed with
  * PackedHash. Only rescales, activations, pools, the argmax and the commitments cost constraints.
  *
- * Public signals, in order: inputHash, [weightsHash], out[0..n-1], [label].
+ * Public signals, in order: inputHash, [weightsHash], outputWord — or, when the outputs do not fit
+ * one word, out[0..n-1] and [label] instead of outputWord.
  */
 import type { QGraph, QNode } from "../quant/qgraph";
-import { weightLayout } from "./weights";
+import { weightLayout, WeightLayout } from "./weights";
 
 export type WeightsMode = "public" | "private";
 
@@ -15,6 +16,9 @@ export interface CircuitLayout {
   inputSize: number;
   outputSize: number;
   argmax: boolean;
+  /** Outputs and label travel as one packed output word (see src/rollup/layout.ts). */
+  packed: boolean;
+  outputBits: number;
   weightBits?: number;
   biasBits?: number;
   /** Names of the public signals in order. */
@@ -43,6 +47,19 @@ function sum(terms: string[], constant: string): string {
   const body = terms.join(" ");
   if (!body) return constant;
   return constant === "0" ? body.replace(/^\+ /, "").replace(/^- /, "-") : `${constant} ${body}`;
+}
+
+/**
+ * `target <== constant + terms`. Long sums are accumulated in a var a chunk at a time: one
+ * expression of thousands of terms overflows the stack of circom's WebAssembly build.
+ */
+const CHUNK = 128;
+function assign(target: string, terms: string[], constant: string, acc: string): string[] {
+  if (terms.length <= CHUNK) return [`${target} <== ${sum(terms, constant)};`];
+  const lines = [`var ${acc} = ${constant};`];
+  for (let k = 0; k < terms.length; k += CHUNK) lines.push(`${acc} = ${acc} ${terms.slice(k, k + CHUNK).join(" ")};`);
+  lines.push(`${target} <== ${acc};`);
+  return lines;
 }
 
 export function circomIdent(name: string): string {
@@ -100,7 +117,7 @@ export function generateCircuit(q: QGraph, name: string, mode: WeightsMode): Gen
                 terms.push(`+ p${k}[${e++}]`);
               }
             });
-            body(`${c}[${i}].in <== ${sum(terms, `b[${bOff++}]`)};`);
+            assign(`${c}[${i}].in`, terms, `b[${bOff++}]`, `acc${k}_${i}`).forEach(body);
           }
         } else {
           for (let i = 0; i < size; i++) {
@@ -109,7 +126,7 @@ export function generateCircuit(q: QGraph, name: string, mode: WeightsMode): Gen
               const r = rows[i];
               for (let j = 0; j < r.idx.length; j++) if (r.w[j] !== 0n) terms.push(term(r.w[j], ins[t](r.idx[j])));
             });
-            body(`${c}[${i}].in <== ${sum(terms, String(node.bias[i]))};`);
+            assign(`${c}[${i}].in`, terms, String(node.bias[i]), `acc${k}_${i}`).forEach(body);
           }
         }
         break;
@@ -172,6 +189,9 @@ export function generateCircuit(q: QGraph, name: string, mode: WeightsMode): Gen
       (layout ? `, weightsHash = Poseidon(PackedHash(w), PackedHash(b))` : "") +
       (q.argmax ? `, label = first argmax of out.` : "."),
   ];
+  // One output word instead of n outputs and a label: each public signal costs ~7k gas to verify.
+  const packed = 8 + out.size * out.bits <= 248;
+  const mainTemplate = packed ? packedMain(templateName, inputSize, layout, out.size, out.bits, q.argmax) : undefined;
   const source = [
     `pragma circom 2.1.6;`,
     ``,
@@ -180,15 +200,16 @@ export function generateCircuit(q: QGraph, name: string, mode: WeightsMode): Gen
     ``,
     template,
     ``,
-    `component main = ${templateName}();`,
+    ...(mainTemplate ? [mainTemplate.source, ``, `component main = ${mainTemplate.name}();`] : [`component main = ${templateName}();`]),
     ``,
   ].join("\n");
 
   const publicSignals = [
     "inputHash",
     ...(layout ? ["weightsHash"] : []),
-    ...Array.from({ length: out.size }, (_, i) => `out[${i}]`),
-    ...(q.argmax ? ["label"] : []),
+    ...(packed
+      ? ["outputWord"]
+      : [...Array.from({ length: out.size }, (_, i) => `out[${i}]`), ...(q.argmax ? ["label"] : [])]),
   ];
   return {
     source,
@@ -196,10 +217,44 @@ export function generateCircuit(q: QGraph, name: string, mode: WeightsMode): Gen
     includes: [...includes].sort(),
     templateName,
     layout: {
-      mode, inputSize, outputSize: out.size, argmax: q.argmax,
+      mode, inputSize, outputSize: out.size, argmax: q.argmax, packed, outputBits: out.bits,
       weightBits: layout?.weightBits, biasBits: layout?.biasBits, publicSignals,
     },
   };
+}
+
+/**
+ * The main of a single-inference proof when the outputs fit one word: the model template, with
+ * its outputs packed as the rollup's trace does (src/rollup/layout.ts packOutputWord). The
+ * outputs are range-checked by the templates that produce them, so the packing is injective.
+ */
+function packedMain(
+  templateName: string, inputSize: number, layout: WeightLayout | undefined, n: number, bits: number, argmax: boolean,
+): { name: string; source: string } {
+  const name = templateName.replace(/^Flavum_/, "FlavumInference_");
+  const offset = 1n << BigInt(bits - 1);
+  const word = [argmax ? "m.label" : "0", ...Array.from({ length: n }, (_, j) => `(m.out[${j}] + ${offset}) * ${1n << BigInt(8 + bits * j)}`)];
+  const lines = [
+    `template ${name}() {`,
+    `    signal input x[${inputSize}];`,
+    ...(layout ? [`    signal input w[${layout.weights.length}];`, `    signal input b[${layout.biases.length}];`] : []),
+    `    signal output inputHash;`,
+    ...(layout ? [`    signal output weightsHash;`] : []),
+    `    signal output outputWord;`,
+    `    component m = ${templateName}();`,
+    `    for (var i = 0; i < ${inputSize}; i++) { m.x[i] <== x[i]; }`,
+    ...(layout
+      ? [
+          `    for (var i = 0; i < ${layout.weights.length}; i++) { m.w[i] <== w[i]; }`,
+          `    for (var i = 0; i < ${layout.biases.length}; i++) { m.b[i] <== b[i]; }`,
+          `    weightsHash <== m.weightsHash;`,
+        ]
+      : []),
+    `    inputHash <== m.inputHash;`,
+    `    outputWord <== ${word.join(" + ")};`,
+    `}`,
+  ];
+  return { name, source: lines.join("\n") };
 }
 
 function describe(node: QNode): string {

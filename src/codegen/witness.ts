@@ -5,6 +5,7 @@ import type { QGraph } from "../quant/qgraph";
 import { toField, fromField } from "../quant/fixed";
 import type { CircuitLayout } from "./circuit";
 import { weightLayout } from "./weights";
+import { unpackOutputWord } from "../rollup/layout";
 
 export type CircuitInput = Record<string, string[]>;
 
@@ -32,7 +33,13 @@ export function decodePublic(layout: CircuitLayout, signals: readonly (string | 
   const next = () => BigInt(signals[k++]);
   const res: PublicOutputs = { inputHash: next(), out: [] };
   if (layout.mode === "private") res.weightsHash = next();
-  for (let i = 0; i < layout.outputSize; i++) res.out.push(fromField(next()));
-  if (layout.argmax) res.label = Number(next());
+  if (layout.packed) {
+    const { label, out } = unpackOutputWord(next(), layout.outputSize, layout.outputBits);
+    res.out = out;
+    if (layout.argmax) res.label = label;
+  } else {
+    for (let i = 0; i < layout.outputSize; i++) res.out.push(fromField(next()));
+    if (layout.argmax) res.label = Number(next());
+  }
   return res;
 }

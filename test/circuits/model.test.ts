@@ -8,7 +8,8 @@ import fc from "fast-check";
 import fs from "fs";
 import os from "os";
 import path from "path";
-import { generateCircuit, WeightsMode } from "../../src/codegen/circuit";
+import { generateCircuit, WeightsMode, CircuitLayout } from "../../src/codegen/circuit";
+import { packOutputWord } from "../../src/rollup/layout";
 import { circuitInput } from "../../src/codegen/witness";
 import { quantizeInput, runInt } from "../../src/quant/intExec";
 import { packedHash } from "../../src/quant/commitment";
@@ -32,14 +33,18 @@ async function compileModelCircuit(q: QGraph, name: string, mode: WeightsMode) {
   return { t, gen };
 }
 
-async function checkParity(t: Tester, q: QGraph, mode: WeightsMode, sample: number[]) {
+/** The model template sits under `m` when the main packs its outputs into one word. */
+const inner = (layout: CircuitLayout, name: string) => (layout.packed ? `m.${name}` : name);
+
+async function checkParity(t: Tester, q: QGraph, layout: CircuitLayout, sample: number[]) {
   const xq = quantizeInput(q, sample);
   const ref = runInt(q, xq);
-  const layout = { mode, inputSize: q.input.size, outputSize: ref.output.length, argmax: q.argmax, publicSignals: [] };
   const w = await t.calculateWitness(circuitInput(q, layout, xq), true);
   await t.checkConstraints(w);
-  ref.output.forEach((v, i) => expect(fromField(readSignal(t, w, `out[${i}]`)), `out[${i}]`).to.equal(v));
-  if (q.argmax) expect(Number(readSignal(t, w, "label"))).to.equal(ref.argmax);
+  ref.output.forEach((v, i) => expect(fromField(readSignal(t, w, inner(layout, `out[${i}]`))), `out[${i}]`).to.equal(v));
+  if (q.argmax) expect(Number(readSignal(t, w, inner(layout, "label")))).to.equal(ref.argmax);
+  if (layout.packed)
+    expect(readSignal(t, w, "outputWord")).to.equal(packOutputWord(q.argmax ? ref.argmax : 0, ref.output, layout.outputBits));
   expect(readSignal(t, w, "inputHash")).to.equal(await packedHash(xq, q.input.bits));
   return { w, ref };
 }
@@ -50,12 +55,16 @@ describe("generated model circuits", function () {
       const q = quantizedFixture(m);
       const data = heldout(m).inputs;
       let t: Tester;
+      let layout: CircuitLayout;
       before(async () => {
-        ({ t } = await compileModelCircuit(q, m, "public"));
+        const c = await compileModelCircuit(q, m, "public");
+        t = c.t;
+        layout = c.gen.layout;
+        expect(layout.packed).to.equal(true);
       });
 
       it("witness outputs equal the integer executor on held-out samples", async () => {
-        for (const s of data.slice(0, 3)) await checkParity(t, q, "public", s);
+        for (const s of data.slice(0, 3)) await checkParity(t, q, layout, s);
       });
 
       it("equals the executor on random in-range inputs (property)", async () => {
@@ -71,7 +80,7 @@ describe("generated model circuits", function () {
               return; // out of the calibrated range: no witness exists, the executor says so
             }
             expect(ref).to.not.equal(undefined);
-            await checkParity(t, q, "public", x);
+            await checkParity(t, q, layout, x);
             proven++;
           }),
           { numRuns: 8, seed: 42 },
@@ -80,12 +89,13 @@ describe("generated model circuits", function () {
       });
 
       it("rejects a tampered output, label, input commitment and hidden activation", async () => {
-        const { w, ref } = await checkParity(t, q, "public", data[0]);
-        await expectTamperRejected(t, w, { "out[0]": ref.output[0] + 1n });
+        const { w, ref } = await checkParity(t, q, layout, data[0]);
+        await expectTamperRejected(t, w, { "m.out[0]": ref.output[0] + 1n });
+        await expectTamperRejected(t, w, { outputWord: readSignal(t, w, "outputWord") + 1n });
         await expectTamperRejected(t, w, { inputHash: readSignal(t, w, "inputHash") + 1n });
-        if (q.argmax) await expectTamperRejected(t, w, { label: BigInt((ref.argmax + 1) % ref.output.length) });
+        if (q.argmax) await expectTamperRejected(t, w, { "m.label": BigInt((ref.argmax + 1) % ref.output.length) });
         // The first node's first output feeds everything after it.
-        await expectTamperRejected(t, w, { "n0[0].out": fromField(readSignal(t, w, "n0[0].out")) + 1n });
+        await expectTamperRejected(t, w, { "m.n0[0].out": fromField(readSignal(t, w, "m.n0[0].out")) + 1n });
       });
     });
   }
@@ -93,12 +103,15 @@ describe("generated model circuits", function () {
   describe("private weights (logreg_cancer)", () => {
     const q = quantizedFixture("logreg_cancer");
     let t: Tester;
+    let layout: CircuitLayout;
     before(async () => {
-      ({ t } = await compileModelCircuit(q, "logreg_private", "private"));
+      const c = await compileModelCircuit(q, "logreg_private", "private");
+      t = c.t;
+      layout = c.gen.layout;
     });
 
     it("commits to exactly the quantized weights, and other weights change the commitment", async () => {
-      const { w } = await checkParity(t, q, "private", heldout("logreg_cancer").inputs[0]);
+      const { w } = await checkParity(t, q, layout, heldout("logreg_cancer").inputs[0]);
       const l = weightLayout(q);
       const expected = await poseidonHash([await packedHash(l.weights, l.weightBits), await packedHash(l.biases, l.biasBits)]);
       expect(readSignal(t, w, "weightsHash")).to.equal(expected);
