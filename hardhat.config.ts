@@ -1,6 +1,7 @@
 import { HardhatUserConfig, subtask } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
 import "@nomicfoundation/hardhat-toolbox";
+import fs from "fs";
 import path from "path";
 
 // The project never downloads a compiler: solc-js from the `solc` npm package serves every build.
@@ -16,6 +17,12 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
     isSolcJs: true,
   };
 });
+
+// Development powers of tau shipped beside this checkout in the build environment (../shared/ptau,
+// see its README): used when no FLAVUM_PTAU_DIR is given, so local runs don't fall through to a
+// slow local ceremony. Production setups point FLAVUM_PTAU / FLAVUM_PTAU_DIR at Hermez files.
+const sharedPtau = path.join(__dirname, "..", "shared", "ptau");
+if (!process.env.FLAVUM_PTAU_DIR && fs.existsSync(sharedPtau)) process.env.FLAVUM_PTAU_DIR = sharedPtau;
 
 // circom_tester shells out to `circom`; bin/circom forwards to the circom2 (WebAssembly) package.
 process.env.PATH = `${path.join(__dirname, "bin")}${path.delimiter}${process.env.PATH ?? ""}`;
