@@ -99,6 +99,9 @@ interface IFlavumRollup {
      */
     function batchRoot(uint256 batchId) external view returns (uint256);
 
+    /// @notice The block the rollup was deployed in: where its event history starts.
+    function deployBlock() external view returns (uint64);
+
     /// @notice The model registry batches' verifiers come from.
     function registry() external view returns (address);
 

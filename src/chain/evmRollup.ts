@@ -49,8 +49,7 @@ export class EvmRollupLedger implements RollupLedger {
         throw new FlavumError(`no contract at the recorded ${what} address ${a} on network ${hre.network.name}: redeploy with rollup:deploy`, "NO_DEPLOYMENT");
     const registry = (await hre.ethers.getContractAt("ModelRegistry", addrs.registry, signer)) as unknown as Contract;
     const rollup = (await hre.ethers.getContractAt("FlavumRollup", addrs.rollup, signer)) as unknown as Contract;
-    const rec = readDeployments(hre.network.name).FlavumRollup;
-    return new EvmRollupLedger(hre, evm, registry, rollup, rec?.address === addrs.rollup ? rec.block : 0);
+    return new EvmRollupLedger(hre, evm, registry, rollup, Number(await rollup.deployBlock()));
   }
 
   get network(): string {

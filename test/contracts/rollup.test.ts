@@ -183,16 +183,19 @@ describe("FlavumRollup batches", function () {
       await expect(seq.submitBatch(modelId, 8, 4, 21n, 22n, a, b, c, "0x")).to.be.revertedWithCustomError(rollup, "FlavumInvalidBatchProof");
     });
 
-    it("keeps nextLeaf and batchCount in one slot, and refuses a batch past the 2^20-leaf tree", async () => {
+    it("keeps nextLeaf, batchCount and the deploy block in one slot, and refuses a batch past the 2^20-leaf tree", async () => {
       const { rollup, sequencer, modelId } = await loadFixture(rollupWithModel);
       const seq = rollup.connect(sequencer);
+      const deployBlock = await rollup.deployBlock();
+      expect(deployBlock).to.be.greaterThan(0n); // never zero: the first batch only updates the slot
       await seq.submitBatch(modelId, 8, 1, 1n, 2n, a, b, c, "0x");
-      // Slot 0: AccessControl's roles; slot 1: the state root; slot 2: nextLeaf (low 64 bits) | batchCount << 64.
+      // Slot 0: AccessControl's roles; slot 1: the state root; slot 2: nextLeaf | batchCount << 64 | deployBlock << 128.
       const addr = await rollup.getAddress();
+      const high = deployBlock << 128n;
       expect(BigInt(await hre.ethers.provider.getStorage(addr, 1))).to.equal(1n);
-      expect(BigInt(await hre.ethers.provider.getStorage(addr, 2))).to.equal(8n | (1n << 64n));
+      expect(BigInt(await hre.ethers.provider.getStorage(addr, 2))).to.equal(8n | (1n << 64n) | high);
       const nearlyFull = (1n << 20n) - 12n; // aligns to 2^20 - 8 for a batch of 8
-      await hre.network.provider.send("hardhat_setStorageAt", [addr, "0x2", hre.ethers.toBeHex(nearlyFull | (1n << 64n), 32)]);
+      await hre.network.provider.send("hardhat_setStorageAt", [addr, "0x2", hre.ethers.toBeHex(nearlyFull | (1n << 64n) | high, 32)]);
       await expect(seq.submitBatch(modelId, 32, 1, 3n, 4n, a, b, c, "0x"))
         .to.be.revertedWithCustomError(rollup, "FlavumTreeFull")
         .withArgs(1n << 20n, 32);
