@@ -106,7 +106,7 @@ storeParams(
   flavumAction(async (a: StoreArgs & { request: string; json: boolean }, hre) =>
     withSequencer(hre, a, async (seq) => {
       const t = await seq.trace(BigInt(a.request));
-      if (a.json) return console.log(JSON.stringify(t, null, 2));
+      if (a.json) return console.log(JSON.stringify(t));
       console.log([
         `request ${t.requestId} (model ${t.modelId}): ${t.status}`,
         t.inputHash && `  input commitment ${t.inputHash}`,

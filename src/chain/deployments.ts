@@ -20,8 +20,10 @@ export interface DeploymentRecord {
 
 export type Deployments = Record<string, DeploymentRecord>;
 
+/** deployments/<network>.json; FLAVUM_DEPLOYMENTS_DIR moves the folder (tests use a scratch one). */
 export function deploymentsFile(network: string): string {
-  return path.join(repoRoot(), "deployments", `${network}.json`);
+  const dir = process.env.FLAVUM_DEPLOYMENTS_DIR ? path.resolve(process.env.FLAVUM_DEPLOYMENTS_DIR) : path.join(repoRoot(), "deployments");
+  return path.join(dir, `${network}.json`);
 }
 
 export function isEphemeral(network: string): boolean {

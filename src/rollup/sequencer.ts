@@ -9,6 +9,7 @@
 import { AbiCoder } from "ethers";
 import { FlavumError, InputError } from "../errors";
 import { loadModel, LoadedModel } from "../model/artifacts";
+import { labelOf } from "../model/inference";
 import { quantizeInput } from "../quant/intExec";
 import { packedHash } from "../quant/commitment";
 import { prove, verify, solidityCalldata, Progress, silent } from "../zk";
@@ -250,12 +251,14 @@ export class Sequencer {
     const e = (b.entries as TraceEntry[])[r.entryIndex!];
     const p = this.inclusion(b, e);
     const verified = b.status === "settled" ? await this.ledger.verifyInference(b.batchNumber, p) : false;
-    const scale = this.model(this.served(r.modelId.toString())).manifest.outputScale;
+    const model = this.model(this.served(r.modelId.toString()));
+    const output = (e.output as unknown as string[]).map((v) => Number(v) / 2 ** model.manifest.outputScale);
     return {
       ...base,
       inputHash: p.inputHash.toString(),
-      output: (e.output as unknown as string[]).map((v) => Number(v) / 2 ** scale),
-      label: e.label,
+      output,
+      // The proven argmax, or for a one-output model the class its proven output gives.
+      label: model.q.argmax ? e.label : labelOf(model.q, output),
       outputWord: p.outputWord.toString(),
       batch: b.batchNumber.toString(), index: e.index, batchRoot: b.batchRoot.toString(), stateRoot: b.newRoot.toString(),
       txHash: b.txHash, path: p.path.map(String), verified,

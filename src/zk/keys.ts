@@ -12,6 +12,8 @@ import { powerFor, resolvePtau } from "./ptau";
 import { setup, VKEY_FILE } from "./groth16";
 import { Progress, silent } from "./log";
 
+const COMPILER_FLAGS = "circom2 --O2";
+
 export const KEY_FILES = { circuitDir: "circuit", zkey: "circuit.zkey", vkey: VKEY_FILE, info: "keys.json" } as const;
 
 export interface CircuitKeys {
@@ -24,8 +26,9 @@ export interface CircuitKeys {
   reused: boolean;
 }
 
-export function sourceHash(source: string): string {
-  return crypto.createHash("sha256").update(source).digest("hex");
+/** Identifies a build: the circuit source and how it is compiled (the optimisation level changes the r1cs). */
+export function sourceHash(source: string, compiler = COMPILER_FLAGS): string {
+  return crypto.createHash("sha256").update(`${compiler}\n${source}`).digest("hex");
 }
 
 export function wasmPath(dir: string, base: string): string {

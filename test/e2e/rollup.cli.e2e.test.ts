@@ -1,0 +1,92 @@
+/**
+ * The rollup as separate commands against a persistent chain (`npx hardhat node`), the way users
+ * run it: deploy, register, request, prove, submit, trace — each its own process.
+ */
+import { expect } from "chai";
+import { spawn, spawnSync, ChildProcess } from "child_process";
+import fs from "fs";
+import os from "os";
+import path from "path";
+import { REPO } from "../helpers/circuit";
+import { usePtauDir } from "../helpers/fixtures";
+
+describe("rollup command line on a hardhat node", function () {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "flavum-rollup-cli-"));
+  const env = { ...process.env, FLAVUM_RPC_URL: `http://127.0.0.1:${port}`, FLAVUM_DEPLOYMENTS_DIR: tmp };
+  const store = path.join(tmp, "sequencer.db");
+  let node: ChildProcess;
+
+  const hardhat = (...args: string[]) => {
+    const r = spawnSync("npx", ["hardhat", ...args, "--network", "localhost"], { cwd: REPO, encoding: "utf8", env, timeout: 10 * 60_000 });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+  const json = (r: { code: number | null; out: string; err: string }) => {
+    expect(r.code, r.err).to.equal(0);
+    return JSON.parse(r.out.trim().split("\n").pop()!);
+  };
+
+  before(async () => {
+    usePtauDir();
+    node = spawn("npx", ["hardhat", "node", "--port", String(port)], { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"] });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("hardhat node did not start")), 60_000);
+      node.stdout!.on("data", (d: Buffer) => {
+        if (d.toString().includes("Started HTTP")) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    const c = spawnSync("npx", ["hardhat", "model:compile", "--onnx", "fixtures/models/logreg_cancer.onnx", "--name", "rollup_logreg",
+      "--calibration", "fixtures/data/logreg_cancer.calibration.json"], { cwd: REPO, encoding: "utf8", env });
+    expect(c.status, c.stderr).to.equal(0);
+  });
+
+  after(() => {
+    node?.kill();
+  });
+
+  it("deploys, registers, queues, proves, submits and traces across commands", () => {
+    const d = hardhat("rollup:deploy");
+    expect(d.code, d.err).to.equal(0);
+    const recorded = JSON.parse(fs.readFileSync(path.join(tmp, "localhost.json"), "utf8"));
+    expect(recorded.FlavumRollup.address).to.match(/^0x[0-9a-fA-F]{40}$/);
+    expect(recorded.FlavumRollup.txHash).to.match(/^0x[0-9a-f]{64}$/);
+
+    const reg = json(hardhat("model:register", "--name", "rollup_logreg", "--batch", "4", "--store", store, "--json"));
+    expect(reg.modelId).to.equal("1");
+    const again = hardhat("model:register", "--name", "rollup_logreg", "--batch", "4", "--store", store);
+    expect(again.out).to.contain("already registered");
+
+    const { requests } = json(hardhat("infer:request", "--model", "1", "--input", "fixtures/data/logreg_cancer.sample.json", "--store", store, "--json"));
+    expect(requests).to.have.length(4);
+
+    const pending = json(hardhat("trace:show", "--request", requests[0], "--store", store, "--json"));
+    expect(pending.status).to.equal("pending");
+    expect(pending.verified).to.equal(false);
+
+    expect(json(hardhat("batch:prove", "--store", store, "--json")).inferences).to.equal(4);
+    const s = json(hardhat("batch:submit", "--store", store, "--json"));
+    expect(s).to.include.keys("batchId", "txHash", "gasUsed", "inferences");
+    expect(s.batchId).to.equal("0");
+    expect(s.inferences).to.equal(4);
+
+    const t = json(hardhat("trace:show", "--request", requests[2], "--store", store, "--json"));
+    expect(t.verified).to.equal(true);
+    expect(t.output).to.have.length(1);
+    expect(t.output[0]).to.be.within(0, 1);
+
+    // Nothing is left to do, and nothing is submitted twice.
+    expect(json(hardhat("batch:run", "--store", store, "--json")).batchId).to.equal(null);
+  });
+
+  it("explains what is missing instead of failing obscurely", () => {
+    const r = hardhat("infer:request", "--model", "no_such", "--input", "fixtures/data/logreg_cancer.sample.json", "--store", store);
+    expect(r.code).to.not.equal(0);
+    expect(r.err).to.match(/model "no_such" is not registered with this sequencer/);
+    const t = hardhat("trace:show", "--request", "12345", "--store", store);
+    expect(t.code).to.not.equal(0);
+    expect(t.err).to.match(/unknown request 12345/);
+  });
+});
