@@ -95,7 +95,7 @@ export function loadModel(name: string): LoadedModel {
   const dir = modelDir(name);
   const manifestFile = path.join(dir, MODEL_FILES.manifest);
   if (!fs.existsSync(manifestFile)) {
-    const known = fs.existsSync(modelsRoot()) ? fs.readdirSync(modelsRoot()).filter((d) => !d.startsWith(".")) : [];
+    const known = fs.existsSync(modelsRoot()) ? fs.readdirSync(modelsRoot()).filter((d) => !d.includes(".")) : [];
     throw new FlavumError(
       `no compiled model named "${name}" in ${modelsRoot()}; compile it with ` +
         `\`npx hardhat model:compile --onnx <file> --name ${name}\`` +
