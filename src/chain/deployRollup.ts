@@ -4,8 +4,8 @@
  * every contract is recorded in deployments/<network>.json (except on the in-process network).
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { poseidonHash } from "../quant/commitment";
 import { TREE_DEPTH } from "../rollup/layout";
+import { hasher, zeroRoots } from "../rollup/merkle";
 import { EvmLedger } from "./evm";
 import { deployPoseidon } from "./poseidonContracts";
 import type { FlavumRollup, ModelRegistry } from "../../typechain-types";
@@ -30,19 +30,9 @@ export interface RollupDeployment {
   emptyRoot: bigint;
 }
 
-/**
- * Roots of all-zero Poseidon trees: `z[0] = 0` (an empty leaf), `z[k+1] = Poseidon(z[k], z[k])`;
- * `z[k]` is the root of an empty subtree of height k. Returns z[0..depth].
- */
-export async function zeroHashes(depth = TREE_DEPTH): Promise<bigint[]> {
-  const z = [0n];
-  for (let k = 0; k < depth; k++) z.push(await poseidonHash([z[k], z[k]]));
-  return z;
-}
-
-/** The root of the empty depth-20 trace tree. */
+/** The root of the empty depth-20 trace tree: the rollup's initial state root. */
 export async function emptyTreeRoot(depth = TREE_DEPTH): Promise<bigint> {
-  return (await zeroHashes(depth))[depth];
+  return zeroRoots(await hasher(), depth)[depth];
 }
 
 export async function deployRollup(hre: HardhatRuntimeEnvironment, opts: DeployRollupOptions = {}): Promise<RollupDeployment> {

@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { poseidonHash } from "../../src/quant/commitment";
-import { emptyTreeRoot, zeroHashes } from "../../src/chain/deployRollup";
+import { emptyTreeRoot } from "../../src/chain/deployRollup";
+import { hasher, zeroRoots } from "../../src/rollup/merkle";
 import { poseidonArtifact } from "../../src/chain/poseidonContracts";
 import { deployedRollup, FIELD } from "./fixtures";
 
@@ -29,7 +30,7 @@ describe("Poseidon hashers on chain", function () {
 
   it("give the empty depth-20 root the rollup starts from", async () => {
     const { rollup, emptyRoot } = await loadFixture(deployedRollup);
-    const z = await zeroHashes(20);
+    const z = zeroRoots(await hasher(), 20);
     expect(z[1]).to.equal(await poseidonHash([0n, 0n]));
     expect(emptyRoot).to.equal(z[20]);
     expect(await emptyTreeRoot()).to.equal(emptyRoot);
