@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/**
+ * @title Flavum model repositories
+ * @notice "GitHub for ML models". A repository holds one model architecture; its history is a graph of
+ * commits, each committing to a set of weights by hash. Branches are named refs to a head commit.
+ *
+ * Tokens. Repositories and commits are tokens of one ERC-721 collection ("Flavum Repository Commit",
+ * FLVC) and share one id sequence 1, 2, 3, ...: every id is either a repository or a commit
+ * (`tokenKind`), so the two ranges are disjoint. Creating a repository mints id n (the repository) and
+ * n + 1 (its initial commit). The contract mints every token itself, to the commit's author (or the
+ * merger / reverter / creator), never from a privileged key. Ids are stored in 64 bits.
+ *
+ * Roles (per repository, ordered): Contributor < Maintainer < Owner. The holder of the repository's
+ * token is always an Owner and cannot be revoked (transferring the token transfers that seat); further
+ * owners, maintainers and contributors are invited. Owners grant and revoke any role; maintainers grant
+ * and revoke the Contributor role of accounts that hold no higher role.
+ *
+ * Branches. `main` is created with the repository and is protected: only maintainers and owners move
+ * it (push, merge, revert). Anyone with a role creates a branch with `createBranch` from any commit of
+ * the repository that is not Rejected, and becomes its creator. A contributor pushes only to branches
+ * they created; maintainers and owners push to any branch. A push's parent must be the branch's current
+ * head (otherwise `FlavumStaleParent`).
+ *
+ * Proofs. Training commits are accepted only with a Groth16 proof checked by the repository's
+ * training verifier on `[parentWeightsHash, newWeightsHash, dataHash, correct]`; a merge of k = 2..4
+ * commits only with a proof checked by its k-commit merge verifier on
+ * `[newWeightsHash, h_1..h_k, n_1..n_k]` (see `IRepositoryVerifiers.sol`). Every committed hash must be
+ * a BN254 scalar field element.
+ *
+ * Merges. A merge takes 1..4 Proposed training commits that were all trained from the target branch's
+ * current head. k >= 2 creates a merge commit (FedAvg, proven); k = 1 is a fast-forward: the target's
+ * head becomes that commit (its weights were already proven from that head), no new commit, no proof.
+ *
+ * Revert. `revertTo` appends a forward commit whose weights are those of an earlier commit; history is
+ * kept. Full ancestry is not checked on chain: the target may be any commit of the same repository
+ * that is not Rejected (which includes commits of other branches).
+ */
+interface IModelRepository {
+    /// @notice A collaborator's role, ordered: a higher role can do everything a lower one can.
+    enum Role {
+        None,
+        Contributor,
+        Maintainer,
+        Owner
+    }
+
+    /// @notice How a commit came about.
+    enum CommitKind {
+        None,
+        Initial,
+        Train,
+        Merge,
+        Revert
+    }
+
+    /**
+     * @notice A commit's review state. Training commits start Proposed and end Merged or Rejected;
+     * initial, merge and revert commits, made by owners and maintainers, are Accepted from the start.
+     */
+    enum CommitStatus {
+        None,
+        Proposed,
+        Merged,
+        Rejected,
+        Accepted
+    }
+
+    /// @notice What a token id is.
+    enum TokenKind {
+        None,
+        Repository,
+        Commit
+    }
+
+    /**
+     * @notice A repository. Its owner (the token holder) is `ownerOf(repoId)`.
+     * @param name unique name
+     * @param architectureHash hash of the model architecture all commits share
+     * @param trainVerifier the `ITrainingVerifier` of training commits
+     * @param mergeVerifiers the merge verifiers for k = 2, 3, 4 commits (zero: merges of k unsupported)
+     * @param initialCommit the commit `main` started from
+     * @param uri metadata URI (the repository token's `tokenURI`)
+     */
+    struct Repository {
+        string name;
+        bytes32 architectureHash;
+        address trainVerifier;
+        address[3] mergeVerifiers;
+        uint256 initialCommit;
+        string uri;
+    }
+
+    /**
+     * @notice A commit, as `commit` returns it.
+     * @param id the commit's token id
+     * @param repoId its repository
+     * @param author who made it and was minted its token
+     * @param kind how it came about
+     * @param status review state
+     * @param branch the branch it was pushed, merged or reverted on
+     * @param parents the parent (Train, Revert), the target head then the merged commits (Merge), none (Initial)
+     * @param weightsHash commitment to its weights
+     * @param dataHash commitment to the training data (Train), 0 otherwise
+     * @param samples training samples (Train), sum over the merged commits (Merge), 0 otherwise
+     * @param correct samples the parent classified correctly (Train, proven), 0 otherwise
+     * @param revertOf the commit whose weights a Revert commit restores, 0 otherwise
+     */
+    struct Commit {
+        uint256 id;
+        uint256 repoId;
+        address author;
+        CommitKind kind;
+        CommitStatus status;
+        string branch;
+        uint256[] parents;
+        bytes32 weightsHash;
+        bytes32 dataHash;
+        uint64 samples;
+        uint32 correct;
+        uint256 revertOf;
+    }
+
+    /**
+     * @notice A Groth16 proof, as snarkjs's `exportSolidityCallData` gives its points.
+     * @param a the A point
+     * @param b the B point (coordinates in the verifier's order)
+     * @param c the C point
+     */
+    struct Proof {
+        uint256[2] a;
+        uint256[2][2] b;
+        uint256[2] c;
+    }
+
+    /**
+     * @notice A branch: a named ref.
+     * @param head its head commit
+     * @param creator who created it (the repository's creator for `main`)
+     */
+    struct Branch {
+        uint256 head;
+        address creator;
+    }
+
+    /// @notice Repository `repoId` was created by `owner` with initial commit `initialCommit` on `main`.
+    event RepositoryCreated(
+        uint256 indexed repoId,
+        address indexed owner,
+        uint256 indexed initialCommit,
+        string name,
+        bytes32 weightsHash,
+        bytes32 architectureHash,
+        address trainVerifier,
+        address[3] mergeVerifiers,
+        string uri
+    );
+    /// @notice `by` gave `account` role `role` in repository `repoId`.
+    event CollaboratorInvited(uint256 indexed repoId, address indexed account, Role role, address indexed by);
+    /// @notice `by` removed `account`'s role `previous` in repository `repoId`.
+    event CollaboratorRevoked(uint256 indexed repoId, address indexed account, Role previous, address indexed by);
+    /// @notice `creator` created branch `name` of repository `repoId` at commit `fromCommit`.
+    event BranchCreated(uint256 indexed repoId, uint256 indexed fromCommit, address indexed creator, string name);
+    /// @notice Branch `branch` of repository `repoId` moved from `previous` to `head`.
+    event HeadMoved(uint256 indexed repoId, uint256 indexed head, string branch, uint256 previous);
+    /// @notice `author` pushed proven training commit `commitId` onto `branch` of repository `repoId`.
+    event CommitPushed(
+        uint256 indexed repoId,
+        uint256 indexed commitId,
+        address indexed author,
+        string branch,
+        uint256 parent,
+        bytes32 weightsHash,
+        bytes32 dataHash,
+        uint32 samples,
+        uint32 correct,
+        string metricsURI
+    );
+    /// @notice `merger` merged `commits` into `branch` of repository `repoId` as `mergeCommit` (a
+    /// fast-forward of one commit names that commit as `mergeCommit`).
+    event Merged(
+        uint256 indexed repoId,
+        uint256 indexed mergeCommit,
+        address indexed merger,
+        string branch,
+        uint256[] commits,
+        bytes32 weightsHash,
+        uint64 samples
+    );
+    /// @notice `by` rejected commit `commitId` of repository `repoId`.
+    event CommitRejected(uint256 indexed repoId, uint256 indexed commitId, address indexed by, string reason);
+    /// @notice `by` reverted `branch` of repository `repoId` to the weights of `toCommit` with new commit `commitId`.
+    event Reverted(uint256 indexed repoId, uint256 indexed commitId, address indexed by, string branch, uint256 toCommit);
+
+    /// @notice `account` needs at least role `needed` in repository `repoId`.
+    error FlavumMissingRole(uint256 repoId, address account, Role needed);
+    /// @notice `account` may not move branch `branch` of repository `repoId`: contributors push only to
+    /// branches they created, never to `main`. Create a branch with `createBranch`.
+    error FlavumBranchNotWritable(uint256 repoId, string branch, address account);
+    /// @notice No repository `repoId` exists.
+    error FlavumUnknownRepository(uint256 repoId);
+    /// @notice No repository is named `name`.
+    error FlavumUnknownRepositoryName(string name);
+    /// @notice Repository `repoId` has no commit `commitId` (`repoId` 0: no such commit at all).
+    error FlavumUnknownCommit(uint256 repoId, uint256 commitId);
+    /// @notice Repository `repoId` has no branch `branch`.
+    error FlavumUnknownBranch(uint256 repoId, string branch);
+    /// @notice Repository `repoId` already has a branch `branch`.
+    error FlavumBranchExists(uint256 repoId, string branch);
+    /// @notice Names must be 1 to 64 bytes long, got `name`.
+    error FlavumInvalidName(string name);
+    /// @notice Repository `repoId` is already named `name`.
+    error FlavumDuplicateName(string name, uint256 repoId);
+    /// @notice The branch's head is `head` but the commit was made from `parent`: pull the head and redo it.
+    error FlavumStaleParent(uint256 repoId, uint256 head, uint256 parent);
+    /// @notice Commit `commitId` is Rejected and cannot be built on, branched from or reverted to.
+    error FlavumRejectedBase(uint256 commitId);
+    /// @notice Commit `commitId` is `status`; this needs a Proposed commit.
+    error FlavumWrongCommitStatus(uint256 commitId, CommitStatus status);
+    /// @notice Verifier `verifier` rejected the training proof of a commit on `parent` in repository `repoId`
+    /// for public inputs [parentWeightsHash, newWeightsHash, dataHash, correct].
+    error FlavumInvalidTrainingProof(uint256 repoId, uint256 parent, address verifier);
+    /// @notice Verifier `verifier` rejected the proof of a `commitCount`-commit merge in repository `repoId`
+    /// for public inputs [newWeightsHash, h_1..h_k, n_1..n_k].
+    error FlavumInvalidMergeProof(uint256 repoId, uint256 commitCount, address verifier);
+    /// @notice A merge takes 1 to 4 commits, got `count`.
+    error FlavumInvalidMergeCount(uint256 count);
+    /// @notice Repository `repoId` has no verifier for merges of `commitCount` commits.
+    error FlavumMergeVerifierNotSet(uint256 repoId, uint256 commitCount);
+    /// @notice A fast-forward merge of `commitId` must keep its weights `expected`, got `given`.
+    error FlavumWeightsMismatch(uint256 commitId, bytes32 expected, bytes32 given);
+    /// @notice `verifier` has no code.
+    error FlavumVerifierNotContract(address verifier);
+    /// @notice `value` is not a canonical BN254 field element.
+    error FlavumNotFieldElement(uint256 value);
+    /// @notice A training commit needs 1 or more samples and at most `samples` correct, got `samples`, `correct`.
+    error FlavumInvalidSamples(uint32 samples, uint32 correct);
+    /// @notice `role` cannot be granted (use `revoke` to remove a role).
+    error FlavumInvalidRole(Role role);
+    /// @notice `holder` holds repository `repoId`'s token: its role is Owner until the token moves, and
+    /// cannot be granted or revoked.
+    error FlavumTokenHolderRole(uint256 repoId, address holder);
+    /// @notice `account` holds no role in repository `repoId`.
+    error FlavumNoRole(uint256 repoId, address account);
+    /// @notice Branch `branch` of repository `repoId` is already at commit `commitId`.
+    error FlavumNothingToRevert(uint256 repoId, string branch, uint256 commitId);
+    /// @notice A zero address was given for `what`.
+    error FlavumZeroAddress(string what);
+
+    /**
+     * @notice Creates a repository: mints its token (id n) to the caller, who becomes its owner, and the
+     * initial commit (id n + 1, weights `weightsHash`, no parent, no data) on branch `main`, also to the caller.
+     * @param name a unique name, 1 to 64 bytes
+     * @param weightsHash commitment to the initial weights (a field element)
+     * @param architectureHash hash of the architecture
+     * @param trainVerifier the `ITrainingVerifier` for this architecture (must have code)
+     * @param mergeVerifiers the merge verifiers for k = 2, 3, 4 (each must have code, or be zero if
+     * merges of k commits are not supported)
+     * @param uri the repository token's metadata URI
+     * @return repoId the repository's id
+     */
+    function createRepository(
+        string calldata name,
+        bytes32 weightsHash,
+        bytes32 architectureHash,
+        address trainVerifier,
+        address[3] calldata mergeVerifiers,
+        string calldata uri
+    ) external returns (uint256 repoId);
+
+    /**
+     * @notice Gives `account` role `role` in `repoId` (or changes its role). Owners grant any role;
+     * maintainers grant Contributor to accounts that hold no higher role.
+     * @param repoId the repository
+     * @param account the collaborator
+     * @param role Contributor, Maintainer or Owner
+     */
+    function invite(uint256 repoId, address account, Role role) external;
+
+    /**
+     * @notice Removes `account`'s role in `repoId`. Owners revoke any role but the token holder's;
+     * maintainers revoke contributors.
+     * @param repoId the repository
+     * @param account the collaborator
+     */
+    function revoke(uint256 repoId, address account) external;
+
+    /**
+     * @notice Creates branch `name` at `fromCommit`; the caller becomes its creator. Contributor or above.
+     * @param repoId the repository
+     * @param name a new branch name, 1 to 64 bytes
+     * @param fromCommit a commit of the repository that is not Rejected
+     */
+    function createBranch(uint256 repoId, string calldata name, uint256 fromCommit) external;
+
+    /**
+     * @notice Pushes a proven training commit onto `branch` and mints its token to the caller. Contributor or
+     * above; contributors only to branches they created (never `main`). The training verifier must accept
+     * the proof for `[parent's weightsHash, newWeightsHash, dataHash, correct]`.
+     * @param repoId the repository
+     * @param branch the branch; its head must be `parentCommit`
+     * @param parentCommit the commit the round trained from (not Rejected)
+     * @param newWeightsHash commitment to the trained weights (a field element)
+     * @param dataHash commitment to the training data (a field element)
+     * @param samples number of training samples (at least 1; weights this commit in merges). Not among the
+     * training proof's public inputs: the contributor states it (or the circuit's fixed batch shape implies it),
+     * and a merge proof binds it only as the weight used
+     * @param correct samples the parent classified correctly (at most `samples`)
+     * @param metricsURI metrics document (the commit token's `tokenURI`)
+     * @param proof the training proof
+     * @return commitId the new commit's id
+     */
+    function pushCommit(
+        uint256 repoId,
+        string calldata branch,
+        uint256 parentCommit,
+        bytes32 newWeightsHash,
+        bytes32 dataHash,
+        uint32 samples,
+        uint32 correct,
+        string calldata metricsURI,
+        Proof calldata proof
+    ) external returns (uint256 commitId);
+
+    /**
+     * @notice Merges Proposed training commits, all trained from `targetBranch`'s head, into it and marks
+     * them Merged. Maintainer or above. For 2..4 commits, creates a merge commit (parents: the target head,
+     * then `commits`; samples: their sum) minted to the caller, accepted only if the repository's merge
+     * verifier for that count accepts the proof for `[newWeightsHash, h_1..h_k, n_1..n_k]`. One commit is a
+     * fast-forward: the head becomes that commit, `newWeightsHash` must equal its weights, the proof is ignored.
+     * @param repoId the repository
+     * @param targetBranch the branch to merge into
+     * @param commits 1 to 4 distinct Proposed commits whose parent is the target's head
+     * @param newWeightsHash commitment to the averaged weights (a field element)
+     * @param proof the merge proof (ignored for one commit)
+     * @return mergeCommit the new head (the merge commit, or the fast-forwarded commit)
+     */
+    function merge(
+        uint256 repoId,
+        string calldata targetBranch,
+        uint256[] calldata commits,
+        bytes32 newWeightsHash,
+        Proof calldata proof
+    ) external returns (uint256 mergeCommit);
+
+    /**
+     * @notice Rejects a Proposed commit (it stays in history; branch heads do not move). Maintainer or above.
+     * @param repoId the repository
+     * @param commitId the commit
+     * @param reason why (emitted, not stored)
+     */
+    function reject(uint256 repoId, uint256 commitId, string calldata reason) external;
+
+    /**
+     * @notice Appends to `branch` a Revert commit (parent: the current head) with the weights of `toCommit`,
+     * minted to the caller. Maintainer or above. `toCommit` may be any commit of the repository that is not
+     * Rejected and not the head itself; its ancestry is not checked.
+     * @param repoId the repository
+     * @param branch the branch
+     * @param toCommit the commit whose weights to restore
+     * @return commitId the new commit's id
+     */
+    function revertTo(uint256 repoId, string calldata branch, uint256 toCommit) external returns (uint256 commitId);
+
+    /**
+     * @notice Repository `repoId` (reverts with `FlavumUnknownRepository` if unknown).
+     * @param repoId the repository
+     * @return the repository
+     */
+    function repository(uint256 repoId) external view returns (Repository memory);
+
+    /**
+     * @notice Commit `commitId` (reverts with `FlavumUnknownCommit(0, commitId)` if unknown).
+     * @param commitId the commit
+     * @return the commit
+     */
+    function commit(uint256 commitId) external view returns (Commit memory);
+
+    /**
+     * @notice The head of `branch` of `repoId`.
+     * @param repoId the repository
+     * @param branch the branch
+     * @return the head commit's id
+     */
+    function head(uint256 repoId, string calldata branch) external view returns (uint256);
+
+    /**
+     * @notice Branch `name` of `repoId`: head and creator.
+     * @param repoId the repository
+     * @param name the branch
+     * @return the branch
+     */
+    function branchInfo(uint256 repoId, string calldata name) external view returns (Branch memory);
+
+    /**
+     * @notice The branches of `repoId`, in creation order (`main` first), and their heads.
+     * @param repoId the repository
+     * @return names the branch names
+     * @return heads the head of each
+     */
+    function branches(uint256 repoId) external view returns (string[] memory names, uint256[] memory heads);
+
+    /**
+     * @notice All commits of `repoId`, in creation order (the initial commit first).
+     * @param repoId the repository
+     * @return the commit ids
+     */
+    function commitsOf(uint256 repoId) external view returns (uint256[] memory);
+
+    /**
+     * @notice `account`'s role in `repoId` (Owner for the token holder).
+     * @param repoId the repository
+     * @param account the account
+     * @return the role
+     */
+    function roleOf(uint256 repoId, address account) external view returns (Role);
+
+    /**
+     * @notice The repository named `name` (reverts with `FlavumUnknownRepositoryName` if none).
+     * @param name the name
+     * @return the repository's id
+     */
+    function repositoryByName(string calldata name) external view returns (uint256);
+
+    /**
+     * @notice Whether token `tokenId` is a repository, a commit, or does not exist.
+     * @param tokenId the token
+     * @return the kind
+     */
+    function tokenKind(uint256 tokenId) external view returns (TokenKind);
+
+    /// @notice The number of tokens minted; the latest token's id.
+    function tokenCount() external view returns (uint256);
+}

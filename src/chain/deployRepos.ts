@@ -1,0 +1,106 @@
+/**
+ * Deploys Flavum's model repositories (ModelRepository: repositories and commits as "Flavum Repository
+ * Commit" / FLVC tokens). The one deploy path used by `rollup:deploy` and by the contract tests'
+ * fixtures; recorded in deployments/<network>.json under "ModelRepository" (except on the in-process
+ * network). Also the public-signal layouts the training and merge verifiers are called with, so the
+ * circuits and the contract agree on one definition.
+ */
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { EvmLedger } from "./evm";
+import type { ModelRepository } from "../../typechain-types";
+
+export interface DeployRepositoriesOptions {
+  /** Which of the network's accounts deploys (defaults to 0). */
+  signerIndex?: number;
+}
+
+export interface RepositoriesDeployment {
+  repository: ModelRepository;
+  address: string;
+}
+
+export async function deployRepositories(
+  hre: HardhatRuntimeEnvironment,
+  opts: DeployRepositoriesOptions = {},
+): Promise<RepositoriesDeployment> {
+  const ledger = new EvmLedger(hre, opts.signerIndex ?? 0);
+  const { contract } = await ledger.deploy("ModelRepository", [], "ModelRepository");
+  return { repository: contract as unknown as ModelRepository, address: await contract.getAddress() };
+}
+
+/** IModelRepository.Role, in the contract's order (higher can do everything lower can). */
+export enum RepoRole {
+  None = 0,
+  Contributor = 1,
+  Maintainer = 2,
+  Owner = 3,
+}
+
+/** IModelRepository.CommitKind. */
+export enum CommitKind {
+  None = 0,
+  Initial = 1,
+  Train = 2,
+  Merge = 3,
+  Revert = 4,
+}
+
+/** IModelRepository.CommitStatus. */
+export enum CommitStatus {
+  None = 0,
+  Proposed = 1,
+  Merged = 2,
+  Rejected = 3,
+  Accepted = 4,
+}
+
+/** IModelRepository.TokenKind. */
+export enum TokenKind {
+  None = 0,
+  Repository = 1,
+  Commit = 2,
+}
+
+/** The merge counts that need a proof (k = 1 is a proof-free fast-forward); mergeVerifiers[k - 2]. */
+export const MERGE_COUNTS = [2, 3, 4] as const;
+
+/**
+ * Public signals of a training proof, in the order the contract passes them to
+ * `ITrainingVerifier.verifyProof(a, b, c, uint256[4])`. The training circuit's public outputs/inputs
+ * must come out in exactly this order.
+ */
+export const TRAINING_PUBLIC_SIGNALS = ["parentWeightsHash", "newWeightsHash", "dataHash", "correct"] as const;
+
+/** The training proof's public-signal vector, as ModelRepository.pushCommit builds it. */
+export function trainingPublicSignals(s: {
+  parentWeightsHash: bigint | string;
+  newWeightsHash: bigint | string;
+  dataHash: bigint | string;
+  correct: bigint | number;
+}): bigint[] {
+  return [BigInt(s.parentWeightsHash), BigInt(s.newWeightsHash), BigInt(s.dataHash), BigInt(s.correct)];
+}
+
+/**
+ * Names of the public signals of a merge proof of k commits, in the order the contract passes them to
+ * the k-commit merge verifier (`uint256[2k + 1]`): the new weights hash, then the k merged commits'
+ * weights hashes, then their sample counts, both in the order of `merge`'s `commits` argument.
+ */
+export function mergePublicSignalNames(k: number): string[] {
+  if (!Number.isInteger(k) || k < 2 || k > 4) throw new Error(`a proven merge takes 2 to 4 commits, got ${k}`);
+  const idx = Array.from({ length: k }, (_, i) => i + 1);
+  return ["newWeightsHash", ...idx.map((i) => `weightsHash_${i}`), ...idx.map((i) => `samples_${i}`)];
+}
+
+/** The merge proof's public-signal vector, as ModelRepository.merge builds it. */
+export function mergePublicSignals(
+  newWeightsHash: bigint | string,
+  commits: { weightsHash: bigint | string; samples: bigint | number }[],
+): bigint[] {
+  mergePublicSignalNames(commits.length);
+  return [
+    BigInt(newWeightsHash),
+    ...commits.map((c) => BigInt(c.weightsHash)),
+    ...commits.map((c) => BigInt(c.samples)),
+  ];
+}
