@@ -6,11 +6,12 @@ pragma solidity ^0.8.24;
  * @notice The function of the Groth16 verifier snarkjs generates for a training circuit (one round of
  * fixed-point SGD on committed data). Its four public inputs are, in this order,
  *
- *     [parentWeightsHash, newWeightsHash, dataHash, correct]
+ *     [parentWeightsHash, newWeightsHash, dataHash, metrics]
  *
  * `parentWeightsHash` commits to the weights the round started from, `newWeightsHash` to the weights it
- * produced, `dataHash` to the training data, and `correct` is the number of training samples the
- * parent model classified correctly (the round's metric). It returns false, rather than reverting, for
+ * produced, `dataHash` to the training data, and `metrics = correct | samples << 32`: `correct` is the
+ * number of training samples the parent model classified correctly (the round's metric) and
+ * `samples` the number of samples the round trained on (what a FedAvg merge weighs it by). It returns false, rather than reverting, for
  * an invalid proof or a public input outside the scalar field.
  */
 interface ITrainingVerifier {

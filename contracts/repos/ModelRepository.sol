@@ -350,7 +350,9 @@ contract ModelRepository is ERC721, IModelRepository {
 
     /**
      * @dev Reverts unless the training verifier accepts the proof of
-     * `[parent's weightsHash, newWeightsHash, dataHash, correct]` and the inputs are well-formed.
+     * `[parent's weightsHash, newWeightsHash, dataHash, correct | samples << 32]` and the inputs are
+     * well-formed. `samples` is inside the proof (the circuit fixes the batch shape), so a contributor
+     * cannot overstate it to weigh more in a FedAvg merge.
      */
     function _verifyTraining(
         uint256 repoId,
@@ -369,7 +371,7 @@ contract ModelRepository is ERC721, IModelRepository {
         pub[0] = uint256(parentWeights);
         pub[1] = uint256(newWeightsHash);
         pub[2] = uint256(dataHash);
-        pub[3] = correct;
+        pub[3] = uint256(correct) | (uint256(samples) << 32);
         address verifier = _repos[repoId].trainVerifier;
         if (!_verify(verifier, ITrainingVerifier.verifyProof.selector, abi.encode(proof), pub)) {
             revert FlavumInvalidTrainingProof(repoId, parentCommit, verifier);

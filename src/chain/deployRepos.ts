@@ -69,7 +69,12 @@ export const MERGE_COUNTS = [2, 3, 4] as const;
  * `ITrainingVerifier.verifyProof(a, b, c, uint256[4])`. The training circuit's public outputs/inputs
  * must come out in exactly this order.
  */
-export const TRAINING_PUBLIC_SIGNALS = ["parentWeightsHash", "newWeightsHash", "dataHash", "correct"] as const;
+export const TRAINING_PUBLIC_SIGNALS = ["parentWeightsHash", "newWeightsHash", "dataHash", "metrics"] as const;
+
+/** The fourth training signal: the round's correct count and its sample count in one field element. */
+export function packMetrics(correct: bigint | number, samples: bigint | number): bigint {
+  return BigInt(correct) | (BigInt(samples) << 32n);
+}
 
 /** The training proof's public-signal vector, as ModelRepository.pushCommit builds it. */
 export function trainingPublicSignals(s: {
@@ -77,8 +82,9 @@ export function trainingPublicSignals(s: {
   newWeightsHash: bigint | string;
   dataHash: bigint | string;
   correct: bigint | number;
+  samples: bigint | number;
 }): bigint[] {
-  return [BigInt(s.parentWeightsHash), BigInt(s.newWeightsHash), BigInt(s.dataHash), BigInt(s.correct)];
+  return [BigInt(s.parentWeightsHash), BigInt(s.newWeightsHash), BigInt(s.dataHash), packMetrics(s.correct, s.samples)];
 }
 
 /**

@@ -65,7 +65,7 @@ describe("ModelRepository", function () {
     const parentW = (await d.repository.commit(parent)).weightsHash;
     const w = fe(`w:${tag}`);
     const data = fe(`data:${tag}`);
-    await d.train.expectInputs(trainingPublicSignals({ parentWeightsHash: parentW, newWeightsHash: w, dataHash: data, correct }));
+    await d.train.expectInputs(trainingPublicSignals({ parentWeightsHash: parentW, newWeightsHash: w, dataHash: data, correct, samples }));
     const r = d.repository.connect(who);
     const id = await r.pushCommit.staticCall(REPO, branch, parent, w, data, samples, correct, `ipfs://m/${tag}`, DUMMY_PROOF);
     const tx = await r.pushCommit(REPO, branch, parent, w, data, samples, correct, `ipfs://m/${tag}`, DUMMY_PROOF);
@@ -314,7 +314,7 @@ describe("ModelRepository", function () {
       const { repository, alice, train } = d;
       const w = fe("w:a1");
       const data = fe("data:a1");
-      await train.expectInputs([BigInt(W0), BigInt(w), BigInt(data), 11n]);
+      await train.expectInputs([BigInt(W0), BigInt(w), BigInt(data), 11n | (16n << 32n)]); // correct | samples << 32
       const tx = repository.connect(alice).pushCommit(REPO, "alice", INITIAL, w, data, 16, 11, "ipfs://m/a1", DUMMY_PROOF);
       await expect(tx)
         .to.emit(repository, "CommitPushed")
@@ -355,7 +355,7 @@ describe("ModelRepository", function () {
       const tAddr = await train.getAddress();
       const w = fe("w:a1");
       const data = fe("data:a1");
-      await train.expectInputs([BigInt(W0), BigInt(w), BigInt(data), 11n]);
+      await train.expectInputs([BigInt(W0), BigInt(w), BigInt(data), 11n | (16n << 32n)]); // correct | samples << 32
       const r = repository.connect(alice);
       // Another metric, other data, other weights: each is a different statement.
       for (const [ww, dd, correct] of [
@@ -367,6 +367,10 @@ describe("ModelRepository", function () {
           .to.be.revertedWithCustomError(repository, "FlavumInvalidTrainingProof")
           .withArgs(REPO, INITIAL, tAddr);
       }
+      // Overstating the sample count (to weigh more in a merge) is another statement too.
+      await expect(r.pushCommit(REPO, "alice", INITIAL, w, data, 64, 11, "", DUMMY_PROOF))
+        .to.be.revertedWithCustomError(repository, "FlavumInvalidTrainingProof")
+        .withArgs(REPO, INITIAL, tAddr);
       await train.setRevert(true);
       await expect(r.pushCommit(REPO, "alice", INITIAL, w, data, 16, 11, "", DUMMY_PROOF))
         .to.be.revertedWithCustomError(repository, "FlavumInvalidTrainingProof")
