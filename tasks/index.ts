@@ -1,4 +1,5 @@
 import "./model";
 import "./rollup";
+import "./repos";
 import "./demo";
 import "./bench";

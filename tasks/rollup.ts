@@ -1,6 +1,7 @@
 import { task, types } from "hardhat/config";
 import { flavumAction, progress, userPath } from "./util";
 import { deployRollup } from "../src/chain/deployRollup";
+import { deployRepositories } from "../src/chain/deployRepos";
 import { defaultStorePath, openSequencer, registerModel, resetStore } from "../src/rollup/service";
 import { readSamples } from "../src/model/samples";
 import type { Sequencer } from "../src/rollup/sequencer";
@@ -18,14 +19,15 @@ const storeParams = (t: any) =>
   t.addOptionalParam("store", "Sequencer store (default build/rollup/<network>/sequencer.db)")
     .addOptionalParam("from", "Signer index", 0, types.int);
 
-task("rollup:deploy", "Deploy ModelRegistry, FlavumRollup and the Poseidon hashers; record them in deployments/<network>.json")
+task("rollup:deploy", "Deploy ModelRegistry, FlavumRollup, the Poseidon hashers and ModelRepository; record them in deployments/<network>.json")
   .addOptionalParam("from", "Signer index", 0, types.int)
   .setAction(
     flavumAction(async (a: { from: number }, hre) => {
       const d = await deployRollup(hre, { signerIndex: a.from });
+      const r = await deployRepositories(hre, { signerIndex: a.from });
       // A new rollup starts from an empty tree: the previous sequencer state belongs to the old one.
       if (hre.network.name !== "hardhat") resetStore(defaultStorePath(hre.network.name));
-      console.log(`ModelRegistry ${d.addresses.registry}\nFlavumRollup  ${d.addresses.rollup}\nempty root    ${d.emptyRoot}`);
+      console.log(`ModelRegistry   ${d.addresses.registry}\nFlavumRollup    ${d.addresses.rollup}\nModelRepository ${r.address}\nempty root      ${d.emptyRoot}`);
     }),
   );
 

@@ -1,0 +1,200 @@
+/**
+ * ModelRepository on an EVM chain (ethers v6 through Hardhat's runtime). Reverts come back as the
+ * contract's custom errors, translated into messages that say what was wrong.
+ */
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import type { Contract } from "ethers";
+import { FlavumError } from "../errors";
+import { EvmLedger } from "./evm";
+import { readDeployments } from "./deployments";
+import { RepoRole } from "./deployRepos";
+
+export interface ChainCommit {
+  id: bigint;
+  repoId: bigint;
+  author: string;
+  kind: number;
+  status: number;
+  branch: string;
+  parents: bigint[];
+  weightsHash: bigint;
+  dataHash: bigint;
+  samples: number;
+  correct: number;
+  revertOf: bigint;
+}
+
+export interface GrothCalldata {
+  a: [bigint, bigint];
+  b: [[bigint, bigint], [bigint, bigint]];
+  c: [bigint, bigint];
+}
+
+const ROLE_NAMES = ["none", "contributor", "maintainer", "owner"];
+
+export function recordedRepository(network: string): string {
+  const a = readDeployments(network).ModelRepository?.address;
+  if (!a)
+    throw new FlavumError(
+      `no ModelRepository is recorded for network "${network}"; run \`npx hardhat rollup:deploy --network ${network}\``,
+      "NO_DEPLOYMENT",
+    );
+  return a;
+}
+
+/** A custom error of ModelRepository, as a sentence. */
+function explain(name: string, args: readonly unknown[]): string {
+  const a = args.map((x) => String(x));
+  switch (name) {
+    case "FlavumMissingRole":
+      return `no permission: ${a[1]} needs the ${ROLE_NAMES[Number(a[2])] ?? a[2]} role in repository ${a[0]}`;
+    case "FlavumBranchNotWritable":
+      return `no permission: ${a[2]} may not write to branch "${a[1]}" of repository ${a[0]}`;
+    case "FlavumStaleParent":
+      return `stale parent: the branch head is commit ${a[1]}, but the commit was made from ${a[2]}; pull and train again`;
+    case "FlavumUnknownCommit":
+      return `unknown commit ${a[1]}${a[0] !== "0" ? ` in repository ${a[0]}` : ""}`;
+    case "FlavumUnknownRepositoryName":
+      return `unknown repository "${a[0]}"`;
+    case "FlavumUnknownRepository":
+      return `unknown repository ${a[0]}`;
+    case "FlavumUnknownBranch":
+      return `unknown branch "${a[1]}" in repository ${a[0]}`;
+    case "FlavumInvalidTrainingProof":
+      return `the training proof does not verify for this parent, data and weights (repository ${a[0]}, parent ${a[1]})`;
+    case "FlavumInvalidMergeProof":
+      return `the merge proof of ${a[1]} commits does not verify (repository ${a[0]})`;
+    case "FlavumWrongCommitStatus":
+      return `commit ${a[0]} is not in a state that allows this (status ${["none", "proposed", "merged", "rejected", "accepted"][Number(a[1])] ?? a[1]})`;
+    case "FlavumDuplicateName":
+      return `a repository named "${a[0]}" already exists (id ${a[1]})`;
+    default:
+      return `${name}(${a.join(", ")})`;
+  }
+}
+
+export class EvmRepoLedger {
+  private constructor(readonly hre: HardhatRuntimeEnvironment, readonly contract: Contract, readonly account: string) {}
+
+  static async connect(hre: HardhatRuntimeEnvironment, address: string, signerIndex = 0): Promise<EvmRepoLedger> {
+    const signer = await new EvmLedger(hre, signerIndex).signer();
+    if ((await hre.ethers.provider.getCode(address)) === "0x")
+      throw new FlavumError(`no contract at the recorded ModelRepository address ${address} on ${hre.network.name}: redeploy with rollup:deploy`, "NO_DEPLOYMENT");
+    const contract = (await hre.ethers.getContractAt("ModelRepository", address, signer)) as unknown as Contract;
+    return new EvmRepoLedger(hre, contract, await signer.getAddress());
+  }
+
+  /** Sends a transaction; a revert with a known custom error becomes a FlavumError saying why. */
+  private async send(fn: string, args: unknown[]): Promise<{ hash: string; logs: { name: string; args: Record<string, unknown> }[] }> {
+    try {
+      const tx = await this.contract.getFunction(fn)(...args);
+      const receipt = await tx.wait();
+      const logs = receipt.logs
+        .map((l: { topics: string[]; data: string }) => this.contract.interface.parseLog(l))
+        .filter(Boolean)
+        .map((p: { name: string; args: Record<string, unknown> }) => ({ name: p.name, args: p.args }));
+      return { hash: tx.hash, logs };
+    } catch (e) {
+      throw this.translate(e);
+    }
+  }
+
+  private translate(e: unknown): Error {
+    const data = (e as { data?: string })?.data ?? (e as { error?: { data?: string } })?.error?.data;
+    const parsed = (() => {
+      try {
+        return data ? this.contract.interface.parseError(data) : null;
+      } catch {
+        return null;
+      }
+    })();
+    const revert = (e as { revert?: { name: string; args: unknown[] } }).revert ?? (parsed ? { name: parsed.name, args: [...parsed.args] } : undefined);
+    return revert ? new FlavumError(explain(revert.name, revert.args), "REVERTED") : (e as Error);
+  }
+
+  private async view<T>(fn: string, args: unknown[]): Promise<T> {
+    try {
+      return (await this.contract.getFunction(fn)(...args)) as T;
+    } catch (e) {
+      throw this.translate(e);
+    }
+  }
+
+  async createRepository(name: string, weightsHash: bigint, architectureHash: string, trainVerifier: string, mergeVerifiers: string[], uri: string) {
+    const r = await this.send("createRepository", [name, toBytes32(weightsHash), architectureHash, trainVerifier, mergeVerifiers, uri]);
+    const ev = r.logs.find((l) => l.name === "RepositoryCreated")!;
+    return { repoId: ev.args.repoId as bigint, initialCommit: ev.args.initialCommit as bigint, txHash: r.hash };
+  }
+
+  async invite(repoId: bigint, account: string, role: RepoRole): Promise<string> {
+    return (await this.send("invite", [repoId, account, role])).hash;
+  }
+
+  async createBranch(repoId: bigint, name: string, fromCommit: bigint): Promise<void> {
+    await this.send("createBranch", [repoId, name, fromCommit]);
+  }
+
+  async pushCommit(repoId: bigint, branch: string, parent: bigint, weightsHash: bigint, dataHash: bigint, samples: number, correct: number, uri: string, proof: GrothCalldata) {
+    const r = await this.send("pushCommit", [repoId, branch, parent, toBytes32(weightsHash), toBytes32(dataHash), samples, correct, uri, proof]);
+    return { commitId: r.logs.find((l) => l.name === "CommitPushed")!.args.commitId as bigint, txHash: r.hash };
+  }
+
+  async merge(repoId: bigint, branch: string, commits: bigint[], weightsHash: bigint, proof: GrothCalldata) {
+    const r = await this.send("merge", [repoId, branch, commits, toBytes32(weightsHash), proof]);
+    const ev = r.logs.find((l) => l.name === "Merged");
+    const moved = r.logs.find((l) => l.name === "HeadMoved");
+    return { commitId: (ev?.args.mergeCommit ?? moved?.args.head) as bigint, txHash: r.hash };
+  }
+
+  async reject(repoId: bigint, commitId: bigint, reason: string): Promise<string> {
+    return (await this.send("reject", [repoId, commitId, reason])).hash;
+  }
+
+  async revertTo(repoId: bigint, branch: string, to: bigint) {
+    const r = await this.send("revertTo", [repoId, branch, to]);
+    return { commitId: r.logs.find((l) => l.name === "Reverted")!.args.commitId as bigint, txHash: r.hash };
+  }
+
+  async repoIdByName(name: string): Promise<bigint> {
+    return this.view<bigint>("repositoryByName", [name]);
+  }
+
+  async repository(repoId: bigint) {
+    const r = await this.view<{ name: string; architectureHash: string; trainVerifier: string; mergeVerifiers: string[]; initialCommit: bigint; uri: string }>("repository", [repoId]);
+    return { name: r.name, architectureHash: r.architectureHash, trainVerifier: r.trainVerifier, mergeVerifiers: [...r.mergeVerifiers], initialCommit: r.initialCommit, uri: r.uri };
+  }
+
+  async commit(id: bigint): Promise<ChainCommit> {
+    const c = await this.view<Record<string, unknown> & { parents: bigint[] }>("commit", [id]);
+    return {
+      id: c.id as bigint, repoId: c.repoId as bigint, author: c.author as string, kind: Number(c.kind), status: Number(c.status),
+      branch: c.branch as string, parents: [...c.parents], weightsHash: BigInt(c.weightsHash as string), dataHash: BigInt(c.dataHash as string),
+      samples: Number(c.samples), correct: Number(c.correct), revertOf: c.revertOf as bigint,
+    };
+  }
+
+  async head(repoId: bigint, branch: string): Promise<bigint> {
+    return this.view<bigint>("head", [repoId, branch]);
+  }
+
+  async branches(repoId: bigint): Promise<{ name: string; head: bigint }[]> {
+    const [names, heads] = await this.view<[string[], bigint[]]>("branches", [repoId]);
+    return names.map((name, i) => ({ name, head: heads[i] }));
+  }
+
+  async commitsOf(repoId: bigint): Promise<bigint[]> {
+    return [...(await this.view<bigint[]>("commitsOf", [repoId]))];
+  }
+
+  async roleOf(repoId: bigint, account: string): Promise<RepoRole> {
+    return Number(await this.view<bigint>("roleOf", [repoId, account])) as RepoRole;
+  }
+
+  async ownerOf(tokenId: bigint): Promise<string> {
+    return this.view<string>("ownerOf", [tokenId]);
+  }
+}
+
+export function toBytes32(v: bigint): string {
+  return "0x" + v.toString(16).padStart(64, "0");
+}

@@ -1,0 +1,60 @@
+/**
+ * What this machine has trained and not yet pushed, in SQLite: commit records live in the object
+ * store (id = their content hash); the index says which were pushed and under which on-chain id.
+ */
+import Database from "better-sqlite3";
+import fs from "fs";
+import path from "path";
+import { cacheRoot } from "../zk/paths";
+import { FlavumError } from "../errors";
+
+export interface IndexedCommit {
+  id: string;
+  repo: string;
+  status: "trained" | "pushed";
+  onchainId: string | null;
+}
+
+export function defaultIndexPath(network: string): string {
+  return path.join(cacheRoot(), "repos", network, "local.db");
+}
+
+export class LocalIndex {
+  private readonly db: Database.Database;
+
+  constructor(readonly file: string) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma("journal_mode = WAL");
+    this.db.exec(`CREATE TABLE IF NOT EXISTS local_commits (
+      id TEXT PRIMARY KEY, repo TEXT NOT NULL, status TEXT NOT NULL, onchain_id TEXT, created_at TEXT NOT NULL)`);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  add(id: string, repo: string): void {
+    this.db.prepare("INSERT INTO local_commits (id, repo, status, created_at) VALUES (?, ?, 'trained', ?) ON CONFLICT(id) DO NOTHING")
+      .run(id, repo, new Date().toISOString());
+  }
+
+  markPushed(id: string, onchainId: bigint): void {
+    this.db.prepare("UPDATE local_commits SET status = 'pushed', onchain_id = ? WHERE id = ?").run(onchainId.toString(), id);
+  }
+
+  /** A local commit by its id or an unambiguous prefix of at least 8 hex digits. */
+  find(idOrPrefix: string): IndexedCommit {
+    if (!/^[0-9a-f]{8,64}$/.test(idOrPrefix)) throw new FlavumError(`unknown commit "${idOrPrefix}": local commit ids are hex (at least 8 digits)`, "UNKNOWN_COMMIT");
+    const rows = this.db.prepare("SELECT * FROM local_commits WHERE id LIKE ?").all(`${idOrPrefix}%`) as Record<string, string>[];
+    if (rows.length === 0) throw new FlavumError(`unknown commit ${idOrPrefix}: nothing trained here has that id`, "UNKNOWN_COMMIT");
+    if (rows.length > 1) throw new FlavumError(`commit id ${idOrPrefix} is ambiguous: give more digits`, "UNKNOWN_COMMIT");
+    const r = rows[0];
+    return { id: r.id, repo: r.repo, status: r.status as IndexedCommit["status"], onchainId: r.onchain_id };
+  }
+
+  unpushed(repo: string): IndexedCommit[] {
+    return (this.db.prepare("SELECT * FROM local_commits WHERE repo = ? AND status = 'trained' ORDER BY created_at").all(repo) as Record<string, string>[])
+      .map((r) => ({ id: r.id, repo: r.repo, status: "trained" as const, onchainId: null }));
+  }
+}

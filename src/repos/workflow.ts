@@ -1,0 +1,304 @@
+/**
+ * "GitHub for ML models": the repository workflow over the ModelRepository contract. Weights and
+ * training specs live in the local content-addressed store, bound to their on-chain commitments;
+ * training data never leaves this machine — only its commitment and a proof do.
+ */
+import fs from "fs";
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { FlavumError, InputError } from "../errors";
+import {
+  TrainingSpec, trainingSpec, quantizeData, weightsFromFloat, weightsToFloat, commitWeights, trainingCircuitInput,
+  mergeCircuitInput, evaluate, paramNames, ModelKind,
+} from "../training";
+import { prove, verify, solidityCalldata, Progress, silent } from "../zk";
+import { EvmLedger } from "../chain/evm";
+import { EvmRepoLedger, ChainCommit, GrothCalldata } from "../chain/evmRepos";
+import { CommitKind, CommitStatus, MERGE_COUNTS, RepoRole } from "../chain/deployRepos";
+import { ObjectStore } from "./objectStore";
+import { LocalIndex } from "./localIndex";
+import { trainableFromOnnx } from "./fromOnnx";
+import { buildMergeCircuit, buildRepoCircuits, buildTrainingCircuit } from "./circuits";
+
+export interface RepoContext {
+  hre: HardhatRuntimeEnvironment;
+  ledger: EvmRepoLedger;
+  objects: ObjectStore;
+  index: LocalIndex;
+  signerIndex: number;
+  progress: Progress;
+}
+
+interface WeightsObject {
+  spec: string;
+  weights: string[];
+}
+
+/** What `repo:train` produces and `repo:push` sends. */
+interface LocalCommitRecord {
+  repo: string;
+  repoId: string;
+  branch: string;
+  parent: string;
+  spec: string;
+  weights: string;
+  weightsHash: string;
+  dataHash: string;
+  samples: number;
+  correct: number;
+  proof: GrothCalldata;
+  publicSignals: string[];
+  author: string;
+  createdAt: string;
+}
+
+export interface DataFile {
+  features: number[][];
+  labels: number[];
+}
+
+export function readDataFile(file: string): DataFile {
+  if (!fs.existsSync(file)) throw new InputError(`data file ${file} does not exist`);
+  let d: unknown;
+  try {
+    d = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new InputError(`data file ${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  const o = d as Partial<DataFile>;
+  if (!o || !Array.isArray(o.features) || !Array.isArray(o.labels))
+    throw new InputError(`data file ${file}: expected {"features": [[...], ...], "labels": [...]}`);
+  return { features: o.features, labels: o.labels };
+}
+
+const big = (v: string | bigint) => BigInt(v);
+
+async function repoInfo(ctx: RepoContext, repo: string) {
+  const repoId = await ctx.ledger.repoIdByName(repo);
+  const r = await ctx.ledger.repository(repoId);
+  const specObj = r.architectureHash.replace(/^0x/, "");
+  const spec = ctx.objects.getJson<TrainingSpec>(specObj);
+  return { repoId, spec, specObj, info: r };
+}
+
+function loadWeights(ctx: RepoContext, weightsHash: bigint): bigint[] {
+  return ctx.objects.getJson<WeightsObject>(ctx.objects.resolve(weightsHash)).weights.map(big);
+}
+
+async function storeWeights(ctx: RepoContext, spec: TrainingSpec, specObj: string, weights: bigint[]): Promise<{ hash: bigint; object: string }> {
+  const hash = await commitWeights(spec, weights);
+  const object = ctx.objects.putJson({ spec: specObj, weights: weights.map(String) } satisfies WeightsObject);
+  ctx.objects.bind(hash, object);
+  return { hash, object };
+}
+
+// ---------------------------------------------------------------------------------------- create
+
+export interface CreateOptions {
+  batch?: number;
+  steps?: number;
+  lr?: number;
+  hidden?: number;
+}
+
+export async function createRepo(ctx: RepoContext, name: string, onnx: string, o: CreateOptions = {}) {
+  const model = trainableFromOnnx(onnx);
+  const spec = trainingSpec({ kind: model.kind as ModelKind, d: model.d, h: model.h, n: o.batch, K: o.steps, lr: o.lr });
+  const specObj = ctx.objects.putJson(spec);
+  ctx.progress(`repository ${name}: ${spec.kind} model, ${spec.d} features, mini-batches of ${spec.n}, ${spec.K} step(s) per commit, lr ${spec.lr}`);
+  const { train, merges } = await buildRepoCircuits(spec, ctx.progress);
+  await ctx.hre.run("compile", { quiet: true });
+  const evm = new EvmLedger(ctx.hre, ctx.signerIndex);
+  const deploy = async (c: { contract: string; keys: { hash: string } }) =>
+    (await evm.existing(`verifier:${c.contract}`, c.keys.hash))?.address ??
+    (await evm.deploy(c.contract, [], `verifier:${c.contract}`, c.keys.hash)).record.address;
+  const trainVerifier = await deploy(train);
+  const mergeVerifiers = [];
+  for (const m of merges) mergeVerifiers.push(await deploy(m));
+  const weights = weightsFromFloat(spec, model.weights);
+  const { hash } = await storeWeights(ctx, spec, specObj, weights);
+  const r = await ctx.ledger.createRepository(name, hash, "0x" + specObj, trainVerifier, mergeVerifiers, `flavum://objects/${specObj}`);
+  return { ...r, spec, constraints: { train: train.keys.constraints, merge: merges.map((m) => m.keys.constraints) } };
+}
+
+export async function invite(ctx: RepoContext, repo: string, account: string, role: string) {
+  const roles: Record<string, RepoRole> = { owner: RepoRole.Owner, maintainer: RepoRole.Maintainer, contributor: RepoRole.Contributor };
+  const r = roles[role];
+  if (!r) throw new InputError(`--role must be owner, maintainer or contributor, got "${role}"`);
+  if (!/^0x[0-9a-fA-F]{40}$/.test(account)) throw new InputError(`--account must be an address (0x + 40 hex digits), got "${account}"`);
+  const { repoId } = await repoInfo(ctx, repo);
+  return ctx.ledger.invite(repoId, account, r);
+}
+
+// ------------------------------------------------------------------------------- pull and train
+
+export async function pull(ctx: RepoContext, repo: string, branch = "main") {
+  const { repoId, spec } = await repoInfo(ctx, repo);
+  const head = await ctx.ledger.head(repoId, branch);
+  const c = await ctx.ledger.commit(head);
+  const weights = loadWeights(ctx, c.weightsHash);
+  return { repoId, branch, head, spec, weights: weightsToFloat(spec, weights), names: paramNames(spec) };
+}
+
+export interface TrainOptions {
+  branch?: string;
+  steps?: number;
+  lr?: number;
+}
+
+export async function train(ctx: RepoContext, repo: string, dataFile: string, o: TrainOptions = {}) {
+  const { repoId, spec, specObj } = await repoInfo(ctx, repo);
+  if (o.steps !== undefined && o.steps !== spec.K)
+    throw new InputError(`--steps ${o.steps}: repository ${repo} proves ${spec.K} step(s) per commit (its circuit is fixed at creation)`);
+  if (o.lr !== undefined && o.lr !== spec.lr)
+    throw new InputError(`--lr ${o.lr}: repository ${repo} trains with lr ${spec.lr} (its circuit is fixed at creation)`);
+  const data = readDataFile(dataFile);
+  const rows = spec.n * spec.K;
+  if (data.features.length < rows)
+    throw new InputError(`data shape mismatch: a commit trains on ${rows} rows (${spec.K} step(s) of ${spec.n}), ${dataFile} has ${data.features.length}`);
+  const q = quantizeData(spec, data.features.slice(0, rows), data.labels.slice(0, rows));
+  const branch = o.branch ?? "main";
+  const parent = await ctx.ledger.head(repoId, branch);
+  const parentCommit = await ctx.ledger.commit(parent);
+  const parentWeights = loadWeights(ctx, parentCommit.weightsHash);
+  const circuit = await buildTrainingCircuit(spec, ctx.progress);
+  const { input, result } = await trainingCircuitInput(spec, parentWeights, q.X, q.y);
+  ctx.progress(`training ${spec.K} step(s) on ${rows} private rows from commit ${parent} (${branch}) and proving it`);
+  const res = await prove(circuit.wasm, circuit.zkey, input, { progress: ctx.progress });
+  if (!(await verify(circuit.vkey, res.publicSignals, res.proof))) throw new Error("the training proof does not verify locally");
+  const { hash, object } = await storeWeights(ctx, spec, specObj, result.weights);
+  const cd = solidityCalldata(res.proof, res.publicSignals);
+  const author = await (await new EvmLedger(ctx.hre, ctx.signerIndex).signer()).getAddress();
+  const record: LocalCommitRecord = {
+    repo, repoId: repoId.toString(), branch, parent: parent.toString(), spec: specObj, weights: object,
+    weightsHash: hash.toString(), dataHash: input.dataHash, samples: rows, correct: result.correct ?? 0,
+    proof: { a: cd.a, b: cd.b, c: cd.c }, publicSignals: res.publicSignals, author, createdAt: new Date().toISOString(),
+  };
+  const id = ctx.objects.putJson(record);
+  ctx.index.add(id, repo);
+  return { id, parent, correct: record.correct, samples: rows, proveMs: res.witnessMs + res.proveMs, clamped: q.clamped };
+}
+
+// ------------------------------------------------------------------------------------------ push
+
+export async function push(ctx: RepoContext, repo: string, commit: string) {
+  const entry = ctx.index.find(commit);
+  if (entry.repo !== repo) throw new InputError(`commit ${commit} belongs to repository ${entry.repo}, not ${repo}`);
+  if (entry.status === "pushed") return { commitId: big(entry.onchainId!), already: true, branch: "" };
+  const rec = ctx.objects.getJson<LocalCommitRecord>(entry.id);
+  const repoId = big(rec.repoId);
+  // A contributor writes to a branch of their own, created at the commit they trained from.
+  const branch = `${rec.author.slice(2, 10).toLowerCase()}-${rec.parent}`;
+  const existing = await ctx.ledger.branches(repoId);
+  if (!existing.some((b) => b.name === branch)) await ctx.ledger.createBranch(repoId, branch, big(rec.parent));
+  const proof = {
+    a: rec.proof.a.map(big) as [bigint, bigint],
+    b: rec.proof.b.map((r) => r.map(big)) as [[bigint, bigint], [bigint, bigint]],
+    c: rec.proof.c.map(big) as [bigint, bigint],
+  };
+  const { commitId, txHash } = await ctx.ledger.pushCommit(
+    repoId, branch, big(rec.parent), big(rec.weightsHash), big(rec.dataHash), rec.samples, rec.correct,
+    `flavum://objects/${entry.id}`, proof,
+  );
+  ctx.index.markPushed(entry.id, commitId);
+  return { commitId, txHash, branch, already: false };
+}
+
+// ------------------------------------------------------------------------------ merge and review
+
+export async function merge(ctx: RepoContext, repo: string, ids: bigint[], target = "main") {
+  if (ids.length < 1 || ids.length > Math.max(...MERGE_COUNTS))
+    throw new InputError(`--commits takes 1 to ${Math.max(...MERGE_COUNTS)} commit ids, got ${ids.length}`);
+  const { repoId, spec, specObj } = await repoInfo(ctx, repo);
+  const commits = await Promise.all(ids.map((id) => ctx.ledger.commit(id)));
+  commits.forEach((c, i) => {
+    if (c.repoId !== repoId) throw new FlavumError(`unknown commit ${ids[i]} in repository ${repo}`, "UNKNOWN_COMMIT");
+  });
+  if (ids.length === 1) return ctx.ledger.merge(repoId, target, ids, commits[0].weightsHash, { a: [0n, 0n], b: [[0n, 0n], [0n, 0n]], c: [0n, 0n] });
+  const weights = commits.map((c) => loadWeights(ctx, c.weightsHash));
+  const circuit = await buildMergeCircuit(spec, ids.length, ctx.progress);
+  const { input, weights: merged } = await mergeCircuitInput(spec, weights, commits.map((c) => c.samples));
+  ctx.progress(`proving the FedAvg of ${ids.length} commits (${commits.map((c) => c.samples).join(" + ")} samples)`);
+  const res = await prove(circuit.wasm, circuit.zkey, input, { progress: ctx.progress });
+  const { hash } = await storeWeights(ctx, spec, specObj, merged);
+  const cd = solidityCalldata(res.proof, res.publicSignals);
+  return ctx.ledger.merge(repoId, target, ids, hash, { a: cd.a, b: cd.b, c: cd.c });
+}
+
+export async function reject(ctx: RepoContext, repo: string, id: bigint, reason: string) {
+  const { repoId } = await repoInfo(ctx, repo);
+  return ctx.ledger.reject(repoId, id, reason);
+}
+
+export async function revert(ctx: RepoContext, repo: string, to: bigint, branch = "main") {
+  const { repoId } = await repoInfo(ctx, repo);
+  return ctx.ledger.revertTo(repoId, branch, to);
+}
+
+// ----------------------------------------------------------------------------- log, diff and eval
+
+const KIND = ["none", "initial", "train", "merge", "revert"];
+const STATUS = ["none", "proposed", "merged", "rejected", "accepted"];
+
+export interface LogEntry {
+  id: string;
+  kind: string;
+  status: string;
+  parents: string[];
+  author: string;
+  branch: string;
+  metrics: { samples: number; correct: number; trainAccuracy: number | null };
+  weightsHash: string;
+  revertOf: string | null;
+  verified: boolean;
+}
+
+export async function log(ctx: RepoContext, repo: string): Promise<{ repo: string; repoId: string; branches: { name: string; head: string }[]; commits: LogEntry[]; unpushed: string[] }> {
+  const { repoId } = await repoInfo(ctx, repo);
+  const ids = await ctx.ledger.commitsOf(repoId);
+  const commits: LogEntry[] = [];
+  for (const id of ids) {
+    const c: ChainCommit = await ctx.ledger.commit(id);
+    commits.push({
+      id: id.toString(), kind: KIND[c.kind], status: STATUS[c.status], parents: c.parents.map(String), author: c.author, branch: c.branch,
+      metrics: { samples: c.samples, correct: c.correct, trainAccuracy: c.kind === CommitKind.Train && c.samples ? c.correct / c.samples : null },
+      weightsHash: "0x" + c.weightsHash.toString(16).padStart(64, "0"),
+      revertOf: c.revertOf ? c.revertOf.toString() : null,
+      // On the ledger means verified: ModelRepository accepts a training or merge commit only with a valid proof.
+      verified: c.status !== CommitStatus.None,
+    });
+  }
+  const branches = (await ctx.ledger.branches(repoId)).map((b) => ({ name: b.name, head: b.head.toString() }));
+  return { repo, repoId: repoId.toString(), branches, commits, unpushed: ctx.index.unpushed(repo).map((c) => c.id) };
+}
+
+/** Per-layer change between two commits' weights: L2 norm and largest absolute change. */
+export async function diff(ctx: RepoContext, a: bigint, b: bigint) {
+  const [ca, cb] = await Promise.all([ctx.ledger.commit(a), ctx.ledger.commit(b)]);
+  if (ca.repoId !== cb.repoId) throw new InputError(`commits ${a} and ${b} belong to different repositories`);
+  const { spec } = await repoInfo(ctx, (await ctx.ledger.repository(ca.repoId)).name);
+  const wa = weightsToFloat(spec, loadWeights(ctx, ca.weightsHash));
+  const wb = weightsToFloat(spec, loadWeights(ctx, cb.weightsHash));
+  const names = paramNames(spec);
+  const layers = new Map<string, number[]>();
+  names.forEach((n, j) => {
+    const layer = n.replace(/\[.*$/, "");
+    layers.set(layer, [...(layers.get(layer) ?? []), wb[j] - wa[j]]);
+  });
+  return [...layers].map(([layer, d]) => ({
+    layer, params: d.length, l2: Math.sqrt(d.reduce((s, x) => s + x * x, 0)), maxAbs: Math.max(...d.map(Math.abs)),
+  }));
+}
+
+export async function evalCommit(ctx: RepoContext, repo: string, id: bigint, dataFile: string) {
+  const { repoId, spec } = await repoInfo(ctx, repo);
+  const c = await ctx.ledger.commit(id);
+  if (c.repoId !== repoId) throw new FlavumError(`unknown commit ${id} in repository ${repo}`, "UNKNOWN_COMMIT");
+  const data = readDataFile(dataFile);
+  if (data.features.some((r) => r.length !== spec.d))
+    throw new InputError(`data shape mismatch: ${dataFile} rows must have ${spec.d} features`);
+  return { commit: id.toString(), rows: data.features.length, ...evaluate(spec, weightsToFloat(spec, loadWeights(ctx, c.weightsHash)), data.features, data.labels) };
+}
+
+export function defaultContext(ctx: Omit<RepoContext, "progress"> & { progress?: Progress }): RepoContext {
+  return { ...ctx, progress: ctx.progress ?? silent };
+}

@@ -1,0 +1,184 @@
+import { task, types } from "hardhat/config";
+import { flavumAction, progress, userPath } from "./util";
+import { EvmRepoLedger, recordedRepository } from "../src/chain/evmRepos";
+import { ObjectStore } from "../src/repos/objectStore";
+import { LocalIndex, defaultIndexPath } from "../src/repos/localIndex";
+import * as repos from "../src/repos/workflow";
+import { InputError } from "../src/errors";
+
+type From = { from: number };
+async function withRepos<T>(hre: any, a: From, fn: (ctx: repos.RepoContext) => Promise<T>): Promise<T> {
+  const ledger = await EvmRepoLedger.connect(hre, recordedRepository(hre.network.name), a.from);
+  const index = new LocalIndex(defaultIndexPath(hre.network.name));
+  try {
+    return await fn({ hre, ledger, objects: new ObjectStore(), index, signerIndex: a.from, progress });
+  } finally {
+    index.close();
+  }
+}
+const fromParam = (t: any) => t.addOptionalParam("from", "Signer index", 0, types.int);
+const commitId = (s: string) => {
+  if (!/^\d+$/.test(s)) throw new InputError(`commit id "${s}" is not a number (on-chain commit ids are integers)`);
+  return BigInt(s);
+};
+
+fromParam(
+  task("repo:create", "Create a model repository from an ONNX model (its first commit on main)")
+    .addParam("name", "Repository name")
+    .addParam("onnx", "ONNX model: logistic/linear regression or a one-hidden-layer MLP")
+    .addOptionalParam("batch", "Mini-batch size (power of two)", 16, types.int)
+    .addOptionalParam("steps", "SGD steps per commit", 1, types.int)
+    .addOptionalParam("lr", "Learning rate", 0.5, types.float),
+).setAction(
+  flavumAction(async (a: From & { name: string; onnx: string; batch: number; steps: number; lr: number }, hre) =>
+    withRepos(hre, a, async (ctx) => {
+      const r = await repos.createRepo(ctx, a.name, userPath(a.onnx), { batch: a.batch, steps: a.steps, lr: a.lr });
+      console.log(`repository ${a.name} is id ${r.repoId}; initial commit ${r.initialCommit} on main ` +
+        `(training circuit ${r.constraints.train} constraints, merge circuits ${r.constraints.merge.join("/")})`);
+    }),
+  ),
+);
+
+fromParam(
+  task("repo:invite", "Give an account a role in a repository")
+    .addParam("repo", "Repository name")
+    .addParam("account", "Address")
+    .addParam("role", "owner | maintainer | contributor"),
+).setAction(
+  flavumAction(async (a: From & { repo: string; account: string; role: string }, hre) =>
+    withRepos(hre, a, async (ctx) => {
+      await repos.invite(ctx, a.repo, a.account, a.role);
+      console.log(`${a.account} is now ${a.role} of ${a.repo}`);
+    }),
+  ),
+);
+
+fromParam(
+  task("repo:pull", "Fetch a branch head's weights into the local store and show them")
+    .addParam("repo", "Repository name")
+    .addOptionalParam("branch", "Branch", "main")
+    .addFlag("json", "Print JSON"),
+).setAction(
+  flavumAction(async (a: From & { repo: string; branch: string; json: boolean }, hre) =>
+    withRepos(hre, a, async (ctx) => {
+      const p = await repos.pull(ctx, a.repo, a.branch);
+      if (a.json) return console.log(JSON.stringify({ head: p.head.toString(), branch: p.branch, weights: p.weights, spec: p.spec }));
+      console.log(`${a.repo}/${a.branch} at commit ${p.head}: ${p.spec.kind}, ${p.weights.length} parameters`);
+    }),
+  ),
+);
+
+fromParam(
+  task("repo:train", "Train one round locally on private data and prove it; prints the new commit id")
+    .addParam("repo", "Repository name")
+    .addParam("data", 'JSON {"features": [[...]], "labels": [...]}')
+    .addOptionalParam("branch", "Branch to train from", "main")
+    .addOptionalParam("steps", "SGD steps (must match the repository's)", undefined, types.int)
+    .addOptionalParam("lr", "Learning rate (must match the repository's)", undefined, types.float)
+    .addFlag("json", "Print JSON"),
+).setAction(
+  flavumAction(async (a: From & { repo: string; data: string; branch: string; steps?: number; lr?: number; json: boolean }, hre) =>
+    withRepos(hre, a, async (ctx) => {
+      const r = await repos.train(ctx, a.repo, userPath(a.data), { branch: a.branch, steps: a.steps, lr: a.lr });
+      if (a.json) return console.log(JSON.stringify({ commit: r.id, parent: r.parent.toString(), samples: r.samples, correct: r.correct, proveMs: Math.round(r.proveMs) }));
+      console.log(`commit ${r.id} (from ${r.parent}): ${r.correct}/${r.samples} training rows right before the step; proven in ${(r.proveMs / 1000).toFixed(1)} s` +
+        (r.clamped ? `; ${r.clamped} feature values clamped into range` : ""));
+    }),
+  ),
+);
+
+fromParam(
+  task("repo:push", "Send a trained commit; the contract verifies its proof")
+    .addParam("repo", "Repository name")
+    .addParam("commit", "Local commit id (from repo:train)")
+    .addFlag("json", "Print JSON"),
+).setAction(
+  flavumAction(async (a: From & { repo: string; commit: string; json: boolean }, hre) =>
+    withRepos(hre, a, async (ctx) => {
+      const r = await repos.push(ctx, a.repo, a.commit);
+      console.log(a.json ? JSON.stringify({ commitId: r.commitId.toString(), branch: r.branch }) :
+        r.already ? `already pushed as commit ${r.commitId}` : `pushed as commit ${r.commitId} on branch ${r.branch}`);
+    }),
+  ),
+);
+
+fromParam(
+  task("repo:merge", "Merge commits into main with a proven FedAvg")
+    .addParam("repo", "Repository name")
+    .addParam("commits", "Comma-separated commit ids"),
+).setAction(
+  flavumAction(async (a: From & { repo: string; commits: string }, hre) =>
+    withRepos(hre, a, async (ctx) => {
+      const r = await repos.merge(ctx, a.repo, a.commits.split(",").map((s) => commitId(s.trim())));
+      console.log(`merged as commit ${r.commitId} on main`);
+    }),
+  ),
+);
+
+fromParam(
+  task("repo:reject", "Reject a proposed commit")
+    .addParam("repo", "Repository name")
+    .addParam("commit", "Commit id")
+    .addOptionalParam("reason", "Why", "rejected by a maintainer"),
+).setAction(
+  flavumAction(async (a: From & { repo: string; commit: string; reason: string }, hre) =>
+    withRepos(hre, a, async (ctx) => {
+      await repos.reject(ctx, a.repo, commitId(a.commit), a.reason);
+      console.log(`commit ${a.commit} rejected`);
+    }),
+  ),
+);
+
+fromParam(
+  task("repo:revert", "Move main back to an earlier commit's weights as a new commit (history is kept)")
+    .addParam("repo", "Repository name")
+    .addParam("to", "Commit id to return to"),
+).setAction(
+  flavumAction(async (a: From & { repo: string; to: string }, hre) =>
+    withRepos(hre, a, async (ctx) => {
+      const r = await repos.revert(ctx, a.repo, commitId(a.to));
+      console.log(`reverted main to commit ${a.to}'s weights as commit ${r.commitId}`);
+    }),
+  ),
+);
+
+fromParam(task("repo:log", "The repository's commits, branches and metrics").addParam("repo", "Repository name").addFlag("json", "Print JSON")).setAction(
+  flavumAction(async (a: From & { repo: string; json: boolean }, hre) =>
+    withRepos(hre, a, async (ctx) => {
+      const l = await repos.log(ctx, a.repo);
+      if (a.json) return console.log(JSON.stringify(l));
+      console.log(`repository ${l.repo} (id ${l.repoId}); branches: ${l.branches.map((b) => `${b.name}@${b.head}`).join(", ")}`);
+      for (const c of [...l.commits].reverse())
+        console.log(`  ${c.id.padStart(4)} ${c.kind.padEnd(7)} ${c.status.padEnd(8)} parents [${c.parents.join(", ")}] by ${c.author.slice(0, 10)}… on ${c.branch}` +
+          (c.metrics.trainAccuracy !== null ? `, ${c.metrics.correct}/${c.metrics.samples} right` : c.kind === "merge" ? `, ${c.metrics.samples} samples` : "") +
+          (c.revertOf ? `, revert of ${c.revertOf}` : ""));
+      if (l.unpushed.length) console.log(`  not pushed: ${l.unpushed.join(", ")}`);
+    }),
+  ),
+);
+
+fromParam(task("repo:diff", "Per-layer weight change between two commits").addParam("a", "Commit id").addParam("b", "Commit id").addFlag("json", "Print JSON")).setAction(
+  flavumAction(async (a: From & { a: string; b: string; json: boolean }, hre) =>
+    withRepos(hre, a, async (ctx) => {
+      const d = await repos.diff(ctx, commitId(a.a), commitId(a.b));
+      if (a.json) return console.log(JSON.stringify(d));
+      for (const l of d) console.log(`  ${l.layer.padEnd(4)} ${String(l.params).padStart(4)} params  |Δ|₂ ${l.l2.toFixed(5)}  max |Δ| ${l.maxAbs.toFixed(5)}`);
+    }),
+  ),
+);
+
+fromParam(
+  task("repo:eval", "Accuracy (and loss) of a commit's model on a data file")
+    .addParam("repo", "Repository name")
+    .addParam("commit", "Commit id")
+    .addParam("data", 'JSON {"features": [[...]], "labels": [...]}')
+    .addFlag("json", "Print JSON"),
+).setAction(
+  flavumAction(async (a: From & { repo: string; commit: string; data: string; json: boolean }, hre) =>
+    withRepos(hre, a, async (ctx) => {
+      const e = await repos.evalCommit(ctx, a.repo, commitId(a.commit), userPath(a.data));
+      console.log(a.json ? JSON.stringify(e) : `commit ${e.commit} on ${e.rows} rows: ` +
+        (e.accuracy !== undefined ? `accuracy ${(e.accuracy * 100).toFixed(2)}%, ` : "") + `loss ${e.loss.toFixed(4)}`);
+    }),
+  ),
+);
