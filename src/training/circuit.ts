@@ -2,15 +2,19 @@
  * Training spec → circom main proving one training commit: K SGD steps (src/training/executor.ts is
  * the bit-exact reference) from the parent weights on the committed data.
  *
- * Private inputs: w (parent weights), x[n·K][d], y[n·K]. Public signals, in order:
- *   correct (logistic, mlp: rows of the first step whose class z >= 0 equals the label) or
- *   sse (linear: Σ err² of the first step, scale 2·sp), then the public inputs
+ * Private inputs: w (parent weights), x[n·K][d], y[n·K]. Public inputs, in the order
+ * ModelRepository passes them (src/chain/deployRepos.ts TRAINING_PUBLIC_SIGNALS):
  *   parentHash = PackedHash(w, bw), newHash = PackedHash(new weights, bw),
- *   dataHash = Poseidon(PackedHash(x, bx), PackedHash(y, labelBits)).
+ *   dataHash = Poseidon(PackedHash(x, bx), PackedHash(y, labelBits)),
+ *   metrics = correct | samples << 32, where correct counts the rows of the first step whose class
+ *   (z >= 0) equals the label (logistic, mlp; 0 for linear) and samples = n·K, fixed by the circuit —
+ *   so a commit cannot overstate the samples a FedAvg merge weighs it by.
+ * (linear keeps sse, Σ err² of the first step at scale 2·sp, as an internal signal.)
  * The new weights are computed inside the circuit, never given: only the rule's result hashes to
  * newHash.
  */
-import { fromField, toField } from "../quant/fixed";
+import { toField } from "../quant/fixed";
+import { packMetrics, TRAINING_PUBLIC_SIGNALS } from "../chain/deployRepos";
 import { commitData, commitWeights } from "./commitment";
 import { CommitResult, trainCommit } from "./executor";
 import { sigmoidTable } from "./sigmoid";
@@ -198,10 +202,11 @@ export function generateTrainingCircuit(spec: TrainingSpec): GeneratedTrainingCi
   L(`signal input parentHash;`);
   L(`signal input newHash;`);
   L(`signal input dataHash;`);
+  L(`signal input metrics;`);
   L(`signal input w[${p.params}];`);
   L(`signal input x[${s.n * s.K}][${s.d}];`);
   L(`signal input y[${s.n * s.K}];`);
-  L(`signal output ${metricName};`);
+  L(`signal ${metricName};`);
   L(``);
   if (s.kind !== "linear") {
     const t = sigmoidTable(s);
@@ -215,6 +220,7 @@ export function generateTrainingCircuit(spec: TrainingSpec): GeneratedTrainingCi
   L(``);
   finish(s, p, L);
   metric(s, L);
+  L(`metrics === ${s.kind === "linear" ? "" : "correct + "}${s.n * s.K} * ${2 ** 32};`);
 
   const source = [
     ...header(includes),
@@ -225,16 +231,17 @@ export function generateTrainingCircuit(spec: TrainingSpec): GeneratedTrainingCi
     ...lines,
     `}`,
     ``,
-    `component main {public [parentHash, newHash, dataHash]} = ${name}();`,
+    `component main {public [parentHash, newHash, dataHash, metrics]} = ${name}();`,
     ``,
   ].join("\n");
-  return { source, templateName: name, publicSignals: [metricName, "parentHash", "newHash", "dataHash"] };
+  return { source, templateName: name, publicSignals: [...TRAINING_PUBLIC_SIGNALS] };
 }
 
 export interface TrainingWitnessInput {
   parentHash: string;
   newHash: string;
   dataHash: string;
+  metrics: string;
   w: string[];
   x: string[][];
   y: string[];
@@ -253,21 +260,20 @@ export async function trainingCircuitInput(
   const newHash = await commitWeights(spec, result.weights);
   const dataHash = await commitData(spec, X, y);
   const str = (v: bigint) => toField(v).toString();
+  const metrics = packMetrics(spec.kind === "linear" ? 0 : result.correct, spec.n * spec.K);
   const input: TrainingWitnessInput = {
-    parentHash: parentHash.toString(), newHash: newHash.toString(), dataHash: dataHash.toString(),
+    parentHash: parentHash.toString(), newHash: newHash.toString(), dataHash: dataHash.toString(), metrics: metrics.toString(),
     w: parent.map(str), x: X.map((r) => r.map(str)), y: y.map(str),
   };
-  const metricValue = spec.kind === "linear" ? result.sse : BigInt(result.correct);
-  return { input, result, publicSignals: [metricValue, parentHash, newHash, dataHash] };
+  return { input, result, publicSignals: [parentHash, newHash, dataHash, metrics] };
 }
 
 /** Reads the training metric back from a proof's public signals (in generateTrainingCircuit's order). */
 export function decodeTrainingSignals(spec: TrainingSpec, signals: readonly (string | bigint)[]) {
   const v = signals.map((x) => BigInt(x));
-  const metricValue = fromField(v[0]);
   return {
-    correct: spec.kind === "linear" ? undefined : Number(metricValue),
-    sse: spec.kind === "linear" ? metricValue : undefined,
-    parentHash: v[1], newHash: v[2], dataHash: v[3],
+    parentHash: v[0], newHash: v[1], dataHash: v[2],
+    correct: spec.kind === "linear" ? undefined : Number(v[3] & 0xffffffffn),
+    samples: Number(v[3] >> 32n),
   };
 }

@@ -211,8 +211,12 @@ describe("training circuits", function () {
         expect(await witnessFails(t, input), "parentHash of other weights").to.equal(true);
       });
 
-      it("rejects a forged accuracy metric", async () => {
+      it("rejects a forged accuracy metric or sample count", async () => {
         await expectTamperRejected(t, honest.w, { correct: BigInt(honest.result.correct + 1) });
+        const metrics = BigInt(honest.input.metrics);
+        await expectTamperRejected(t, honest.w, { metrics: metrics + 1n }); // one more right
+        await expectTamperRejected(t, honest.w, { metrics: metrics + (1n << 32n) }); // one more sample
+        expect(await witnessFails(t, { ...honest.input, metrics: String(metrics + (16n << 32n)) }), "overstated samples").to.equal(true);
       });
     });
   });
