@@ -1,0 +1,147 @@
+/**
+ * Model repositories end to end, with real training and merge proofs on the Hardhat network: an
+ * owner and three contributors on a split of the breast-cancer data, two rounds of training, proven
+ * FedAvg merges, a commit rejected on review, a forged commit refused by the contract, a stale
+ * parent, a revert — and every commit an NFT owned by its author.
+ */
+import { expect } from "chai";
+import fs from "fs";
+import os from "os";
+import path from "path";
+import hre from "hardhat";
+import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { deployRepositories } from "../../src/chain/deployRepos";
+import { EvmRepoLedger } from "../../src/chain/evmRepos";
+import { ObjectStore } from "../../src/repos/objectStore";
+import { LocalIndex } from "../../src/repos/localIndex";
+import * as repos from "../../src/repos/workflow";
+import { onnxPath, usePtauDir } from "../helpers/fixtures";
+import { REPO } from "../helpers/circuit";
+
+const cancer = JSON.parse(fs.readFileSync(path.join(REPO, "fixtures/data/breast_cancer.json"), "utf8")) as {
+  features: number[][];
+  labels: number[];
+  split: { train: number[]; test: number[] };
+};
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "flavum-repos-"));
+function dataFile(name: string, rows: number[], flip = false): string {
+  const f = path.join(tmp, `${name}.json`);
+  fs.writeFileSync(f, JSON.stringify({ features: rows.map((i) => cancer.features[i]), labels: rows.map((i) => (flip ? 1 - cancer.labels[i] : cancer.labels[i])) }));
+  return f;
+}
+// Each contributor holds a private slice of the training split; a commit trains on 16 rows.
+const slices = [0, 1, 2].map((c) => cancer.split.train.slice(c * 96, c * 96 + 96));
+const roundData = (c: number, round: number) => dataFile(`c${c}-r${round}`, slices[c].slice(round * 16, round * 16 + 16));
+const testFile = dataFile("test", cancer.split.test);
+
+describe("model repositories end to end", function () {
+  const objects = new ObjectStore(path.join(tmp, "objects"));
+
+  async function ctxFor(address: string, signerIndex: number): Promise<repos.RepoContext> {
+    const ledger = await EvmRepoLedger.connect(hre, address, signerIndex);
+    return { hre, ledger, objects, index: new LocalIndex(path.join(tmp, `index-${signerIndex}.db`)), signerIndex, progress: () => {} };
+  }
+
+  async function created() {
+    usePtauDir();
+    const { address } = await deployRepositories(hre);
+    const owner = await ctxFor(address, 0);
+    const r = await repos.createRepo(owner, "cancer", onnxPath("logreg_cancer"), { batch: 16, steps: 1, lr: 0.5 });
+    const signers = await hre.ethers.getSigners();
+    for (const i of [1, 2, 3]) await repos.invite(owner, "cancer", signers[i].address, "contributor");
+    return { address, repoId: r.repoId, initial: r.initialCommit };
+  }
+
+  it("runs two federated rounds with proven commits and merges, a rejection and a revert", async () => {
+    const { address, initial } = await loadFixture(created);
+    const owner = await ctxFor(address, 0);
+    const contributors = await Promise.all([1, 2, 3].map((i) => ctxFor(address, i)));
+    const signers = await hre.ethers.getSigners();
+
+    // Round 1: three contributors train from main; the third trained on flipped labels.
+    const pushed: bigint[] = [];
+    for (const [c, ctx] of contributors.entries()) {
+      const file = c === 2 ? dataFile("poisoned", slices[2].slice(0, 16), true) : roundData(c, 0);
+      const t = await repos.train(ctx, "cancer", file);
+      expect(t.parent).to.equal(initial);
+      pushed.push((await repos.push(ctx, "cancer", t.id)).commitId);
+    }
+    // A maintainer reviews: the poisoned commit is rejected, the others merged with a proven FedAvg.
+    await repos.reject(owner, "cancer", pushed[2], "trained on flipped labels");
+    const m1 = (await repos.merge(owner, "cancer", pushed.slice(0, 2))).commitId;
+    await expect(repos.merge(owner, "cancer", [pushed[2]])).to.be.rejectedWith(/stale parent|not in a state/);
+
+    // Round 2 from the merged head, all three contributors, merged as three.
+    const round2: bigint[] = [];
+    for (const [c, ctx] of contributors.entries()) {
+      const t = await repos.train(ctx, "cancer", roundData(c, 1));
+      expect(t.parent).to.equal(m1);
+      round2.push((await repos.push(ctx, "cancer", t.id)).commitId);
+    }
+    const m2 = (await repos.merge(owner, "cancer", round2)).commitId;
+
+    // Revert main to round 1's merge: a new commit with those weights, history kept.
+    const rv = (await repos.revert(owner, "cancer", m1)).commitId;
+
+    const log = await repos.log(owner, "cancer");
+    const byId = new Map(log.commits.map((c) => [c.id, c]));
+    expect(byId.get(String(pushed[2]))!.status).to.equal("rejected");
+    expect(byId.get(String(m1))!.kind).to.equal("merge");
+    expect(byId.get(String(m1))!.parents).to.deep.equal([String(initial), String(pushed[0]), String(pushed[1])]);
+    expect(byId.get(String(m2))!.metrics.samples).to.equal(48);
+    expect(byId.get(String(rv))!.revertOf).to.equal(String(m1));
+    expect(byId.get(String(rv))!.weightsHash).to.equal(byId.get(String(m1))!.weightsHash);
+    expect(log.branches.find((b) => b.name === "main")!.head).to.equal(String(rv));
+    expect(log.commits.every((c) => c.verified)).to.equal(true);
+
+    // Every accepted commit is a token its author holds, minted by the contract.
+    for (const [c, id] of round2.entries()) expect(await owner.ledger.ownerOf(id)).to.equal(signers[c + 1].address);
+    expect(await owner.ledger.ownerOf(m2)).to.equal(signers[0].address);
+
+    // The merged models still classify the held-out split well; diff shows which layer moved.
+    const e2 = await repos.evalCommit(owner, "cancer", m2, testFile);
+    expect(e2.accuracy).to.be.greaterThan(0.9);
+    const d = await repos.diff(owner, m1, m2);
+    expect(d.map((l) => l.layer)).to.include.members(["w", "b"]);
+    expect(d.find((l) => l.layer === "w")!.l2).to.be.greaterThan(0);
+  });
+
+  it("refuses weights not produced by the rule, a stale parent and a non-member", async () => {
+    const { address } = await loadFixture(created);
+    const [alice, bob] = await Promise.all([ctxFor(address, 1), ctxFor(address, 2)]);
+    const t = await repos.train(alice, "cancer", roundData(0, 0));
+    // Tamper with the record: other weights than the proof computed.
+    const rec = objects.getJson<Record<string, unknown>>(t.id);
+    const forged = objects.putJson({ ...rec, weightsHash: (BigInt(rec.weightsHash as string) + 1n).toString() });
+    alice.index.add(forged, "cancer");
+    await expect(repos.push(alice, "cancer", forged)).to.be.rejectedWith(/training proof does not verify/);
+    // Other data than committed: the same proof with another data hash.
+    const otherData = objects.putJson({ ...rec, dataHash: (BigInt(rec.dataHash as string) + 1n).toString() });
+    alice.index.add(otherData, "cancer");
+    await expect(repos.push(alice, "cancer", otherData)).to.be.rejectedWith(/training proof does not verify/);
+
+    // Bob trains, main moves on (a merge), then Bob's commit from the old head is stale for main.
+    const b1 = await repos.train(bob, "cancer", roundData(1, 0));
+    const a1 = (await repos.push(alice, "cancer", t.id)).commitId;
+    const owner = await ctxFor(address, 0);
+    await repos.merge(owner, "cancer", [a1]); // fast-forward
+    const stale = (await repos.push(bob, "cancer", b1.id)).commitId; // fine on Bob's own branch
+    await expect(repos.merge(owner, "cancer", [stale])).to.be.rejectedWith(/stale parent: the branch head is commit 3, but the commit was made from 2/);
+
+    const outsider = await ctxFor(address, 5);
+    await expect(repos.reject(outsider, "cancer", a1, "no")).to.be.rejectedWith(/no permission/);
+  });
+
+  it("gives clear errors for bad data and unknown commits", async () => {
+    const { address } = await loadFixture(created);
+    const alice = await ctxFor(address, 1);
+    const short = path.join(tmp, "short.json");
+    fs.writeFileSync(short, JSON.stringify({ features: cancer.features.slice(0, 4), labels: cancer.labels.slice(0, 4) }));
+    await expect(repos.train(alice, "cancer", short)).to.be.rejectedWith(/data shape mismatch: a commit trains on 16 rows/);
+    const narrow = path.join(tmp, "narrow.json");
+    fs.writeFileSync(narrow, JSON.stringify({ features: cancer.features.slice(0, 16).map((r) => r.slice(0, 5)), labels: cancer.labels.slice(0, 16) }));
+    await expect(repos.train(alice, "cancer", narrow)).to.be.rejectedWith(/row 0 has 5 features, the model expects d=30/);
+    await expect(repos.push(alice, "cancer", "deadbeef00")).to.be.rejectedWith(/unknown commit deadbeef00/);
+    await expect(repos.evalCommit(alice, "cancer", 999n, testFile)).to.be.rejectedWith(/unknown commit 999/);
+  });
+});
