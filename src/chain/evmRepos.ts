@@ -108,7 +108,7 @@ export class EvmRepoLedger {
         return null;
       }
     })();
-    const revert = (e as { revert?: { name: string; args: unknown[] } }).revert ?? (parsed ? { name: parsed.name, args: [...parsed.args] } : undefined);
+    const revert = (e as { revert?: { name: string; args: unknown[] } }).revert ?? (parsed ? { name: parsed.name, args: [...parsed.args] } : undefined) ?? fromMessage(e);
     return revert ? new FlavumError(explain(revert.name, revert.args), "REVERTED") : (e as Error);
   }
 
@@ -193,6 +193,17 @@ export class EvmRepoLedger {
   async ownerOf(tokenId: bigint): Promise<string> {
     return this.view<string>("ownerOf", [tokenId]);
   }
+}
+
+/**
+ * Over JSON-RPC (a `hardhat node`) the revert reaches us only as text:
+ * "reverted with custom error 'FlavumMissingRole(1, "0x…", 2)'".
+ */
+function fromMessage(e: unknown): { name: string; args: unknown[] } | undefined {
+  const m = /custom error '(\w+)\((.*)\)'/.exec(String((e as Error)?.message ?? ""));
+  if (!m) return undefined;
+  const args = m[2] ? m[2].split(/,\s*/).map((a) => a.replace(/^"|"$/g, "")) : [];
+  return { name: m[1], args };
 }
 
 export function toBytes32(v: bigint): string {
