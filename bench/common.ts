@@ -11,6 +11,10 @@ export interface BenchOptions {
   only?: string[];
   corpus: boolean;
   baseline: boolean;
+  /** Rollup figures (batch circuits, batch proving, submitBatch gas). */
+  rollup: boolean;
+  /** Batch sizes for the rollup figures (powers of two); those that do not fit 2^maxPower are reported, not built. */
+  rollupBatches: number[];
   /** Proofs per circuit; the reported prove and witness times are their medians. */
   proofs: number;
   /** Largest powers-of-tau exponent the benchmark may use; bigger circuits are measured but not proven. */
@@ -29,6 +33,8 @@ export function defaultOptions(over: Partial<BenchOptions> = {}): BenchOptions {
     only,
     corpus: over.corpus ?? env.BENCH_NO_CORPUS !== "1",
     baseline: over.baseline ?? env.BENCH_NO_BASELINE !== "1",
+    rollup: over.rollup ?? env.BENCH_NO_ROLLUP !== "1",
+    rollupBatches: over.rollupBatches ?? (env.BENCH_ROLLUP_BATCHES ?? "1,8,16,32").split(",").map(Number).filter((n) => n > 0),
     proofs: over.proofs ?? Number(env.BENCH_PROOFS ?? 3),
     maxPower: over.maxPower ?? Number(env.BENCH_MAX_POWER ?? 16),
     corpusBudgetMs: over.corpusBudgetMs ?? Number(env.BENCH_CORPUS_BUDGET_S ?? 600) * 1000,

@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: Flavum's circuits against a circomlib-ml/keras2circom-style baseline on the
- * fixture models, held-out fidelity, verifier gas, and the peer corpus. Progress goes to stderr;
+ * fixture models, held-out fidelity, verifier gas, the rollup's batch figures (bench/rollup.ts), and
+ * the peer corpus. Progress goes to stderr;
  * stdout gets the tables, or with --json exactly one JSON object. Scratch files stay in build/.
  */
 import fs from "fs";
@@ -10,7 +11,8 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { shutdown } from "../src/zk";
 import { repoRoot } from "../src/zk/paths";
 import { BenchOptions, defaultOptions, progress, wants } from "./common";
-import { compileModels, measureBaselines, measureModel, ModelResult, selectedModels } from "./models";
+import { compileModels, measureBaselines, measureModel, MODELS, ModelResult, selectedModels } from "./models";
+import { benchRollup, rollupModels, RollupSummary } from "./rollup";
 import { benchCorpus } from "./corpus";
 import { BenchReport, formatReport, toJson } from "./report";
 
@@ -27,20 +29,30 @@ export async function runBench(hre: HardhatRuntimeEnvironment, over: Partial<Ben
   const notes: string[] = [];
   try {
     const specs = selectedModels(opts);
+    // --only rollup compiles the rollup's models without measuring them for the model table.
+    const rollupSpecs = MODELS.filter((m) => rollupModels(opts).includes(m.name));
+    const toCompile = [...specs, ...rollupSpecs.filter((m) => !specs.includes(m))];
     const results = new Map<string, ModelResult>();
-    if (specs.length) {
-      progress(`compiling ${specs.map((s) => s.name).join(", ")} (reusing unchanged builds)`);
-      await compileModels(specs, results);
+    if (toCompile.length) {
+      progress(`compiling ${toCompile.map((s) => s.name).join(", ")} (reusing unchanged builds)`);
+      await compileModels(toCompile, results);
       progress("compiling the verifier contracts");
       await hre.run("compile", { quiet: true });
-      for (const r of results.values()) await measureModel(hre, r, opts);
-      if (opts.baseline) await measureBaselines(hre, [...results.values()], opts);
+    }
+    if (specs.length) {
+      for (const s of specs) await measureModel(hre, results.get(s.name)!, opts);
+      if (opts.baseline) await measureBaselines(hre, specs.map((s) => results.get(s.name)!), opts);
       notes.push(
         "baseline = weights and biases as private inputs, division remainders not range-checked (unsound), " +
           "ReLU as Num2Bits(254)+Sign (517 constraints, as circomlib-ml's IsPositive; this reproduces circomlib-ml's " +
           "published 73,416 for a 784-56-10 MLP = 44,464 products + 56×517), max pool/argmax via GreaterThan(252) chains, no commitments",
         `ptau: ${process.env.FLAVUM_PTAU_DIR ?? "resolvePtau default order"}; circuits needing more than 2^${opts.maxPower} are not set up (BENCH_MAX_POWER)`,
       );
+    }
+    let rollup: RollupSummary | undefined;
+    if (rollupSpecs.length) {
+      progress(`rollup: ${rollupSpecs.map((s) => s.name).join(", ")} at batch sizes ${opts.rollupBatches.join(", ")}`);
+      rollup = await benchRollup(hre, rollupSpecs, results, opts);
     }
     const corpus = opts.corpus && wants({ ...opts, only: opts.only?.includes("corpus") ? undefined : opts.only }, "corpus")
       ? await benchCorpus(opts)
@@ -49,7 +61,8 @@ export async function runBench(hre: HardhatRuntimeEnvironment, over: Partial<Ben
       date: new Date().toISOString(),
       machine: { node: process.version, cpus: os.cpus().length, platform: `${os.platform()} ${os.arch()}` },
       options: { ...opts },
-      models: [...results.values()],
+      models: specs.map((s) => results.get(s.name)!),
+      rollup,
       corpus,
       notes,
       totalMs: Math.round(performance.now() - start),

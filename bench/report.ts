@@ -1,12 +1,14 @@
 /** The benchmark's printed tables (stdout), built from the same object `--json` prints. */
 import type { ModelResult } from "./models";
 import type { CorpusSummary } from "./corpus";
+import type { RollupSummary } from "./rollup";
 
 export interface BenchReport {
   date: string;
   machine: { node: string; cpus: number; platform: string };
   options: Record<string, unknown>;
   models: ModelResult[];
+  rollup?: RollupSummary;
   corpus?: CorpusSummary;
   notes: string[];
   totalMs: number;
@@ -70,10 +72,50 @@ function formatModels(r: BenchReport, out: string[]): void {
   if (problems.length) out.push("", ...problems.map((p) => `note: ${p}`));
 }
 
+const secs = (ms?: number, digits = 1) => (ms === undefined ? "—" : (ms / 1000).toFixed(digits));
+
+function formatRollup(ru: RollupSummary, out: string[]): void {
+  out.push("");
+  out.push(
+    `Rollup: one full batch of B held-out requests per row, on a fresh rollup (prove = witness + prove; gas = submitBatch gasUsed; ` +
+      `available ptau 2^${ru.maxPower})`,
+  );
+  out.push(
+    table(
+      ["model", "B", "constraints", "ptau", "prove s", "submitBatch gas", "gas / inference", "prove s / inference", "note"],
+      ru.rows.map((x) => [
+        x.model, x.batchSize, x.constraints === undefined ? "—" : `${x.estimated ? "≈" : ""}${int(x.constraints)}`,
+        x.power ? `2^${x.power}` : "—", secs(x.proveMs), int(x.gas), int(x.gasPerInference), secs(x.proveMsPerInference, 2),
+        x.error ? `failed: ${x.error}` : x.note ?? "",
+      ]),
+    ),
+  );
+  for (const c of ru.comparison) {
+    if (c.singleVerifyGas === undefined || c.bestGasPerInference === undefined) continue;
+    out.push(
+      `  ${c.model}: one Groth16 proof per inference = ${int(c.singleVerifyGas)} gas (its verifyProof as a transaction, measured); ` +
+        `batched at B = ${c.bestBatch}: ${int(c.bestGasPerInference)} gas per inference, ${c.saving!.toFixed(1)}× less`,
+    );
+  }
+  const t = ru.targets;
+  for (const g of t.gasPerInferenceB32)
+    out.push(
+      `  target ≤ 10,000 gas per verified inference at B = 32, ${g.model}: ` +
+        (g.gasPerInference !== undefined ? `${int(g.gasPerInference)} — ${g.met ? "met" : "NOT met"}` : `not measured (${g.note ?? "—"})`),
+    );
+  for (const p of t.mlpProveSecondsPerInference)
+    out.push(
+      `  target ≤ 1 s proving per inference, mlp_digits at B = ${p.batchSize}: ` +
+        (p.seconds !== undefined ? `${p.seconds.toFixed(2)} s — ${p.met ? "met" : "NOT met"}` : "not measured"),
+    );
+  if (ru.notes.length) out.push(...ru.notes.map((n) => `  note: ${n}`));
+}
+
 export function formatReport(r: BenchReport): string {
   const out: string[] = [];
   out.push(`Flavum benchmark — ${r.date} — node ${r.machine.node}, ${r.machine.cpus} CPUs, ${r.machine.platform}`);
   if (r.models.length) formatModels(r, out);
+  if (r.rollup) formatRollup(r.rollup, out);
 
   const c = r.corpus;
   if (c) {

@@ -1,6 +1,7 @@
 /**
  * `npx hardhat run bench/run.ts` (hardhat run takes no arguments: BENCH_JSON=1 for JSON,
- * BENCH_ONLY=mlp_digits,corpus to select). `npm run bench [-- --json] [--only <model>]` uses the
+ * BENCH_ONLY=mlp_digits,corpus,rollup to select,
+ * BENCH_NO_ROLLUP=1, BENCH_ROLLUP_BATCHES=1,8). `npm run bench [-- --json] [--only <model>]` uses the
  * `bench` task instead.
  */
 import hre from "hardhat";
