@@ -2,10 +2,9 @@
  * Compile + setup of a benchmark-only circuit (baselines, corpus models) under build/bench/, reusing
  * the previous run's r1cs, wasm and keys while the circuit source is unchanged.
  */
-import crypto from "crypto";
 import fs from "fs";
 import path from "path";
-import { compileCircuit, Progress, R1csInfo, readR1csInfo, resolvePtau, setup } from "../src/zk";
+import { compileCircuit, Progress, R1csInfo, readR1csInfo, resolvePtau, setup, sourceHash } from "../src/zk";
 
 export interface CachedCircuit {
   dir: string;
@@ -25,7 +24,8 @@ export async function compileCached(source: string, dir: string, base: string, l
   const zkey = path.join(dir, `${base}.zkey`);
   const vkeyFile = path.join(dir, "verification_key.json");
   const stamp = path.join(dir, "source.sha256");
-  const hash = crypto.createHash("sha256").update(source).digest("hex");
+  // The same build id as src/zk/keys: the source and the compiler flags.
+  const hash = sourceHash(source);
   const reused = fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === hash && fs.existsSync(r1cs) && fs.existsSync(wasm);
   if (!reused) {
     for (const f of [stamp, zkey, vkeyFile]) fs.rmSync(f, { force: true });
