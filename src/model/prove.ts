@@ -3,7 +3,7 @@
  * first: an input outside the calibrated range is refused before any proving work, and the proof's
  * public outputs are compared with the executor's (they must be identical).
  */
-import fs from "fs";
+import { readJsonFile } from "../jsonFile";
 import { circuitInput, decodePublic, PublicOutputs } from "../codegen/witness";
 import { packedHash } from "../quant/commitment";
 import { FlavumError } from "../errors";
@@ -72,13 +72,7 @@ export async function proveInference(
 }
 
 export function readProofFile(file: string): ProofFile {
-  if (!fs.existsSync(file)) throw new FlavumError(`proof file ${file} does not exist`, "BAD_INPUT");
-  let p: ProofFile;
-  try {
-    p = JSON.parse(fs.readFileSync(file, "utf8"));
-  } catch (e) {
-    throw new FlavumError(`proof file ${file} is not valid JSON: ${(e as Error).message}`, "BAD_INPUT");
-  }
+  const p = readJsonFile(file, "proof file") as ProofFile;
   if (!p?.proof?.pi_a || !Array.isArray(p.publicSignals))
     throw new FlavumError(`proof file ${file} has no "proof" with pi_a/pi_b/pi_c and "publicSignals"`, "BAD_INPUT");
   return p;

@@ -3,7 +3,7 @@
  * input order; a single flat array is one sample. EZKL-style `{"input_data": [[...]]}` is accepted
  * too, so a peer's example inputs work unchanged.
  */
-import fs from "fs";
+import { readJsonFile } from "../jsonFile";
 import { InputError } from "../errors";
 
 export function parseSamples(data: unknown, what: string): number[][] {
@@ -25,12 +25,5 @@ export function parseSamples(data: unknown, what: string): number[][] {
 }
 
 export function readSamples(file: string): number[][] {
-  if (!fs.existsSync(file)) throw new InputError(`input file ${file} does not exist`);
-  let data: unknown;
-  try {
-    data = JSON.parse(fs.readFileSync(file, "utf8"));
-  } catch (e) {
-    throw new InputError(`input file ${file} is not valid JSON: ${(e as Error).message}`);
-  }
-  return parseSamples(data, `input file ${file}`);
+  return parseSamples(readJsonFile(file, "input file"), `input file ${file}`);
 }

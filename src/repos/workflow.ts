@@ -3,7 +3,7 @@
  * training specs live in the local content-addressed store, bound to their on-chain commitments;
  * training data never leaves this machine — only its commitment and a proof do.
  */
-import fs from "fs";
+import { readJsonFile } from "../jsonFile";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { FlavumError, InputError } from "../errors";
 import {
@@ -57,14 +57,7 @@ export interface DataFile {
 }
 
 export function readDataFile(file: string): DataFile {
-  if (!fs.existsSync(file)) throw new InputError(`data file ${file} does not exist`);
-  let d: unknown;
-  try {
-    d = JSON.parse(fs.readFileSync(file, "utf8"));
-  } catch (e) {
-    throw new InputError(`data file ${file} is not valid JSON: ${(e as Error).message}`);
-  }
-  const o = d as Partial<DataFile>;
+  const o = readJsonFile(file, "data file") as Partial<DataFile>;
   if (!o || !Array.isArray(o.features) || !Array.isArray(o.labels))
     throw new InputError(`data file ${file}: expected {"features": [[...], ...], "labels": [...]}`);
   return { features: o.features, labels: o.labels };
