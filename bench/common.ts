@@ -7,12 +7,14 @@ import { cacheRoot, repoRoot } from "../src/zk/paths";
 export interface BenchOptions {
   /** Print one JSON object on stdout instead of the tables. */
   json: boolean;
-  /** Only these fixture models (names as in the table, e.g. mlp_digits, mlp_digits_priv), or "corpus". */
+  /** Only these fixture models (names as in the table, e.g. mlp_digits, mlp_digits_priv), or "corpus", "rollup", "repos". */
   only?: string[];
   corpus: boolean;
   baseline: boolean;
   /** Rollup figures (batch circuits, batch proving, submitBatch gas). */
   rollup: boolean;
+  /** Model-repository figures (training commits, FedAvg merge, federated vs central accuracy). */
+  repos: boolean;
   /** Batch sizes for the rollup figures (powers of two); those that do not fit 2^maxPower are reported, not built. */
   rollupBatches: number[];
   /** Proofs per circuit; the reported prove and witness times are their medians. */
@@ -34,6 +36,7 @@ export function defaultOptions(over: Partial<BenchOptions> = {}): BenchOptions {
     corpus: over.corpus ?? env.BENCH_NO_CORPUS !== "1",
     baseline: over.baseline ?? env.BENCH_NO_BASELINE !== "1",
     rollup: over.rollup ?? env.BENCH_NO_ROLLUP !== "1",
+    repos: over.repos ?? env.BENCH_NO_REPOS !== "1",
     rollupBatches: over.rollupBatches ?? (env.BENCH_ROLLUP_BATCHES ?? "1,8,16,32").split(",").map(Number).filter((n) => n > 0),
     proofs: over.proofs ?? Number(env.BENCH_PROOFS ?? 3),
     maxPower: over.maxPower ?? Number(env.BENCH_MAX_POWER ?? 16),

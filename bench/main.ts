@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: Flavum's circuits against a circomlib-ml/keras2circom-style baseline on the
- * fixture models, held-out fidelity, verifier gas, the rollup's batch figures (bench/rollup.ts), and
+ * fixture models, held-out fidelity, verifier gas, the rollup's batch figures (bench/rollup.ts),
+ * the model-repository figures (bench/repos.ts), and
  * the peer corpus. Progress goes to stderr;
  * stdout gets the tables, or with --json exactly one JSON object. Scratch files stay in build/.
  */
@@ -14,6 +15,7 @@ import { BenchOptions, defaultOptions, progress, wants } from "./common";
 import { compileModels, measureBaselines, measureModel, MODELS, ModelResult, selectedModels } from "./models";
 import { benchRollup, rollupModels, RollupSummary } from "./rollup";
 import { benchCorpus } from "./corpus";
+import { benchRepos, ReposSummary } from "./repos";
 import { BenchReport, formatReport, toJson } from "./report";
 
 export async function runBench(hre: HardhatRuntimeEnvironment, over: Partial<BenchOptions> = {}): Promise<BenchReport> {
@@ -54,6 +56,11 @@ export async function runBench(hre: HardhatRuntimeEnvironment, over: Partial<Ben
       progress(`rollup: ${rollupSpecs.map((s) => s.name).join(", ")} at batch sizes ${opts.rollupBatches.join(", ")}`);
       rollup = await benchRollup(hre, rollupSpecs, results, opts);
     }
+    let repos: ReposSummary | undefined;
+    if (opts.repos && (!opts.only || opts.only.includes("repos"))) {
+      progress("repos: training commits, FedAvg merge and federated accuracy (logistic, mlp, linear)");
+      repos = await benchRepos(hre, opts);
+    }
     const corpus = opts.corpus && wants({ ...opts, only: opts.only?.includes("corpus") ? undefined : opts.only }, "corpus")
       ? await benchCorpus(opts)
       : undefined;
@@ -63,6 +70,7 @@ export async function runBench(hre: HardhatRuntimeEnvironment, over: Partial<Ben
       options: { ...opts },
       models: specs.map((s) => results.get(s.name)!),
       rollup,
+      repos,
       corpus,
       notes,
       totalMs: Math.round(performance.now() - start),

@@ -2,6 +2,7 @@
 import type { ModelResult } from "./models";
 import type { CorpusSummary } from "./corpus";
 import type { RollupSummary } from "./rollup";
+import type { ReposSummary } from "./repos";
 
 export interface BenchReport {
   date: string;
@@ -9,6 +10,7 @@ export interface BenchReport {
   options: Record<string, unknown>;
   models: ModelResult[];
   rollup?: RollupSummary;
+  repos?: ReposSummary;
   corpus?: CorpusSummary;
   notes: string[];
   totalMs: number;
@@ -111,11 +113,53 @@ function formatRollup(ru: RollupSummary, out: string[]): void {
   if (ru.notes.length) out.push(...ru.notes.map((n) => `  note: ${n}`));
 }
 
+function formatRepos(rp: ReposSummary, out: string[]): void {
+  out.push("");
+  out.push(
+    "Model repositories: one training commit (16 samples, 1 SGD step) and a FedAvg merge of 4 commits, real transactions on a " +
+      "fresh ModelRepository (prove s = witness + prove, median; gas = gasUsed of pushCommit / merge; verify gas: verifyProof as a transaction, execution in brackets)",
+  );
+  out.push(
+    table(
+      ["model", "circuit", "params", "constraints", "ptau", "witness s", "prove s", "total s", "tx", "tx gas", "verify gas", "note"],
+      rp.rows.map((x) => [
+        x.kind, x.circuit, x.params, int(x.constraints), x.power ? `2^${x.power}` : "—", secs(x.witnessMs, 2), secs(x.proveMs, 2),
+        secs(x.totalMs, 2), x.gasOf ?? "—", int(x.gas), gas(x.verifyGas),
+        x.error ? `failed: ${x.error}` : x.note ?? (x.reused === false && x.setupMs !== undefined ? `keys built in ${secs(x.setupMs, 0)} s` : ""),
+      ]),
+    ),
+  );
+  if (rp.federated.length) {
+    out.push("");
+    out.push("Federated (4 contributors, fixed-point commits + FedAvg) vs central float training, breast-cancer test split");
+    out.push(
+      table(
+        ["model", "rounds", "rows/commit", "federated acc.", "central epochs", "central acc.", "difference"],
+        rp.federated.map((f) => [
+          f.kind, f.rounds, f.rowsPerCommit, `${(100 * f.federatedAccuracy).toFixed(2)}%`, f.centralEpochs, `${(100 * f.centralAccuracy).toFixed(2)}%`,
+          `${f.diffPoints >= 0 ? "+" : ""}${f.diffPoints.toFixed(2)} pts`,
+        ]),
+      ),
+    );
+  }
+  for (const t of rp.targets)
+    out.push(
+      `  target ≤ ${t.limit} s per ${t.what === "train" ? "training commit" : "FedAvg merge of 4"}, ${t.kind}: ` +
+        (t.seconds !== undefined ? `${t.seconds.toFixed(2)} s — ${t.met ? "met" : "NOT met"}` : `not measured (${t.note})`),
+    );
+  for (const f of rp.federated)
+    out.push(
+      `  target federated within 2 points of central float, ${f.kind}: ${Math.abs(f.diffPoints).toFixed(2)} points — ${f.met ? "met" : "NOT met"}`,
+    );
+  if (rp.notes.length) out.push(...rp.notes.map((n) => `  note: ${n}`));
+}
+
 export function formatReport(r: BenchReport): string {
   const out: string[] = [];
   out.push(`Flavum benchmark — ${r.date} — node ${r.machine.node}, ${r.machine.cpus} CPUs, ${r.machine.platform}`);
   if (r.models.length) formatModels(r, out);
   if (r.rollup) formatRollup(r.rollup, out);
+  if (r.repos) formatRepos(r.repos, out);
 
   const c = r.corpus;
   if (c) {

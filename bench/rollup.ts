@@ -92,7 +92,7 @@ export function rollupModels(opts: BenchOptions): string[] {
 }
 
 /** The largest prepared ptau file of power ≤ maxPower: FLAVUM_PTAU, else the best in FLAVUM_PTAU_DIR. */
-function ptauFile(maxPower: number): { file: string; power: number } | undefined {
+export function ptauFile(maxPower: number): { file: string; power: number } | undefined {
   const candidates: string[] = [];
   if (process.env.FLAVUM_PTAU) candidates.push(path.resolve(process.env.FLAVUM_PTAU));
   else if (process.env.FLAVUM_PTAU_DIR && fs.existsSync(process.env.FLAVUM_PTAU_DIR)) {

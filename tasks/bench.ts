@@ -2,13 +2,14 @@ import { task, types } from "hardhat/config";
 
 task("bench", "Benchmarks Flavum's circuits against a circomlib-ml-style baseline, plus the peer ONNX corpus")
   .addFlag("json", "print one JSON object on stdout (progress stays on stderr)")
-  .addOptionalParam("only", "comma-separated models to run (mlp_digits, mlp_digits_priv, cnn_digits, cnn_pad_avg_digits, logreg_cancer) and/or corpus, rollup")
+  .addOptionalParam("only", "comma-separated models to run (mlp_digits, mlp_digits_priv, cnn_digits, cnn_pad_avg_digits, logreg_cancer) and/or corpus, rollup, repos")
   .addFlag("noCorpus", "skip the peer corpus")
   .addFlag("noBaseline", "skip the baseline circuits")
   .addFlag("noRollup", "skip the rollup figures (batch circuits, batch proving, submitBatch gas)")
+  .addFlag("noRepos", "skip the model-repository figures (training commits, FedAvg merge, federated vs central accuracy)")
   .addOptionalParam("batches", "rollup batch sizes, comma-separated (default 1,8,16,32)")
   .addOptionalParam("proofs", "proofs per circuit (times are medians)", undefined, types.int)
-  .setAction(async (args: { json: boolean; only?: string; noCorpus: boolean; noBaseline: boolean; noRollup: boolean; batches?: string; proofs?: number }, hre) => {
+  .setAction(async (args: { json: boolean; only?: string; noCorpus: boolean; noBaseline: boolean; noRollup: boolean; noRepos: boolean; batches?: string; proofs?: number }, hre) => {
     const { runBench } = await import("../bench/main");
     await runBench(hre, {
       json: args.json || process.env.BENCH_JSON === "1",
@@ -16,6 +17,7 @@ task("bench", "Benchmarks Flavum's circuits against a circomlib-ml-style baselin
       corpus: args.noCorpus ? false : undefined,
       baseline: args.noBaseline ? false : undefined,
       rollup: args.noRollup ? false : undefined,
+      repos: args.noRepos ? false : undefined,
       rollupBatches: args.batches?.split(",").map(Number).filter((n) => n > 0),
       proofs: args.proofs,
     });
