@@ -35,13 +35,16 @@ describe("repository command line on a hardhat node", function () {
 
   before(async () => {
     usePtauDir();
-    node = spawn("npx", ["hardhat", "node", "--port", String(port)], { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"] });
+    node = spawn("npx", ["hardhat", "node", "--port", String(port)], { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("hardhat node did not start")), 60_000);
       node.stdout!.on("data", (d: Buffer) => d.toString().includes("Started HTTP") && (clearTimeout(timer), resolve()));
     });
   });
-  after(() => node?.kill());
+  // npx starts the node as its child: end the whole process group, or the node outlives the tests.
+  after(() => {
+    if (node?.pid) process.kill(-node.pid, "SIGTERM");
+  });
 
   it("runs a round across commands and collaborators", () => {
     ok(hardhat("rollup:deploy"));

@@ -28,7 +28,7 @@ describe("rollup command line on a hardhat node", function () {
 
   before(async () => {
     usePtauDir();
-    node = spawn("npx", ["hardhat", "node", "--port", String(port)], { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"] });
+    node = spawn("npx", ["hardhat", "node", "--port", String(port)], { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("hardhat node did not start")), 60_000);
       node.stdout!.on("data", (d: Buffer) => {
@@ -43,8 +43,9 @@ describe("rollup command line on a hardhat node", function () {
     expect(c.status, c.stderr).to.equal(0);
   });
 
+  // npx starts the node as its child: end the whole process group, or the node outlives the tests.
   after(() => {
-    node?.kill();
+    if (node?.pid) process.kill(-node.pid, "SIGTERM");
   });
 
   it("deploys, registers, queues, proves, submits and traces across commands", () => {
