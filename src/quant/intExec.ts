@@ -4,6 +4,7 @@
  */
 import { InputError, RangeOverflowError } from "../errors";
 import { fitsSigned, quantizeValue, roundShift, dequantize } from "./fixed";
+import { evalSigmoidPL } from "./sigmoidPL";
 import type { QGraph, QNode, QTensor } from "./qgraph";
 
 export type IntTensors = Map<string, bigint[]>;
@@ -92,14 +93,7 @@ export function runInt(q: QGraph, input: bigint[]): IntResult {
         break;
       }
       case "sigmoid": {
-        const half = 1n << BigInt(node.bitsIn - 1);
-        const low = BigInt(node.lowBits);
-        out = get(node.input).map((v, i) => {
-          const u = v + half;
-          const seg = Number(u >> low);
-          const tt = u & ((1n << low) - 1n);
-          return check(roundShift((node.A[seg] << low) + node.D[seg] * tt, node.lowBits + node.guard), node.bits, node, i, t);
-        });
+        out = get(node.input).map((v, i) => check(evalSigmoidPL(node, v), node.bits, node, i, t));
         break;
       }
     }

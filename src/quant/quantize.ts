@@ -10,6 +10,7 @@ import { FlavumError } from "../errors";
 import { TensorRanges } from "./calibrate";
 import { DEFAULT_QUANT, QGraph, QNode, QTensor, QuantOptions, QAffine, QSigmoid } from "./qgraph";
 import { quantizeValue } from "./fixed";
+import { sigmoidSegments } from "./sigmoidPL";
 
 const LEAKY_SHIFT = 8;
 const SIGMOID_GUARD = 4;
@@ -132,23 +133,8 @@ function quantizeAffine(node: AffineNode, tensors: Record<string, QTensor>, outR
   };
 }
 
-function sigmoid(x: number): number {
-  return 1 / (1 + Math.exp(-x));
-}
-
 function sigmoidTable(out: string, input: string, src: QTensor, bits: number, from: string[]): QSigmoid {
   // Segments about 1/8 wide in real units over the input's whole range, capped at 2^8 segments.
   const segBits = Math.max(1, Math.min(SIGMOID_MAX_SEG_BITS, src.bits, src.bits - src.scale + 3));
-  const lowBits = src.bits - segBits;
-  const outScale = bits - 2;
-  const unit = 2 ** (outScale + SIGMOID_GUARD);
-  const at = (i: number) => sigmoid((i * 2 ** lowBits - 2 ** (src.bits - 1)) / 2 ** src.scale);
-  const A: bigint[] = [];
-  const D: bigint[] = [];
-  for (let i = 0; i < 2 ** segBits; i++) {
-    const a = BigInt(Math.round(at(i) * unit));
-    A.push(a);
-    D.push(BigInt(Math.round(at(i + 1) * unit)) - a);
-  }
-  return { kind: "sigmoid", out, input, bitsIn: src.bits, segBits, lowBits, guard: SIGMOID_GUARD, A, D, bits, from };
+  return { kind: "sigmoid", out, input, ...sigmoidSegments(src.bits, src.scale, segBits, bits - 2, SIGMOID_GUARD), bits, from };
 }
