@@ -36,10 +36,13 @@ const config: HardhatUserConfig = {
   },
   networks: {
     hardhat: { allowUnlimitedContractSize: false },
-    localhost: { url: process.env.FLAVUM_RPC_URL ?? "http://127.0.0.1:8545" },
-    ...(process.env.FLAVUM_RPC_URL && process.env.FLAVUM_PRIVATE_KEY
-      ? { remote: { url: process.env.FLAVUM_RPC_URL, accounts: [process.env.FLAVUM_PRIVATE_KEY] } }
-      : {}),
+    localhost: { url: process.env.FLAVUM_RPC_URL || "http://127.0.0.1:8545" },
+    // Always defined, so a missing variable is reported by Flavum's tasks (naming it) rather than
+    // as Hardhat's "network remote doesn't exist"; the placeholder URL is never dialled by them.
+    remote: {
+      url: process.env.FLAVUM_RPC_URL || "http://127.0.0.1:1",
+      accounts: process.env.FLAVUM_PRIVATE_KEY ? [process.env.FLAVUM_PRIVATE_KEY] : [],
+    },
   },
   mocha: { timeout: 30 * 60 * 1000, spec: "test/**/*.test.ts" } as any,
   gasReporter: { enabled: false },

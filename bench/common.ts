@@ -15,6 +15,8 @@ export interface BenchOptions {
   rollup: boolean;
   /** Model-repository figures (training commits, FedAvg merge, federated vs central accuracy). */
   repos: boolean;
+  /** Ceremony figures (2 contributions + beacon on logreg_cancer's B = 16 batch circuit). */
+  ceremony: boolean;
   /** Batch sizes for the rollup figures (powers of two); those that do not fit 2^maxPower are reported, not built. */
   rollupBatches: number[];
   /** Proofs per circuit; the reported prove and witness times are their medians. */
@@ -37,6 +39,7 @@ export function defaultOptions(over: Partial<BenchOptions> = {}): BenchOptions {
     baseline: over.baseline ?? env.BENCH_NO_BASELINE !== "1",
     rollup: over.rollup ?? env.BENCH_NO_ROLLUP !== "1",
     repos: over.repos ?? env.BENCH_NO_REPOS !== "1",
+    ceremony: over.ceremony ?? env.BENCH_NO_CEREMONY !== "1",
     rollupBatches: over.rollupBatches ?? (env.BENCH_ROLLUP_BATCHES ?? "1,8,16,32").split(",").map(Number).filter((n) => n > 0),
     proofs: over.proofs ?? Number(env.BENCH_PROOFS ?? 3),
     maxPower: over.maxPower ?? Number(env.BENCH_MAX_POWER ?? 16),

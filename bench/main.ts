@@ -16,6 +16,7 @@ import { compileModels, measureBaselines, measureModel, MODELS, ModelResult, sel
 import { benchRollup, rollupModels, RollupSummary } from "./rollup";
 import { benchCorpus } from "./corpus";
 import { benchRepos, ReposSummary } from "./repos";
+import { benchCeremony, CEREMONY_MODEL, CeremonySummary } from "./ceremony";
 import { BenchReport, formatReport, toJson } from "./report";
 
 export async function runBench(hre: HardhatRuntimeEnvironment, over: Partial<BenchOptions> = {}): Promise<BenchReport> {
@@ -33,13 +34,18 @@ export async function runBench(hre: HardhatRuntimeEnvironment, over: Partial<Ben
     const specs = selectedModels(opts);
     // --only rollup compiles the rollup's models without measuring them for the model table.
     const rollupSpecs = MODELS.filter((m) => rollupModels(opts).includes(m.name));
-    const toCompile = [...specs, ...rollupSpecs.filter((m) => !specs.includes(m))];
+    const wantsCeremony = opts.ceremony && (!opts.only || opts.only.includes("ceremony"));
+    const ceremonySpecs = wantsCeremony ? MODELS.filter((m) => m.name === CEREMONY_MODEL) : [];
+    const toCompile = [...specs, ...[...rollupSpecs, ...ceremonySpecs].filter((m, i, all) => !specs.includes(m) && all.indexOf(m) === i)];
     const results = new Map<string, ModelResult>();
     if (toCompile.length) {
       progress(`compiling ${toCompile.map((s) => s.name).join(", ")} (reusing unchanged builds)`);
       await compileModels(toCompile, results);
-      progress("compiling the verifier contracts");
-      await hre.run("compile", { quiet: true });
+      // The ceremony figures deploy nothing: a ceremony-only run must not need compilable contracts.
+      if (specs.length || rollupSpecs.length) {
+        progress("compiling the verifier contracts");
+        await hre.run("compile", { quiet: true });
+      }
     }
     if (specs.length) {
       for (const s of specs) await measureModel(hre, results.get(s.name)!, opts);
@@ -61,6 +67,11 @@ export async function runBench(hre: HardhatRuntimeEnvironment, over: Partial<Ben
       progress("repos: training commits, FedAvg merge and federated accuracy (logistic, mlp, linear)");
       repos = await benchRepos(hre, opts);
     }
+    let ceremony: CeremonySummary | undefined;
+    if (wantsCeremony) {
+      progress("ceremony: 2 contributions, beacon and verification on logreg_cancer's B = 16 batch circuit");
+      ceremony = await benchCeremony(opts);
+    }
     const corpus = opts.corpus && wants({ ...opts, only: opts.only?.includes("corpus") ? undefined : opts.only }, "corpus")
       ? await benchCorpus(opts)
       : undefined;
@@ -71,6 +82,7 @@ export async function runBench(hre: HardhatRuntimeEnvironment, over: Partial<Ben
       models: specs.map((s) => results.get(s.name)!),
       rollup,
       repos,
+      ceremony,
       corpus,
       notes,
       totalMs: Math.round(performance.now() - start),

@@ -1,8 +1,9 @@
 /** The benchmark's printed tables (stdout), built from the same object `--json` prints. */
 import type { ModelResult } from "./models";
 import type { CorpusSummary } from "./corpus";
-import type { RollupSummary } from "./rollup";
+import { GAS_TARGET_B32, type RollupSummary } from "./rollup";
 import type { ReposSummary } from "./repos";
+import { CeremonySummary, formatCeremony } from "./ceremony";
 
 export interface BenchReport {
   date: string;
@@ -11,6 +12,7 @@ export interface BenchReport {
   models: ModelResult[];
   rollup?: RollupSummary;
   repos?: ReposSummary;
+  ceremony?: CeremonySummary;
   corpus?: CorpusSummary;
   notes: string[];
   totalMs: number;
@@ -79,15 +81,17 @@ const secs = (ms?: number, digits = 1) => (ms === undefined ? "—" : (ms / 1000
 function formatRollup(ru: RollupSummary, out: string[]): void {
   out.push("");
   out.push(
-    `Rollup: one full batch of B held-out requests per row, on a fresh rollup (prove = witness + prove; gas = submitBatch gasUsed; ` +
+    `Rollup: per row a fresh rollup and two full batches of B held-out requests (prove = witness + prove; gas = submitBatch gasUsed ` +
+      `of the second batch, every batch after a model's first; first batch = the model's first, which creates its trace slots; ` +
       `available ptau 2^${ru.maxPower})`,
   );
   out.push(
     table(
-      ["model", "B", "constraints", "ptau", "prove s", "submitBatch gas", "gas / inference", "prove s / inference", "note"],
+      ["model", "B", "constraints", "ptau", "prove s", "submitBatch gas", "first batch", "gas / inference", "unbound / inference", "prove s / inference", "note"],
       ru.rows.map((x) => [
         x.model, x.batchSize, x.constraints === undefined ? "—" : `${x.estimated ? "≈" : ""}${int(x.constraints)}`,
-        x.power ? `2^${x.power}` : "—", secs(x.proveMs), int(x.gas), int(x.gasPerInference), secs(x.proveMsPerInference, 2),
+        x.power ? `2^${x.power}` : "—", secs(x.proveMs), int(x.gas), int(x.firstBatchGas), int(x.gasPerInference), int(x.unboundGasPerInference),
+        secs(x.proveMsPerInference, 2),
         x.error ? `failed: ${x.error}` : x.note ?? "",
       ]),
     ),
@@ -102,7 +106,7 @@ function formatRollup(ru: RollupSummary, out: string[]): void {
   const t = ru.targets;
   for (const g of t.gasPerInferenceB32)
     out.push(
-      `  target ≤ 10,000 gas per verified inference at B = 32, ${g.model}: ` +
+      `  target ≤ ${int(GAS_TARGET_B32)} gas per verified inference at B = 32 with the trace bound, ${g.model}: ` +
         (g.gasPerInference !== undefined ? `${int(g.gasPerInference)} — ${g.met ? "met" : "NOT met"}` : `not measured (${g.note ?? "—"})`),
     );
   for (const p of t.mlpProveSecondsPerInference)
@@ -160,6 +164,7 @@ export function formatReport(r: BenchReport): string {
   if (r.models.length) formatModels(r, out);
   if (r.rollup) formatRollup(r.rollup, out);
   if (r.repos) formatRepos(r.repos, out);
+  if (r.ceremony) formatCeremony(r.ceremony, out);
 
   const c = r.corpus;
   if (c) {

@@ -18,7 +18,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import {
   TrainingSpec, ModelKind, trainingSpec, paramCount, quantizeData, weightsFromFloat, weightsToFloat, initialWeights,
   trainCommit, fedAvg, evaluate, trainFloat, commitWeights, trainingCircuitInput, mergeCircuitInput,
-  generateTrainingCircuit, generateMergeCircuit,
+  generateTrainingCircuit, generateMergeCircuit, trainingBinding, newDataSalt,
 } from "../src/training";
 import { buildMergeCircuit, buildTrainingCircuit, BuiltCircuit, specId } from "../src/repos/circuits";
 import { trainableFromOnnx } from "../src/repos/fromOnnx";
@@ -198,7 +198,9 @@ async function measureKind(
     await trainVerifier.getAddress(), mergeVerifiers, objectUri(spec),
   );
 
-  // Contributor c trains on rows c·16 … c·16+15 of the training split.
+  // Contributor c trains on rows c·16 … c·16+15 of the training split. Every commit is pushed by the
+  // ledger's account, so every proof is bound to it (and to this repository, chain and contract).
+  const binding = trainingBinding(await ledger.trainingContext(repo.repoId));
   const rows = spec.n * spec.K;
   const commits = Math.max(opts.proofs, merge ? MERGE_K : 1);
   const proofs: ProveResult[] = [];
@@ -207,7 +209,7 @@ async function measureKind(
   for (let c = 0; c < commits; c++) {
     const ix = data.split.train.slice(c * rows, (c + 1) * rows);
     const q = quantizeData(spec, ix.map((i) => data.features[i]), ix.map((i) => data.labels[i]));
-    const { input, result } = await trainingCircuitInput(spec, w0, q.X, q.y);
+    const { input, result } = await trainingCircuitInput(spec, w0, q.X, q.y, { binding, salt: newDataSalt() });
     const res = await prove(train.wasm, train.zkey, input, { progress: log });
     if (!(await verify(train.vkey, res.publicSignals, res.proof))) throw new Error("a training proof does not verify locally");
     proofs.push(res);
@@ -386,7 +388,7 @@ export async function benchRepos(hre: HardhatRuntimeEnvironment, opts: BenchOpti
     `one fresh ModelRepository on the in-process Hardhat network, one repository per model with its generated verifiers; ` +
       `train = ${Math.max(opts.proofs, MERGE_K)} commits of 16 different training rows each from the initial weights, each proved, ` +
       `verified and pushed on its own branch; times = median of the first ${opts.proofs} (witness + Groth16 prove); ` +
-      `gas = median gasUsed of the pushCommit transactions (proof check, commit record, URI, token mint)`,
+      `gas = median gasUsed of the pushCommit transactions (proof check with 5 public inputs, one-use training record, commit record, URI, token mint)`,
     `merge${MERGE_K} = a proven FedAvg of ${MERGE_K} of those pushed commits into main: median of ${opts.proofs} proofs, ` +
       `gas = gasUsed of the merge transaction; verify gas = the generated verifier's verifyProof as a transaction (execution in brackets)`,
     `federated: the training split (${data.split.train.length} rows) dealt round-robin to ${CONTRIBUTORS} contributors, ${rounds} rounds ` +

@@ -3,3 +3,6 @@ import "./rollup";
 import "./repos";
 import "./demo";
 import "./bench";
+import "./ptau";
+import "./ceremony";
+import "./audit";

@@ -1,5 +1,6 @@
 import { task, types } from "hardhat/config";
 import { flavumAction, progress, userPath } from "./util";
+import { INSECURE_DEV_SETUP_HELP } from "../src/zk/setupPolicy";
 import { EvmRepoLedger, recordedRepository } from "../src/chain/evmRepos";
 import { ObjectStore } from "../src/repos/objectStore";
 import { LocalIndex, defaultIndexPath } from "../src/repos/localIndex";
@@ -16,6 +17,8 @@ async function withRepos<T>(hre: any, a: From, fn: (ctx: repos.RepoContext) => P
     index.close();
   }
 }
+/** Repository commands act on contracts an earlier command deployed: the chain must outlive them. */
+const repoAction = <A>(fn: (a: A, hre: any) => Promise<unknown>) => flavumAction(fn, { persistent: true });
 const fromParam = (t: any) => t.addOptionalParam("from", "Signer index", 0, types.int);
 const commitId = (s: string) => {
   if (!/^\d+$/.test(s)) throw new InputError(`commit id "${s}" is not a number (on-chain commit ids are integers)`);
@@ -28,11 +31,12 @@ fromParam(
     .addParam("onnx", "ONNX model: logistic/linear regression or a one-hidden-layer MLP")
     .addOptionalParam("batch", "Mini-batch size (power of two)", 16, types.int)
     .addOptionalParam("steps", "SGD steps per commit", 1, types.int)
-    .addOptionalParam("lr", "Learning rate", 0.5, types.float),
+    .addOptionalParam("lr", "Learning rate", 0.5, types.float)
+    .addFlag("insecureDevSetup", INSECURE_DEV_SETUP_HELP),
 ).setAction(
-  flavumAction(async (a: From & { name: string; onnx: string; batch: number; steps: number; lr: number }, hre) =>
+  repoAction(async (a: From & { name: string; onnx: string; batch: number; steps: number; lr: number; insecureDevSetup: boolean }, hre) =>
     withRepos(hre, a, async (ctx) => {
-      const r = await repos.createRepo(ctx, a.name, userPath(a.onnx), { batch: a.batch, steps: a.steps, lr: a.lr });
+      const r = await repos.createRepo(ctx, a.name, userPath(a.onnx), { batch: a.batch, steps: a.steps, lr: a.lr, insecureDevSetup: a.insecureDevSetup });
       console.log(`repository ${a.name} is id ${r.repoId}; initial commit ${r.initialCommit} on main ` +
         `(training circuit ${r.constraints.train} constraints, merge circuits ${r.constraints.merge.join("/")})`);
     }),
@@ -45,7 +49,7 @@ fromParam(
     .addParam("account", "Address")
     .addParam("role", "owner | maintainer | contributor"),
 ).setAction(
-  flavumAction(async (a: From & { repo: string; account: string; role: string }, hre) =>
+  repoAction(async (a: From & { repo: string; account: string; role: string }, hre) =>
     withRepos(hre, a, async (ctx) => {
       await repos.invite(ctx, a.repo, a.account, a.role);
       console.log(`${a.account} is now ${a.role} of ${a.repo}`);
@@ -59,7 +63,7 @@ fromParam(
     .addOptionalParam("branch", "Branch", "main")
     .addFlag("json", "Print JSON"),
 ).setAction(
-  flavumAction(async (a: From & { repo: string; branch: string; json: boolean }, hre) =>
+  repoAction(async (a: From & { repo: string; branch: string; json: boolean }, hre) =>
     withRepos(hre, a, async (ctx) => {
       const p = await repos.pull(ctx, a.repo, a.branch);
       if (a.json) return console.log(JSON.stringify({ head: p.head.toString(), branch: p.branch, weights: p.weights, spec: p.spec }));
@@ -75,13 +79,14 @@ fromParam(
     .addOptionalParam("branch", "Branch to train from", "main")
     .addOptionalParam("steps", "SGD steps (must match the repository's)", undefined, types.int)
     .addOptionalParam("lr", "Learning rate (must match the repository's)", undefined, types.float)
+    .addFlag("strict", "Refuse features outside the training range instead of clamping them with a warning")
     .addFlag("json", "Print JSON"),
 ).setAction(
-  flavumAction(async (a: From & { repo: string; data: string; branch: string; steps?: number; lr?: number; json: boolean }, hre) =>
+  repoAction(async (a: From & { repo: string; data: string; branch: string; steps?: number; lr?: number; strict: boolean; json: boolean }, hre) =>
     withRepos(hre, a, async (ctx) => {
-      const r = await repos.train(ctx, a.repo, userPath(a.data), { branch: a.branch, steps: a.steps, lr: a.lr });
+      const r = await repos.train(ctx, a.repo, userPath(a.data), { branch: a.branch, steps: a.steps, lr: a.lr, strict: a.strict });
       if (a.json) return console.log(JSON.stringify({ commit: r.id, parent: r.parent.toString(), samples: r.samples, correct: r.correct, proveMs: Math.round(r.proveMs) }));
-      console.log(`commit ${r.id} (from ${r.parent}): ${r.correct}/${r.samples} training rows right before the step; proven in ${(r.proveMs / 1000).toFixed(1)} s` +
+      console.log(`commit ${r.id} (from ${r.parent}): ${r.correct}/${r.samples} training rows right before their step; proven in ${(r.proveMs / 1000).toFixed(1)} s` +
         (r.clamped ? `; ${r.clamped} feature values clamped into range` : ""));
     }),
   ),
@@ -93,7 +98,7 @@ fromParam(
     .addParam("commit", "Local commit id (from repo:train)")
     .addFlag("json", "Print JSON"),
 ).setAction(
-  flavumAction(async (a: From & { repo: string; commit: string; json: boolean }, hre) =>
+  repoAction(async (a: From & { repo: string; commit: string; json: boolean }, hre) =>
     withRepos(hre, a, async (ctx) => {
       const r = await repos.push(ctx, a.repo, a.commit);
       console.log(a.json ? JSON.stringify({ commitId: r.commitId.toString(), branch: r.branch }) :
@@ -107,7 +112,7 @@ fromParam(
     .addParam("repo", "Repository name")
     .addParam("commits", "Comma-separated commit ids"),
 ).setAction(
-  flavumAction(async (a: From & { repo: string; commits: string }, hre) =>
+  repoAction(async (a: From & { repo: string; commits: string }, hre) =>
     withRepos(hre, a, async (ctx) => {
       const r = await repos.merge(ctx, a.repo, a.commits.split(",").map((s) => commitId(s.trim())));
       console.log(`merged as commit ${r.commitId} on main`);
@@ -121,7 +126,7 @@ fromParam(
     .addParam("commit", "Commit id")
     .addOptionalParam("reason", "Why", "rejected by a maintainer"),
 ).setAction(
-  flavumAction(async (a: From & { repo: string; commit: string; reason: string }, hre) =>
+  repoAction(async (a: From & { repo: string; commit: string; reason: string }, hre) =>
     withRepos(hre, a, async (ctx) => {
       await repos.reject(ctx, a.repo, commitId(a.commit), a.reason);
       console.log(`commit ${a.commit} rejected`);
@@ -134,7 +139,7 @@ fromParam(
     .addParam("repo", "Repository name")
     .addParam("to", "Commit id to return to"),
 ).setAction(
-  flavumAction(async (a: From & { repo: string; to: string }, hre) =>
+  repoAction(async (a: From & { repo: string; to: string }, hre) =>
     withRepos(hre, a, async (ctx) => {
       const r = await repos.revert(ctx, a.repo, commitId(a.to));
       console.log(`reverted main to commit ${a.to}'s weights as commit ${r.commitId}`);
@@ -143,7 +148,7 @@ fromParam(
 );
 
 fromParam(task("repo:log", "The repository's commits, branches and metrics").addParam("repo", "Repository name").addFlag("json", "Print JSON")).setAction(
-  flavumAction(async (a: From & { repo: string; json: boolean }, hre) =>
+  repoAction(async (a: From & { repo: string; json: boolean }, hre) =>
     withRepos(hre, a, async (ctx) => {
       const l = await repos.log(ctx, a.repo);
       if (a.json) return console.log(JSON.stringify(l));
@@ -158,7 +163,7 @@ fromParam(task("repo:log", "The repository's commits, branches and metrics").add
 );
 
 fromParam(task("repo:diff", "Per-layer weight change between two commits").addParam("a", "Commit id").addParam("b", "Commit id").addFlag("json", "Print JSON")).setAction(
-  flavumAction(async (a: From & { a: string; b: string; json: boolean }, hre) =>
+  repoAction(async (a: From & { a: string; b: string; json: boolean }, hre) =>
     withRepos(hre, a, async (ctx) => {
       const d = await repos.diff(ctx, commitId(a.a), commitId(a.b));
       if (a.json) return console.log(JSON.stringify(d));
@@ -172,11 +177,12 @@ fromParam(
     .addParam("repo", "Repository name")
     .addParam("commit", "Commit id")
     .addParam("data", 'JSON {"features": [[...]], "labels": [...]}')
+    .addFlag("strict", "Refuse features outside the training range instead of warning")
     .addFlag("json", "Print JSON"),
 ).setAction(
-  flavumAction(async (a: From & { repo: string; commit: string; data: string; json: boolean }, hre) =>
+  repoAction(async (a: From & { repo: string; commit: string; data: string; strict: boolean; json: boolean }, hre) =>
     withRepos(hre, a, async (ctx) => {
-      const e = await repos.evalCommit(ctx, a.repo, commitId(a.commit), userPath(a.data));
+      const e = await repos.evalCommit(ctx, a.repo, commitId(a.commit), userPath(a.data), { strict: a.strict });
       console.log(a.json ? JSON.stringify(e) : `commit ${e.commit} on ${e.rows} rows: ` +
         (e.accuracy !== undefined ? `accuracy ${(e.accuracy * 100).toFixed(2)}%, ` : "") + `loss ${e.loss.toFixed(4)}`);
     }),

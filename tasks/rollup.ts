@@ -1,8 +1,12 @@
+import fs from "fs";
 import { task, types } from "hardhat/config";
 import { flavumAction, progress, userPath } from "./util";
-import { deployRollup } from "../src/chain/deployRollup";
+import { INSECURE_DEV_SETUP_HELP } from "../src/zk/setupPolicy";
+import { deployRollup, DEFAULT_INCLUSION_DELAY } from "../src/chain/deployRollup";
 import { deployRepositories } from "../src/chain/deployRepos";
-import { defaultStorePath, openSequencer, registerModel, resetStore } from "../src/rollup/service";
+import { recordedRollup } from "../src/chain/evmRollup";
+import { defaultStorePath, moveStoreAside, openSequencer, registerModel } from "../src/rollup/service";
+import { idArg, intArg } from "./args";
 import { readSamples } from "../src/model/samples";
 import type { Sequencer } from "../src/rollup/sequencer";
 
@@ -15,31 +19,60 @@ const withSequencer = async <T>(hre: any, a: StoreArgs, fn: (s: Sequencer) => Pr
     seq.store.close();
   }
 };
+/** Sequencer commands act on a rollup an earlier command deployed: the chain must outlive them. */
+const seqAction = <A>(fn: (a: A, hre: any) => Promise<unknown>) => flavumAction(fn, { persistent: true });
 const storeParams = (t: any) =>
-  t.addOptionalParam("store", "Sequencer store (default build/rollup/<network>/sequencer.db)")
+  t.addOptionalParam("store", "Sequencer store (default build/rollup/<network>/<chainId>-<rollup>/sequencer.db)")
     .addOptionalParam("from", "Signer index", 0, types.int);
+
+/** The store of the rollup recorded for this network, if it has one (it stays where it is). */
+async function previousStore(hre: any): Promise<{ rollup: string; store: string } | undefined> {
+  if (hre.network.name === "hardhat") return undefined;
+  let rollup: string;
+  try {
+    rollup = recordedRollup(hre.network.name).rollup;
+  } catch {
+    return undefined;
+  }
+  const chainId = (await hre.ethers.provider.getNetwork()).chainId;
+  const store = defaultStorePath(hre.network.name, { chainId, rollup });
+  return fs.existsSync(store) ? { rollup, store } : undefined;
+}
 
 task("rollup:deploy", "Deploy ModelRegistry, FlavumRollup, the Poseidon hashers and ModelRepository; record them in deployments/<network>.json")
   .addOptionalParam("from", "Signer index", 0, types.int)
+  .addOptionalParam("inclusionDelay", `Blocks after which a pending on-chain request must be included, or may be cancelled (default ${DEFAULT_INCLUSION_DELAY})`)
   .setAction(
-    flavumAction(async (a: { from: number }, hre) => {
-      const d = await deployRollup(hre, { signerIndex: a.from });
+    flavumAction(async (a: { from: number; inclusionDelay?: string }, hre) => {
+      const inclusionDelay = intArg("inclusion-delay", a.inclusionDelay, { min: 1, fallback: DEFAULT_INCLUSION_DELAY });
+      if (hre.network.name === "hardhat")
+        progress("note: the in-process hardhat network forgets this deployment when the command ends; use --network localhost with `npx hardhat node` to keep it");
+      const previous = await previousStore(hre);
+      const d = await deployRollup(hre, { signerIndex: a.from, inclusionDelay });
+      if (previous) progress(`the earlier rollup ${previous.rollup} keeps its sequencer store ${previous.store}; deployments/${hre.network.name}.json now records the new one`);
       const r = await deployRepositories(hre, { signerIndex: a.from });
-      // A new rollup starts from an empty tree: the previous sequencer state belongs to the old one.
-      if (hre.network.name !== "hardhat") resetStore(defaultStorePath(hre.network.name));
+      // Each deployment has its own store; one left at this path by an earlier chain (a restarted
+      // node reuses addresses) holds another rollup's history: keep it, out of the way.
+      if (hre.network.name !== "hardhat") {
+        const chainId = (await hre.ethers.provider.getNetwork()).chainId;
+        const store = defaultStorePath(hre.network.name, { chainId, rollup: d.addresses.rollup });
+        const aside = moveStoreAside(store);
+        if (aside) progress(`a sequencer store of an earlier deployment at the same address was kept as ${aside}`);
+      }
       console.log(`ModelRegistry   ${d.addresses.registry}\nFlavumRollup    ${d.addresses.rollup}\nModelRepository ${r.address}\nempty root      ${d.emptyRoot}`);
-    }),
+    }, { artifacts: true }),
   );
 
 storeParams(
   task("model:register", "Build the model's batch circuit, deploy its verifier and mint the model NFT")
     .addParam("name", "Compiled model name")
     .addOptionalParam("batch", "Batch size (a power of two)", 8, types.int)
+    .addFlag("insecureDevSetup", INSECURE_DEV_SETUP_HELP)
     .addFlag("json", "Print JSON"),
 ).setAction(
-  flavumAction(async (a: StoreArgs & { name: string; batch: number; json: boolean }, hre) =>
+  seqAction(async (a: StoreArgs & { name: string; batch: number; json: boolean; insecureDevSetup: boolean }, hre) =>
     withSequencer(hre, a, async (seq) => {
-      const r = await registerModel(seq, hre, a.name, a.batch, progress);
+      const r = await registerModel(seq, hre, a.name, a.batch, progress, { insecureDevSetup: a.insecureDevSetup });
       if (a.json) console.log(JSON.stringify({ modelId: r.modelId.toString(), verifier: r.verifier, batchSize: a.batch }));
       else console.log(`model ${a.name} is model id ${r.modelId}${r.reused ? " (already registered)" : ""}: batches of ${a.batch}, ${r.constraints} constraints, verifier ${r.contract} at ${r.verifier}`);
     }),
@@ -50,11 +83,12 @@ storeParams(
   task("infer:request", "Queue inference requests with the sequencer")
     .addParam("model", "Model id or name")
     .addParam("input", "JSON samples (array of flat arrays, or one flat array)")
+    .addFlag("strict", "Refuse input the model would round (a fraction for an integer input) instead of warning on stderr")
     .addFlag("json", "Print JSON"),
 ).setAction(
-  flavumAction(async (a: StoreArgs & { model: string; input: string; json: boolean }, hre) =>
+  seqAction(async (a: StoreArgs & { model: string; input: string; strict: boolean; json: boolean }, hre) =>
     withSequencer(hre, a, async (seq) => {
-      const ids = seq.request(a.model, readSamples(userPath(a.input)));
+      const ids = seq.request(a.model, readSamples(userPath(a.input)), { strict: a.strict, what: `input file ${a.input}` });
       console.log(a.json ? JSON.stringify({ requests: ids.map(String) }) : `queued request(s) ${ids.join(", ")}`);
     }),
   ),
@@ -65,20 +99,21 @@ async function proveStep(seq: Sequencer) {
   return seq.proveNext();
 }
 
-async function submitStep(seq: Sequencer, json: boolean) {
-  const s = await seq.submit();
+async function submitStep(seq: Sequencer, json: boolean, replace = false) {
+  const s = await seq.submit({ replace });
+  // Delivery is a queue: results proven earlier but not yet delivered go out on every run.
+  const fulfilled = await seq.deliver();
   if (!s) {
-    console.log(json ? JSON.stringify({ batchId: null }) : "no proven batch to submit");
+    console.log(json ? JSON.stringify({ batchId: null, fulfilled }) : `no proven batch to submit${fulfilled ? `; ${fulfilled} on-chain request(s) fulfilled` : ""}`);
     return;
   }
-  const fulfilled = await seq.fulfillOnchain(s);
   const out = { batchId: s.batchId.toString(), txHash: s.txHash, gasUsed: s.gasUsed.toString(), inferences: s.inferences };
   console.log(json ? JSON.stringify(out) : `batch ${out.batchId}: ${out.inferences} inference(s) settled in ${out.txHash}, ${out.gasUsed} gas` +
     (fulfilled ? `, ${fulfilled} on-chain request(s) fulfilled` : ""));
 }
 
 storeParams(task("batch:prove", "Prove the next batch of pending requests").addFlag("json", "Print JSON")).setAction(
-  flavumAction(async (a: StoreArgs & { json: boolean }, hre) =>
+  seqAction(async (a: StoreArgs & { json: boolean }, hre) =>
     withSequencer(hre, a, async (seq) => {
       const b = await proveStep(seq);
       const out = b && { batch: b.batchNumber.toString(), inferences: b.count, proveMs: Math.round(b.proveMs), status: b.status };
@@ -87,14 +122,21 @@ storeParams(task("batch:prove", "Prove the next batch of pending requests").addF
   ),
 );
 
-storeParams(task("batch:submit", "Settle the proven batch on the rollup").addFlag("json", "Print JSON")).setAction(
-  flavumAction(async (a: StoreArgs & { json: boolean }, hre) => withSequencer(hre, a, (seq) => submitStep(seq, a.json))),
+storeParams(
+  task("batch:submit", "Settle the proven batch on the rollup (waits for a transaction an earlier run sent)")
+    .addFlag("json", "Print JSON")
+    .addFlag("replace", "Replace the batch's pending transaction: same nonce, higher fees"),
+).setAction(
+  seqAction(async (a: StoreArgs & { json: boolean; replace: boolean }, hre) => withSequencer(hre, a, (seq) => submitStep(seq, a.json, a.replace))),
 );
 
 storeParams(task("batch:run", "Prove and settle the next batch").addFlag("json", "Print JSON")).setAction(
-  flavumAction(async (a: StoreArgs & { json: boolean }, hre) =>
+  seqAction(async (a: StoreArgs & { json: boolean }, hre) =>
     withSequencer(hre, a, async (seq) => {
-      if (!(await proveStep(seq))) return console.log(a.json ? JSON.stringify({ batchId: null }) : "nothing pending");
+      if (!(await proveStep(seq))) {
+        const fulfilled = await seq.deliver();
+        return console.log(a.json ? JSON.stringify({ batchId: null, fulfilled }) : `nothing pending${fulfilled ? `; ${fulfilled} on-chain request(s) fulfilled` : ""}`);
+      }
       await submitStep(seq, a.json);
     }),
   ),
@@ -105,9 +147,10 @@ storeParams(
     .addParam("request", "Request id")
     .addFlag("json", "Print JSON"),
 ).setAction(
-  flavumAction(async (a: StoreArgs & { request: string; json: boolean }, hre) =>
-    withSequencer(hre, a, async (seq) => {
-      const t = await seq.trace(BigInt(a.request));
+  seqAction(async (a: StoreArgs & { request: string; json: boolean }, hre) => {
+    const request = idArg("request", a.request, "request");
+    return withSequencer(hre, a, async (seq) => {
+      const t = await seq.trace(request);
       if (a.json) return console.log(JSON.stringify(t));
       console.log([
         `request ${t.requestId} (model ${t.modelId}): ${t.status}`,
@@ -117,6 +160,6 @@ storeParams(
         t.stateRoot && `  state root after it ${t.stateRoot}, tx ${t.txHash}`,
         `  ledger confirms it: ${t.verified ? "yes" : "no"}`,
       ].filter(Boolean).join("\n"));
-    }),
-  ),
+    });
+  }),
 );

@@ -25,20 +25,38 @@ interface IFlavumInference {
         uint256 outputWord;
     }
 
+    /// @notice Where an on-chain request stands: pending, included in a proven batch (its fee paid to the
+    /// sequencer), fulfilled (callback run), cancelled by its requester or rejected by the sequencer
+    /// (both refunded).
+    enum RequestStatus {
+        None,
+        Pending,
+        Included,
+        Fulfilled,
+        Cancelled,
+        Rejected
+    }
+
     /**
      * @notice An on-chain request.
      * @param inputHash the requester's input commitment
      * @param requester who paid for it
      * @param modelId the model asked
-     * @param fulfilled whether it has been fulfilled
+     * @param status where it stands
      * @param callback the `IFlavumConsumer` to call back, or zero
+     * @param createdBlock the block it was made in (it is due `inclusionDelay` blocks later)
+     * @param fee what the requester paid, held until it is included (to the sequencer) or refunded
+     * @param batchId the batch it was included in (meaningful from `Included` on)
      */
     struct InferenceRequest {
         uint256 inputHash;
         address requester;
         uint64 modelId;
-        bool fulfilled;
+        RequestStatus status;
         address callback;
+        uint64 createdBlock;
+        uint128 fee;
+        uint128 batchId;
     }
 
     /// @notice `requester` asked model `modelId` for an inference on `input`, committed as `inputHash`.
@@ -49,14 +67,20 @@ interface IFlavumInference {
         bytes input,
         address callback
     );
-    /// @notice Request `requestId` was proven in batch `batchId` with output `outputWord`.
+    /// @notice Request `requestId` was proven in batch `batchId`; `sequencer` earned its `fee`.
+    event InferenceIncluded(uint256 indexed requestId, uint256 indexed batchId, address indexed sequencer, uint256 fee);
+    /// @notice Request `requestId` was proven in batch `batchId` with output `outputWord` and delivered.
     event InferenceFulfilled(uint256 indexed requestId, uint256 indexed batchId, uint256 modelId, uint256 outputWord);
     /// @notice The callback `callback` of request `requestId` reverted, ran out of gas or has no code.
     event CallbackFailed(uint256 indexed requestId, address indexed callback);
+    /// @notice Request `requestId` was cancelled by its requester after its deadline; `refund` returned.
+    event RequestCancelled(uint256 indexed requestId, uint256 refund);
+    /// @notice The sequencer could not serve request `requestId` (`reason`); `refund` returned to the requester.
+    event RequestRejected(uint256 indexed requestId, string reason, uint256 refund);
     /// @notice The request fee changed from `previous` to `fee`.
     event RequestFeeSet(uint256 previous, uint256 fee);
-    /// @notice `amount` of accrued fees was sent to `to`.
-    event FeesWithdrawn(address indexed to, uint256 amount);
+    /// @notice `sequencer` withdrew `amount` of the fees it earned to `to`.
+    event EarningsWithdrawn(address indexed sequencer, address indexed to, uint256 amount);
 
     /// @notice The request fee is `fee`, but `paid` was sent.
     error FlavumInsufficientFee(uint256 paid, uint256 fee);
@@ -64,22 +88,35 @@ interface IFlavumInference {
     error FlavumUnknownRequestModel(uint256 modelId);
     /// @notice `value` is not a canonical BN254 field element.
     error FlavumNotFieldElement(uint256 value);
+    /// @notice The input has `given` values; model `modelId` takes `expected`.
+    error FlavumInvalidInputLength(uint256 modelId, uint256 given, uint256 expected);
+    /// @notice Input value `index` is `value`, outside the model's `bits`-bit signed range.
+    error FlavumInputOutOfRange(uint256 index, int256 value, uint8 bits);
+    /// @notice The input is not `abi.encode(int256[])` (`length` bytes).
+    error FlavumMalformedInput(uint256 length);
     /// @notice No on-chain request `requestId` exists.
     error FlavumUnknownRequest(uint256 requestId);
-    /// @notice Request `requestId` was already fulfilled.
-    error FlavumAlreadyFulfilled(uint256 requestId);
+    /// @notice Request `requestId` is `status`, which does not allow this.
+    error FlavumWrongRequestStatus(uint256 requestId, RequestStatus status);
+    /// @notice Only the requester `requester` of request `requestId` may do this.
+    error FlavumNotRequester(uint256 requestId, address requester);
+    /// @notice Request `requestId` may be cancelled from block `fromBlock` on.
+    error FlavumCancelTooEarly(uint256 requestId, uint256 fromBlock);
     /// @notice The entry's request id, model or input commitment differ from request `requestId`'s.
     error FlavumEntryMismatch(uint256 requestId);
     /// @notice The entry of request `requestId` is not at the given index of batch `batchId`.
     error FlavumInclusionNotProven(uint256 requestId, uint256 batchId);
     /// @notice Fulfilling with a callback needs `needed` gas left, only `available` was.
     error FlavumInsufficientCallbackGas(uint256 available, uint256 needed);
+    /// @notice Nothing to withdraw for `account`.
+    error FlavumNothingToWithdraw(address account);
 
     /**
      * @notice Whether `entry` is leaf `index` of batch `batchId`'s subtree: its leaf climbed with
      * `path` (siblings from the leaf up; bit k of `index` set means the node is a right child at level
-     * k) equals the batch root. False, never a revert, for an unknown batch, a non-canonical field,
-     * an index wider than the path, a path longer than 8 or a mismatch.
+     * k) gives the batch root, the batch was settled for `entry.modelId`, and `path` has exactly
+     * log2(batchSize) siblings. False, never a revert, for an unknown batch, a non-canonical field,
+     * an index wider than the path, another model's batch, a path of another length or a mismatch.
      * @param batchId the batch
      * @param entry the trace entry
      * @param index the leaf's position in the batch
@@ -112,11 +149,23 @@ interface IFlavumInference {
     function estimateFee(uint256 modelId) external view returns (uint256);
 
     /**
-     * @notice Asks for an inference of `modelId` on `input`. Pays at least `estimateFee` (any excess stays
-     * with the rollup as fee). Ids are 1, 2, 3, ...
+     * @notice Asks for an inference of `modelId` on `input`. Pays at least `estimateFee`; the whole payment
+     * is held for this request: it goes to the sequencer whose proven batch includes the request, or back
+     * to the requester on `cancelRequest` (after `inclusionDelay` blocks) or `rejectRequest`. The input is
+     * checked here (encoding, length, range), so a request that reaches the queue is well formed. Ids are
+     * 1, 2, 3, ...
+     *
+     * Encoding, from the registry alone (`IModelRegistry.inputLayoutOf` or `shapeOf`: size n, scale s, bits b):
+     *   q_i = round(x_i * 2^s) (halves toward +infinity), each in [-2^(b-1), 2^(b-1)), row-major order;
+     *   input = abi.encode(int256[] q) (exactly n values);
+     *   inputHash = PackedHash(q, b): u_i = q_i + 2^(b-1); k = floor(250 / b) values per word,
+     *   w_j = sum_t u_{jk+t} * 2^(b*t); h = n; for each chunk of up to 15 words, h = Poseidon(h, w...);
+     *   inputHash = h (circomlib Poseidon over BN254, as `circuits/lib/PackedHash.circom`).
+     * A request whose input is not n values of b bits hashing to `inputHash` is not served.
+     * `src/sdk/encodeInput.ts` implements this encoding.
      * @param modelId a registered model
      * @param inputHash the Poseidon commitment to `input`, as the model's circuit computes it
-     * @param input the input, for the sequencer (emitted, not stored)
+     * @param input `abi.encode(int256[])` of the quantized input, for the sequencer (emitted, not stored)
      * @param callback an `IFlavumConsumer` to call on fulfilment, or zero
      * @return requestId the request's id
      */
@@ -126,33 +175,58 @@ interface IFlavumInference {
         returns (uint256 requestId);
 
     /**
-     * @notice Fulfils request `requestId` with its proven entry; anyone may call. Calls the request's
-     * callback with a gas cap; a failing callback emits `CallbackFailed` and does not undo the fulfilment.
+     * @notice Delivers request `requestId`'s proven result: anyone may call, once the request is included in
+     * a settled batch. Calls the request's callback with a gas cap; a failing callback emits
+     * `CallbackFailed` and does not undo the fulfilment.
      * @param requestId the request
-     * @param batchId the batch holding the entry
      * @param entry the trace entry (its requestId, modelId and inputHash must match the request)
-     * @param index the entry's position in the batch
+     * @param index the entry's position in the batch the request was included in
      * @param path its inclusion path
      */
-    function fulfill(
-        uint256 requestId,
-        uint256 batchId,
-        InferenceEntry calldata entry,
-        uint256 index,
-        uint256[] calldata path
-    ) external;
+    function fulfill(uint256 requestId, InferenceEntry calldata entry, uint256 index, uint256[] calldata path) external;
 
     /**
-     * @notice Sets the request fee. Only the admin.
+     * @notice Takes back a request that is still pending `inclusionDelay` blocks after it was made, with its
+     * fee. Only the requester.
+     * @param requestId the request
+     */
+    function cancelRequest(uint256 requestId) external;
+
+    /**
+     * @notice Refuses a pending request the sequencer cannot prove (its input does not hash to its
+     * commitment, or leaves the model's calibrated range), refunding its fee in full. Only the sequencer.
+     * @param requestId the request
+     * @param reason why, for the requester
+     */
+    function rejectRequest(uint256 requestId, string calldata reason) external;
+
+    /**
+     * @notice Sets the minimum request fee. Only the admin.
      * @param fee the new fee in wei
      */
     function setRequestFee(uint256 fee) external;
 
     /**
-     * @notice Sends all accrued fees to `to`. Only the admin.
+     * @notice Sends the fees the caller earned by including requests to `to`.
      * @param to the recipient
      */
-    function withdrawFees(address payable to) external;
+    function withdrawEarnings(address payable to) external;
+
+    /**
+     * @notice Fees `sequencer` earned and has not withdrawn.
+     * @param sequencer the account
+     * @return the amount in wei
+     */
+    function earningsOf(address sequencer) external view returns (uint256);
+
+    /**
+     * @notice Model `modelId`'s oldest pending on-chain request: the next one a batch of that model must
+     * include (0 if none).
+     * @param modelId the model
+     * @return requestId the request, or 0
+     * @return dueBlock the block from which batches must include it
+     */
+    function nextPendingRequest(uint256 modelId) external view returns (uint256 requestId, uint256 dueBlock);
 
     /**
      * @notice An on-chain request.

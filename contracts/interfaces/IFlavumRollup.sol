@@ -3,28 +3,41 @@ pragma solidity ^0.8.24;
 
 /**
  * @title Flavum rollup: batch settlement
- * @notice A sequencer posts batches of proven inferences. Each batch appends its trace leaves to a
- * depth-20 Poseidon tree as one aligned subtree of `batchSize` leaves and is accepted only with a
- * Groth16 proof, checked by the model's verifier for that batch size, of the five public inputs
+ * @notice A sequencer posts batches of proven inferences. Every model has its own depth-20 Poseidon
+ * trace tree; a batch appends its leaves to its model's tree as one aligned subtree of `batchSize`
+ * leaves and is accepted only with a Groth16 proof, checked by the verifier the model was registered
+ * with for that batch size, of the six public inputs (mirrored from `src/protocol/batch.ts`)
  *
- *     [oldRoot, newRoot, batchRoot, ctx, meta]
- *     ctx  = uint160(rollup) | chainId << 160
- *     meta = modelId | batchNumber << 64 | firstLeaf << 128 | count << 168
+ *     [oldRoot, newRoot, batchRoot, meta, r, h]
+ *     meta = modelId | modelBatch << 64 | firstLeaf << 128 | count << 168 | layout << 184 | log2(B) << 201
+ *     r    = keccak256(abi.encodePacked(chainid, rollup, oldRoot, newRoot, batchRoot, meta, trace)) mod p
+ *     h    = sum_j e_j * r^(j+1) mod p over the posted trace elements
  *
- * (mirrored from `src/rollup/layout.ts`). `oldRoot` is the rollup's current root, `batchNumber` the new
- * batch's id, `firstLeaf` the next free leaf rounded up to a multiple of `batchSize`, so a proof cannot
- * be replayed on another chain, rollup, slot or state.
+ * `oldRoot` and `modelBatch` are the model's own tree root and batch counter, so no model's batches can
+ * move another model's state or make its proofs stale; `layout` is the registered output layout and
+ * log2(B) the batch size, which the circuit checks against its own. r binds the chain and the rollup.
+ * A batch's id is `modelId << 64 | modelBatch`.
  *
- * The trace of a batch travels in `submitBatch`'s calldata for data availability and is not parsed on
- * chain: `count` entries, each `abi.encodePacked(uint64 requestId, uint256 inputHash, uint256 outputWord)`
- * (72 bytes), in leaf order. Leaf i of the batch is Poseidon(modelId, requestId, inputHash, outputWord);
- * the `batchSize - count` padding leaves are 0.
+ * The trace (calldata, parsed and bound on chain; `src/protocol/traceBinding.ts`): byte 0 is the output
+ * word size w (1..31), then per real inference `requestId (8 bytes) ‖ inputHash (32) ‖ outputWord (w)`,
+ * big-endian, in leaf order; its elements are (requestId, inputHash, outputWord) per entry. Leaf i of the
+ * batch is Poseidon(modelId, requestId, inputHash, outputWord); the `batchSize - count` padding leaves
+ * are 0. Because h binds the posted entries to the proven leaves, anyone can rebuild every leaf and
+ * inclusion path from calldata alone.
+ *
+ * On-chain requests (ids below 2^63) inside a batch must be the model's oldest pending requests, in
+ * order; a batch that leaves behind a request older than `inclusionDelay` blocks reverts unless it is
+ * full of on-chain requests (forced inclusion). Their fees go to the submitting sequencer.
  */
 interface IFlavumRollup {
-    /// @notice Batch `batchId` of model `modelId` moved the state root from `oldRoot` to `newRoot`.
+    /**
+     * @notice Batch `batchId` (the model's batch `modelBatch`) of model `modelId` moved the model's trace
+     * root from `oldRoot` to `newRoot`.
+     */
     event BatchSubmitted(
         uint256 indexed batchId,
         uint256 indexed modelId,
+        uint256 modelBatch,
         uint256 firstLeaf,
         uint256 count,
         uint256 batchSize,
@@ -32,37 +45,54 @@ interface IFlavumRollup {
         uint256 newRoot,
         uint256 batchRoot
     );
+    /// @notice Model `modelId`'s trace tree was full; its batch `modelBatch` starts tree `epoch` from empty.
+    event TraceTreeRolledOver(uint256 indexed modelId, uint256 modelBatch, uint256 epoch);
     /// @notice The sequencer role moved from `previous` to `next`.
     event SequencerRotated(address indexed previous, address indexed next);
+    /// @notice Model `modelId`'s queue head moved from `from` to `to` past closed requests.
+    event QueueAdvanced(uint256 indexed modelId, uint256 from, uint256 to);
 
     /// @notice A batch must hold 1..`batchSize` inferences, got `count`.
     error FlavumInvalidCount(uint16 count, uint16 batchSize);
     /// @notice A model id must fit 64 bits, got `modelId`.
     error FlavumModelIdTooLarge(uint256 modelId);
-    /// @notice A batch of `batchSize` leaves at `firstLeaf` does not fit the 2^20-leaf trace tree.
-    error FlavumTreeFull(uint256 firstLeaf, uint16 batchSize);
-    /// @notice Verifier `verifier` rejected the proof of batch `batchId` of model `modelId` for the current
-    /// root, chain, rollup, batch number and first leaf.
+    /// @notice Verifier `verifier` rejected the proof of batch `batchId` of model `modelId` for the model's
+    /// current root and batch number, this chain and rollup, and the posted trace.
     error FlavumInvalidBatchProof(uint256 modelId, uint256 batchId, address verifier);
-    /// @notice The chain id `chainId` does not fit the 64 bits the proof's context reserves for it.
-    error FlavumChainIdTooLarge(uint256 chainId);
     /// @notice `account` does not hold the sequencer role.
     error FlavumNotSequencer(address account);
     /// @notice A zero address was given for `what`.
     error FlavumZeroAddress(string what);
+    /// @notice The trace's output word size `wordBytes` is not 1..31.
+    error FlavumInvalidTraceWord(uint256 wordBytes);
+    /// @notice The trace has `length` bytes; `count` entries of this word size need `expected`.
+    error FlavumInvalidTraceLength(uint256 length, uint256 expected, uint16 count);
+    /// @notice Trace entry `index` holds `value`, which is not a canonical BN254 field element.
+    error FlavumTraceNotFieldElement(uint256 index, uint256 value);
+    /// @notice Trace entry `index` names on-chain request `requestId`, but model `modelId`'s next pending
+    /// request is `expected` (0: none): on-chain requests are served in order, once.
+    error FlavumRequestOutOfOrder(uint256 modelId, uint256 index, uint256 requestId, uint256 expected);
+    /// @notice Trace entry `index` answers request `requestId` with input commitment `inputHash`, not the
+    /// requester's.
+    error FlavumRequestInputMismatch(uint256 index, uint256 requestId, uint256 inputHash);
+    /// @notice Request `requestId` of model `modelId` is overdue since block `dueBlock`: the batch must
+    /// include it (or be full of on-chain requests).
+    error FlavumOverdueRequest(uint256 modelId, uint256 requestId, uint256 dueBlock);
+    /// @notice More than 64 closed requests follow position `head` of model `modelId`'s queue: call
+    /// `advanceQueue` first.
+    error FlavumQueueBacklog(uint256 modelId, uint256 head);
 
     /**
      * @notice Settles a proven batch. Only the sequencer.
      * @param modelId the model every inference of the batch ran
      * @param batchSize the batch circuit's size (selects the model's verifier)
      * @param count the number of real inferences, 1..batchSize
-     * @param newRoot the trace tree's root after appending the batch
+     * @param newRoot the model's trace root after appending the batch
      * @param batchRoot the root of the batch's subtree of `batchSize` leaves
      * @param a the proof's A point
      * @param b the proof's B point
      * @param c the proof's C point
-     * @param trace the batch's entries, `abi.encodePacked(uint64 requestId, uint256 inputHash,
-     * uint256 outputWord)` each; kept in calldata only, not read
+     * @param trace the compact trace (see the contract notice), bound to the proof
      */
     function submitBatch(
         uint256 modelId,
@@ -83,21 +113,50 @@ interface IFlavumRollup {
      */
     function rotateSequencer(address previous, address next) external;
 
-    /// @notice The trace tree's current root.
-    function stateRoot() external view returns (uint256);
-
-    /// @notice The first leaf after the last batch (before alignment of the next one).
-    function nextLeaf() external view returns (uint64);
-
-    /// @notice The number of batches settled; the next batch's id.
-    function batchCount() external view returns (uint64);
+    /**
+     * @notice The trace state of model `modelId`.
+     * @param modelId the model
+     * @return root its trace tree's current root (the empty root before its first batch)
+     * @return nextLeaf the first leaf after its last batch (before alignment of the next one)
+     * @return batches the number of its batches settled: the next one's `modelBatch`
+     * @return epoch how many times its tree rolled over
+     */
+    function modelTrace(uint256 modelId)
+        external
+        view
+        returns (uint256 root, uint64 nextLeaf, uint64 batches, uint64 epoch);
 
     /**
-     * @notice The subtree root of batch `batchId` (0 for a batch not yet settled).
-     * @param batchId the batch
-     * @return the batch root
+     * @notice The id of model `modelId`'s batch `modelBatch`: `modelId << 64 | modelBatch`. Batch ids are
+     * per model so that no model's batches change another's.
+     * @param modelId the model
+     * @param modelBatch the model's batch number
+     * @return the batch id the read API takes
      */
-    function batchRoot(uint256 batchId) external view returns (uint256);
+    function batchIdOf(uint256 modelId, uint256 modelBatch) external pure returns (uint256);
+
+    /**
+     * @notice Steps model `modelId`'s queue head over up to `maxSteps` cancelled or rejected requests.
+     * Anyone may call; needed only after more than 64 of them in a row.
+     * @param modelId the model
+     * @param maxSteps the most requests to step over
+     */
+    function advanceQueue(uint256 modelId, uint256 maxSteps) external;
+
+    /**
+     * @notice What batch `batchId` settled, as one word: keccak256(abi.encode(batchRoot, modelId,
+     * log2(batchSize))) (0 for a batch not yet settled). The read API checks an inclusion proof against it,
+     * so a proof names the batch's model and is exactly as long as its batch size requires.
+     * @param batchId the batch
+     * @return the batch commitment
+     */
+    function batchCommitment(uint256 batchId) external view returns (bytes32);
+
+    /// @notice The root of an empty depth-20 trace tree: every model's tree starts there.
+    function emptyRoot() external view returns (uint256);
+
+    /// @notice Blocks after which a pending on-chain request must be included, or may be cancelled.
+    function inclusionDelay() external view returns (uint64);
 
     /// @notice The block the rollup was deployed in: where its event history starts.
     function deployBlock() external view returns (uint64);

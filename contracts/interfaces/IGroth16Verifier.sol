@@ -3,8 +3,8 @@ pragma solidity ^0.8.24;
 
 /**
  * @title Batch proof verifier
- * @notice The function of the Groth16 verifier snarkjs generates for a batch circuit with five public
- * inputs `[oldRoot, newRoot, batchRoot, ctx, meta]` (see `src/rollup/layout.ts`). It returns false,
+ * @notice The function of the Groth16 verifier snarkjs generates for a batch circuit with six public
+ * inputs `[oldRoot, newRoot, batchRoot, meta, r, h]` (see `src/protocol/batch.ts`). It returns false,
  * rather than reverting, for an invalid proof or a public input outside the scalar field.
  */
 interface IGroth16Verifier {
@@ -13,6 +13,6 @@ interface IGroth16Verifier {
         uint256[2] calldata pA,
         uint256[2][2] calldata pB,
         uint256[2] calldata pC,
-        uint256[5] calldata pubSignals
+        uint256[6] calldata pubSignals
     ) external view returns (bool);
 }

@@ -5,8 +5,10 @@ pragma solidity ^0.8.24;
  * @title Flavum model registry
  * @notice Each registered model is an ERC-721 token owned by its registrant. A token records the
  * model's commitment (shaped like the ERC-7992 draft's), the shapes and scales a dApp needs to decode
- * its outputs, a metadata URI, and one Groth16 batch verifier per batch size. A verifier, once set, is
- * immutable: a new version of a model is a new registration.
+ * its outputs, a metadata URI, and one Groth16 batch verifier per batch size, all fixed at
+ * registration together with each verifier's code hash: nobody, the owner included, can add or swap
+ * a verifier later, and anyone can check that the code behind each one is what the committed
+ * verifying key generates (`model:audit`). A new version of a model is a new registration.
  */
 interface IModelRegistry {
     /**
@@ -26,11 +28,14 @@ interface IModelRegistry {
     }
 
     /**
-     * @notice The model's interface, as dApps see it.
-     * @param inputShape input tensor dimensions
+     * @notice The model's interface, as dApps see it: enough to encode an input for `requestInference`,
+     * compute its `inputHash`, and decode the outputs (see `IFlavumInference.requestInference`).
+     * @param inputShape input tensor dimensions (row-major; the input has their product of values)
      * @param outputShape output tensor dimensions
-     * @param inputScale the input's fixed-point scale (power-of-two exponent)
+     * @param inputScale the input's fixed-point scale: a real x is the integer round(x * 2^inputScale)
      * @param outputScale the outputs' fixed-point scale (power-of-two exponent)
+     * @param inputBits signed width of each quantized input value, [-2^(inputBits-1), 2^(inputBits-1));
+     * also the packing width of the input hash (1..250)
      * @param outputBits width of each output in the trace's output word (1..240)
      * @param outputCount number of outputs packed into the output word
      * @param hasLabel whether the low 8 bits of the output word hold a class label (argmax)
@@ -40,6 +45,7 @@ interface IModelRegistry {
         uint32[] outputShape;
         int16 inputScale;
         int16 outputScale;
+        uint8 inputBits;
         uint8 outputBits;
         uint8 outputCount;
         bool hasLabel;
@@ -47,8 +53,9 @@ interface IModelRegistry {
 
     /// @notice Model `modelId` was minted to `owner`.
     event ModelRegistered(uint256 indexed modelId, address indexed owner, ModelCommitment commitment, string uri);
-    /// @notice The verifier of `modelId` for batches of `batchSize` was set, once and for all.
-    event VerifierSet(uint256 indexed modelId, uint16 indexed batchSize, address verifier);
+    /// @notice The verifier of `modelId` for batches of `batchSize`, with code hash `codeHash`, was fixed at
+    /// registration.
+    event VerifierSet(uint256 indexed modelId, uint16 indexed batchSize, address verifier, bytes32 codeHash);
     /// @notice The metadata URI of `modelId` changed.
     event MetadataUpdated(uint256 indexed modelId, string uri);
 
@@ -58,38 +65,41 @@ interface IModelRegistry {
     error FlavumNotModelOwner(uint256 modelId, address caller);
     /// @notice Model `modelId` has no verifier for batches of `batchSize`.
     error FlavumVerifierNotSet(uint256 modelId, uint16 batchSize);
-    /// @notice Model `modelId` already has verifier `verifier` for batches of `batchSize`; register a new version.
-    error FlavumVerifierAlreadySet(uint256 modelId, uint16 batchSize, address verifier);
+    /// @notice Batch size `batchSize` appears twice in one registration.
+    error FlavumDuplicateBatchSize(uint16 batchSize);
+    /// @notice A registration needs at least one verifier, and as many verifiers (`verifiers`) as batch
+    /// sizes (`batchSizes`).
+    error FlavumVerifierCount(uint256 batchSizes, uint256 verifiers);
     /// @notice `verifier` has no code.
     error FlavumVerifierNotContract(address verifier);
     /// @notice A batch size must be a power of two from 1 to 256, got `batchSize`.
     error FlavumInvalidBatchSize(uint16 batchSize);
     /// @notice `outputCount` outputs of `outputBits` bits do not fit the output word (8 + count * bits <= 248, bits >= 1).
     error FlavumInvalidOutputLayout(uint8 outputCount, uint8 outputBits);
+    /// @notice Input values must be 1..250 bits wide (the input hash packs them into 250-bit words), got `inputBits`.
+    error FlavumInvalidInputBits(uint8 inputBits);
     /// @notice The input or output shape is empty or has a zero dimension.
     error FlavumInvalidShape();
     /// @notice The commitment's proof system id is zero.
     error FlavumMissingProofSystem();
 
     /**
-     * @notice Registers a model and mints its token (ids 1, 2, 3, ...) to the caller.
+     * @notice Registers a model with its verifiers and mints its token (ids 1, 2, 3, ...) to the caller.
+     * The verifiers are fixed here, once and for all.
      * @param commitment the model's commitment
      * @param shape the model's shapes, scales and output word layout
      * @param uri the metadata URI `tokenURI` returns
+     * @param batchSizes the batch sizes served, each a power of two from 1 to 256, no repeats
+     * @param verifiers the generated verifier contract (`IGroth16Verifier`) for each batch size
      * @return modelId the new model's id
      */
-    function register(ModelCommitment calldata commitment, ModelShape calldata shape, string calldata uri)
-        external
-        returns (uint256 modelId);
-
-    /**
-     * @notice Sets the Groth16 verifier of `modelId` for batches of `batchSize`. Only the model's owner;
-     * only once per (model, batch size).
-     * @param modelId the model
-     * @param batchSize a power of two from 1 to 256
-     * @param verifier the generated verifier contract (`IGroth16Verifier`)
-     */
-    function setVerifier(uint256 modelId, uint16 batchSize, address verifier) external;
+    function register(
+        ModelCommitment calldata commitment,
+        ModelShape calldata shape,
+        string calldata uri,
+        uint16[] calldata batchSizes,
+        address[] calldata verifiers
+    ) external returns (uint256 modelId);
 
     /**
      * @notice Replaces the metadata URI of `modelId`. Only the model's owner.
@@ -107,7 +117,26 @@ interface IModelRegistry {
     function verifierOf(uint256 modelId, uint16 batchSize) external view returns (address);
 
     /**
-     * @notice The batch sizes `modelId` has verifiers for, in the order they were set.
+     * @notice What the rollup needs to check a batch of `modelId`: its verifier for `batchSize` and its
+     * output layout word `outputBits | outputCount << 8 | hasLabel << 16` (one storage read).
+     * Reverts with `FlavumVerifierNotSet` if the model serves no such batch size.
+     * @param modelId the model
+     * @param batchSize the batch size
+     * @return verifier the verifier contract
+     * @return layout the output layout word the batch circuit checks
+     */
+    function servingOf(uint256 modelId, uint16 batchSize) external view returns (address verifier, uint256 layout);
+
+    /**
+     * @notice The code hash (`extcodehash`) the verifier of `modelId` for `batchSize` had at registration.
+     * @param modelId the model
+     * @param batchSize the batch size
+     * @return the code hash (zero if no such verifier)
+     */
+    function verifierCodeHashOf(uint256 modelId, uint16 batchSize) external view returns (bytes32);
+
+    /**
+     * @notice The batch sizes `modelId` has verifiers for, in registration order.
      * @param modelId the model
      * @return the batch sizes
      */
@@ -135,6 +164,15 @@ interface IModelRegistry {
      * @return hasLabel whether the low 8 bits hold a class label
      */
     function outputLayoutOf(uint256 modelId) external view returns (uint8 outputBits, uint8 outputCount, bool hasLabel);
+
+    /**
+     * @notice What encoding an input of `modelId` takes (a cheap subset of `shapeOf`).
+     * @param modelId the model
+     * @return inputSize number of input values (the product of `inputShape`)
+     * @return inputScale fixed-point scale of each value (a real x is round(x * 2^inputScale))
+     * @return inputBits signed width of each value and packing width of the input hash
+     */
+    function inputLayoutOf(uint256 modelId) external view returns (uint256 inputSize, int16 inputScale, uint8 inputBits);
 
     /**
      * @notice Whether model `modelId` exists.

@@ -24,14 +24,23 @@ pragma solidity ^0.8.24;
  * head (otherwise `FlavumStaleParent`).
  *
  * Proofs. Training commits are accepted only with a Groth16 proof checked by the repository's
- * training verifier on `[parentWeightsHash, newWeightsHash, dataHash, correct]`; a merge of k = 2..4
- * commits only with a proof checked by its k-commit merge verifier on
+ * training verifier on the training statement `[parentWeightsHash, newWeightsHash, dataHash,
+ * correct | samples << 32, binding]`, where the contract derives `binding` =
+ * keccak256(abi.encode(chainid, this contract, repoId, msg.sender)) mod p itself (`trainingBinding`):
+ * a proof counts for the account that pushes it, in one repository, on one chain and contract, and
+ * nowhere else. `dataHash` is a salted commitment to the rows (the salt stays with the contributor).
+ * A (repository, parent weights, dataHash) triple is used by one commit only (`trainingUse`). A merge
+ * of k = 2..4 commits needs a proof checked by its k-commit merge verifier on
  * `[newWeightsHash, h_1..h_k, n_1..n_k]` (see `IRepositoryVerifiers.sol`). Every committed hash must be
  * a BN254 scalar field element.
  *
  * Merges. A merge takes 1..4 Proposed training commits that were all trained from the target branch's
- * current head. k >= 2 creates a merge commit (FedAvg, proven); k = 1 is a fast-forward: the target's
- * head becomes that commit (its weights were already proven from that head), no new commit, no proof.
+ * current head, with pairwise distinct weights and data hashes. k >= 2 creates a merge commit (FedAvg,
+ * proven); k = 1 is a fast-forward: the target's head becomes that commit (its weights were already
+ * proven from that head), no new commit, no proof.
+ *
+ * Lists. Branch and commit lists only grow, and anyone with a role can grow them: they are read in
+ * pages (`branchesOf`, `commitsOf`, at most 256 entries a call), so no list length makes a view fail.
  *
  * Revert. `revertTo` appends a forward commit whose weights are those of an earlier commit; history is
  * kept. Full ancestry is not checked on chain: the target may be any commit of the same repository
@@ -103,8 +112,8 @@ interface IModelRepository {
      * @param parents the parent (Train, Revert), the target head then the merged commits (Merge), none (Initial)
      * @param weightsHash commitment to its weights
      * @param dataHash commitment to the training data (Train), 0 otherwise
-     * @param samples training samples (Train), sum over the merged commits (Merge), 0 otherwise
-     * @param correct samples the parent classified correctly (Train, proven), 0 otherwise
+     * @param samples training samples (Train: n·K, proven), sum over the merged commits (Merge), 0 otherwise
+     * @param correct training rows classified correctly before their SGD step (Train, proven), 0 otherwise
      * @param revertOf the commit whose weights a Revert commit restores, 0 otherwise
      */
     struct Commit {
@@ -219,8 +228,19 @@ interface IModelRepository {
     /// @notice Commit `commitId` is `status`; this needs a Proposed commit.
     error FlavumWrongCommitStatus(uint256 commitId, CommitStatus status);
     /// @notice Verifier `verifier` rejected the training proof of a commit on `parent` in repository `repoId`
-    /// for public inputs [parentWeightsHash, newWeightsHash, dataHash, correct].
+    /// for public inputs [parentWeightsHash, newWeightsHash, dataHash, correct | samples << 32, binding]:
+    /// other weights, data or metrics than proven, or a proof made for another author, repository, chain
+    /// or contract (`binding`).
     error FlavumInvalidTrainingProof(uint256 repoId, uint256 parent, address verifier);
+    /// @notice Commit `commitId` already trained on data `dataHash` from weights `parentWeightsHash` in
+    /// repository `repoId`: a (repository, parent weights, data) triple counts once.
+    error FlavumTrainingReused(uint256 repoId, bytes32 parentWeightsHash, bytes32 dataHash, uint256 commitId);
+    /// @notice Commits `first` and `second` have the same weights `weightsHash`: a merge would count one
+    /// update twice.
+    error FlavumMergeDuplicateWeights(uint256 first, uint256 second, bytes32 weightsHash);
+    /// @notice Commits `first` and `second` committed the same data `dataHash`: a merge would count the
+    /// same samples twice.
+    error FlavumMergeDuplicateData(uint256 first, uint256 second, bytes32 dataHash);
     /// @notice Verifier `verifier` rejected the proof of a `commitCount`-commit merge in repository `repoId`
     /// for public inputs [newWeightsHash, h_1..h_k, n_1..n_k].
     error FlavumInvalidMergeProof(uint256 repoId, uint256 commitCount, address verifier);
@@ -297,16 +317,19 @@ interface IModelRepository {
     /**
      * @notice Pushes a proven training commit onto `branch` and mints its token to the caller. Contributor or
      * above; contributors only to branches they created (never `main`). The training verifier must accept
-     * the proof for `[parent's weightsHash, newWeightsHash, dataHash, correct]`.
+     * the proof for `[parent's weightsHash, newWeightsHash, dataHash, correct | samples << 32, binding]`,
+     * `binding = trainingBinding(repoId, msg.sender)`: the proof must have been made for the caller, this
+     * repository, chain and contract. Reverts with `FlavumTrainingReused` if a commit of `repoId` already
+     * trained on `dataHash` from the parent's weights.
      * @param repoId the repository
      * @param branch the branch; its head must be `parentCommit`
      * @param parentCommit the commit the round trained from (not Rejected)
      * @param newWeightsHash commitment to the trained weights (a field element)
-     * @param dataHash commitment to the training data (a field element)
-     * @param samples number of training samples (at least 1; weights this commit in merges). Not among the
-     * training proof's public inputs: the contributor states it (or the circuit's fixed batch shape implies it),
-     * and a merge proof binds it only as the weight used
-     * @param correct samples the parent classified correctly (at most `samples`)
+     * @param dataHash salted commitment to the training data (a field element)
+     * @param samples the rows trained on (n·K for the repository's circuit, at least 1), a public input of the
+     * training proof: what a merge weighs this commit by, so it cannot be overstated
+     * @param correct training rows classified correctly before their step (at most `samples`), a public
+     * input of the training proof
      * @param metricsURI metrics document (the commit token's `tokenURI`)
      * @param proof the training proof
      * @return commitId the new commit's id
@@ -324,8 +347,9 @@ interface IModelRepository {
     ) external returns (uint256 commitId);
 
     /**
-     * @notice Merges Proposed training commits, all trained from `targetBranch`'s head, into it and marks
-     * them Merged. Maintainer or above. For 2..4 commits, creates a merge commit (parents: the target head,
+     * @notice Merges Proposed training commits, all trained from `targetBranch`'s head and with pairwise
+     * distinct weights and data hashes (`FlavumMergeDuplicateWeights`, `FlavumMergeDuplicateData`), into
+     * it and marks them Merged. Maintainer or above. For 2..4 commits, creates a merge commit (parents: the target head,
      * then `commits`; samples: their sum) minted to the caller, accepted only if the repository's merge
      * verifier for that count accepts the proof for `[newWeightsHash, h_1..h_k, n_1..n_k]`. One commit is a
      * fast-forward: the head becomes that commit, `newWeightsHash` must equal its weights, the proof is ignored.
@@ -394,19 +418,46 @@ interface IModelRepository {
     function branchInfo(uint256 repoId, string calldata name) external view returns (Branch memory);
 
     /**
-     * @notice The branches of `repoId`, in creation order (`main` first), and their heads.
+     * @notice A page of the branches of `repoId`, in creation order (`main` first), and their heads.
      * @param repoId the repository
-     * @return names the branch names
+     * @param offset index of the first branch returned
+     * @param limit at most this many (and at most 256) are returned
+     * @return names the branch names (empty if `offset >= total`)
      * @return heads the head of each
+     * @return total the number of branches
      */
-    function branches(uint256 repoId) external view returns (string[] memory names, uint256[] memory heads);
+    function branchesOf(uint256 repoId, uint256 offset, uint256 limit)
+        external
+        view
+        returns (string[] memory names, uint256[] memory heads, uint256 total);
 
     /**
-     * @notice All commits of `repoId`, in creation order (the initial commit first).
+     * @notice A page of the commits of `repoId`, in creation order (the initial commit first).
      * @param repoId the repository
-     * @return the commit ids
+     * @param offset index of the first commit returned
+     * @param limit at most this many (and at most 256) are returned
+     * @return ids the commit ids (empty if `offset >= total`)
+     * @return total the number of commits
      */
-    function commitsOf(uint256 repoId) external view returns (uint256[] memory);
+    function commitsOf(uint256 repoId, uint256 offset, uint256 limit) external view returns (uint256[] memory ids, uint256 total);
+
+    /**
+     * @notice The fifth public input of a training proof `author` may push to `repoId` here:
+     * keccak256(abi.encode(block.chainid, address(this), repoId, author)) mod the BN254 scalar field.
+     * @param repoId the repository
+     * @param author the account that will call `pushCommit`
+     * @return the binding
+     */
+    function trainingBinding(uint256 repoId, address author) external view returns (uint256);
+
+    /**
+     * @notice The commit of `repoId` that trained on `dataHash` from weights `parentWeightsHash`, or 0.
+     * @param repoId the repository
+     * @param parentWeightsHash the parent's weights commitment
+     * @param dataHash the data commitment
+     * @return the commit id, 0 if the triple is unused
+     */
+    function trainingUse(uint256 repoId, bytes32 parentWeightsHash, bytes32 dataHash) external view returns (uint256);
 
     /**
      * @notice `account`'s role in `repoId` (Owner for the token holder).

@@ -3,16 +3,20 @@ pragma solidity ^0.8.24;
 
 /**
  * @title Training proof verifier
- * @notice The function of the Groth16 verifier snarkjs generates for a training circuit (one round of
- * fixed-point SGD on committed data). Its four public inputs are, in this order,
+ * @notice The function of the Groth16 verifier snarkjs generates for a training circuit (K steps of
+ * fixed-point SGD on committed data). Its five public inputs are, in this order (the training
+ * statement; src/training/statement.ts is its TypeScript home),
  *
- *     [parentWeightsHash, newWeightsHash, dataHash, metrics]
+ *     [parentWeightsHash, newWeightsHash, dataHash, metrics, binding]
  *
  * `parentWeightsHash` commits to the weights the round started from, `newWeightsHash` to the weights it
- * produced, `dataHash` to the training data, and `metrics = correct | samples << 32`: `correct` is the
- * number of training samples the parent model classified correctly (the round's metric) and
- * `samples` the number of samples the round trained on (what a FedAvg merge weighs it by). It returns false, rather than reverting, for
- * an invalid proof or a public input outside the scalar field.
+ * produced, `dataHash` to the training data (salted: Poseidon(row digest, salt), the salt private),
+ * `metrics = correct | samples << 32` with `samples` = n·K the rows trained on (what a FedAvg merge
+ * weighs the commit by) and `correct` the rows among them classified correctly before their step, and
+ * `binding = keccak256(abi.encode(chainid, repository contract, repoId, author)) mod p`, which the
+ * repository computes from `msg.sender`. It returns false, rather than reverting, for an invalid proof
+ * or a public input outside the scalar field. (Its signature is the 2-commit merge verifier's: the
+ * two are told apart by the key they check against, never by the selector.)
  */
 interface ITrainingVerifier {
     /// @notice Whether `(pA, pB, pC)` proves the training statement for `pubSignals`.
@@ -20,7 +24,7 @@ interface ITrainingVerifier {
         uint256[2] calldata pA,
         uint256[2][2] calldata pB,
         uint256[2] calldata pC,
-        uint256[4] calldata pubSignals
+        uint256[5] calldata pubSignals
     ) external view returns (bool);
 }
 

@@ -13,12 +13,16 @@ contract ModelRegistry is ERC721, IModelRegistry {
     uint16 private constant MAX_BATCH_SIZE = 256;
     /// @dev The output word holds the label (8 bits) and the outputs in at most 248 bits.
     uint256 private constant OUTPUT_WORD_BITS = 248;
+    /// @dev PackedHash packs floor(250 / inputBits) input values per field element.
+    uint8 private constant MAX_INPUT_BITS = 250;
 
     uint256 private _modelCount;
     mapping(uint256 modelId => ModelCommitment) private _commitments;
     mapping(uint256 modelId => ModelShape) private _shapes;
     mapping(uint256 modelId => string) private _uris;
-    mapping(uint256 modelId => mapping(uint16 batchSize => address)) private _verifiers;
+    /// @dev verifier | layout << 160: what a batch check needs, in one slot.
+    mapping(uint256 modelId => mapping(uint16 batchSize => uint256)) private _serving;
+    mapping(uint256 modelId => mapping(uint16 batchSize => bytes32)) private _codeHashes;
     mapping(uint256 modelId => uint16[]) private _batchSizes;
 
     modifier onlyModelOwner(uint256 modelId) {
@@ -36,37 +40,48 @@ contract ModelRegistry is ERC721, IModelRegistry {
     constructor() ERC721("Flavum Model", "FLVM") {}
 
     /// @inheritdoc IModelRegistry
-    function register(ModelCommitment calldata commitment, ModelShape calldata shape, string calldata uri)
-        external
-        returns (uint256 modelId)
-    {
+    function register(
+        ModelCommitment calldata commitment,
+        ModelShape calldata shape,
+        string calldata uri,
+        uint16[] calldata batchSizes,
+        address[] calldata verifiers
+    ) external returns (uint256 modelId) {
         if (commitment.proofSystem == bytes32(0)) revert FlavumMissingProofSystem();
         _checkDims(shape.inputShape);
         _checkDims(shape.outputShape);
+        if (shape.inputBits == 0 || shape.inputBits > MAX_INPUT_BITS) revert FlavumInvalidInputBits(shape.inputBits);
         if (shape.outputBits == 0 || 8 + uint256(shape.outputCount) * shape.outputBits > OUTPUT_WORD_BITS) {
             revert FlavumInvalidOutputLayout(shape.outputCount, shape.outputBits);
+        }
+        if (batchSizes.length == 0 || batchSizes.length != verifiers.length) {
+            revert FlavumVerifierCount(batchSizes.length, verifiers.length);
         }
 
         modelId = ++_modelCount;
         _commitments[modelId] = commitment;
         _shapes[modelId] = shape;
         _uris[modelId] = uri;
+        uint256 layout =
+            uint256(shape.outputBits) | (uint256(shape.outputCount) << 8) | ((shape.hasLabel ? uint256(1) : 0) << 16);
+        for (uint256 i; i < batchSizes.length; ++i) {
+            _setVerifier(modelId, batchSizes[i], verifiers[i], layout);
+        }
         _safeMint(msg.sender, modelId);
         emit ModelRegistered(modelId, msg.sender, commitment, uri);
     }
 
-    /// @inheritdoc IModelRegistry
-    function setVerifier(uint256 modelId, uint16 batchSize, address verifier) external onlyModelOwner(modelId) {
+    function _setVerifier(uint256 modelId, uint16 batchSize, address verifier, uint256 layout) private {
         if (batchSize == 0 || batchSize > MAX_BATCH_SIZE || batchSize & (batchSize - 1) != 0) {
             revert FlavumInvalidBatchSize(batchSize);
         }
-        address existing = _verifiers[modelId][batchSize];
-        if (existing != address(0)) revert FlavumVerifierAlreadySet(modelId, batchSize, existing);
+        if (_serving[modelId][batchSize] != 0) revert FlavumDuplicateBatchSize(batchSize);
         if (verifier.code.length == 0) revert FlavumVerifierNotContract(verifier);
-
-        _verifiers[modelId][batchSize] = verifier;
+        bytes32 codeHash = verifier.codehash;
+        _serving[modelId][batchSize] = uint256(uint160(verifier)) | (layout << 160);
+        _codeHashes[modelId][batchSize] = codeHash;
         _batchSizes[modelId].push(batchSize);
-        emit VerifierSet(modelId, batchSize, verifier);
+        emit VerifierSet(modelId, batchSize, verifier, codeHash);
     }
 
     /// @inheritdoc IModelRegistry
@@ -77,8 +92,19 @@ contract ModelRegistry is ERC721, IModelRegistry {
 
     /// @inheritdoc IModelRegistry
     function verifierOf(uint256 modelId, uint16 batchSize) external view returns (address verifier) {
-        verifier = _verifiers[modelId][batchSize];
-        if (verifier == address(0)) revert FlavumVerifierNotSet(modelId, batchSize);
+        (verifier,) = servingOf(modelId, batchSize);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function servingOf(uint256 modelId, uint16 batchSize) public view returns (address verifier, uint256 layout) {
+        uint256 word = _serving[modelId][batchSize];
+        if (word == 0) revert FlavumVerifierNotSet(modelId, batchSize);
+        return (address(uint160(word)), word >> 160);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function verifierCodeHashOf(uint256 modelId, uint16 batchSize) external view returns (bytes32) {
+        return _codeHashes[modelId][batchSize];
     }
 
     /// @inheritdoc IModelRegistry
@@ -105,6 +131,19 @@ contract ModelRegistry is ERC721, IModelRegistry {
     {
         ModelShape storage s = _shapes[modelId];
         return (s.outputBits, s.outputCount, s.hasLabel);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function inputLayoutOf(uint256 modelId)
+        external
+        view
+        onlyRegistered(modelId)
+        returns (uint256 inputSize, int16 inputScale, uint8 inputBits)
+    {
+        ModelShape storage s = _shapes[modelId];
+        inputSize = 1;
+        for (uint256 i; i < s.inputShape.length; ++i) inputSize *= s.inputShape[i];
+        return (inputSize, s.inputScale, s.inputBits);
     }
 
     /// @inheritdoc IModelRegistry

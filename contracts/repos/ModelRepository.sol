@@ -17,6 +17,8 @@ contract ModelRepository is ERC721, IModelRepository {
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
     uint256 private constant MAX_NAME_BYTES = 64;
     uint256 private constant MAX_MERGE = 4;
+    /// @dev Entries a paginated view returns at most: a page stays far below any node's call gas cap.
+    uint256 private constant MAX_PAGE = 256;
     string private constant MAIN = "main";
     bytes32 private constant MAIN_KEY = keccak256("main");
 
@@ -56,6 +58,8 @@ contract ModelRepository is ERC721, IModelRepository {
     mapping(uint256 commitId => StoredCommit) private _commits;
     mapping(uint256 repoId => uint64[]) private _commitIds;
     mapping(uint256 commitId => string) private _commitURIs;
+    /// @dev keccak256(repoId, parent weights, dataHash) → the training commit that used the triple.
+    mapping(bytes32 useKey => uint256 commitId) private _trainingUses;
 
     constructor() ERC721("Flavum Repository Commit", "FLVC") {}
 
@@ -154,8 +158,9 @@ contract ModelRepository is ERC721, IModelRepository {
             StoredBranch storage br = _writableBranch(repoId, branchName);
             if (br.head != parentCommit) revert FlavumStaleParent(repoId, br.head, parentCommit);
         }
-        _verifyTraining(repoId, parentCommit, newWeightsHash, dataHash, samples, correct, proof);
+        bytes32 useKey = _verifyTraining(repoId, parentCommit, newWeightsHash, dataHash, samples, correct, proof);
         commitId = _recordTrain(repoId, branchName, parentCommit, newWeightsHash, dataHash, samples, correct);
+        _trainingUses[useKey] = commitId;
         if (bytes(metricsURI).length != 0) _commitURIs[commitId] = metricsURI;
         _emitPushed(commitId, branchName, metricsURI);
         _safeMint(msg.sender, commitId);
@@ -263,23 +268,47 @@ contract ModelRepository is ERC721, IModelRepository {
     }
 
     /// @inheritdoc IModelRepository
-    function branches(uint256 repoId) external view returns (string[] memory names, uint256[] memory heads) {
+    function branchesOf(uint256 repoId, uint256 offset, uint256 limit)
+        external
+        view
+        returns (string[] memory names, uint256[] memory heads, uint256 total)
+    {
         _requireRepo(repoId);
-        names = _branchNames[repoId];
-        heads = new uint256[](names.length);
-        for (uint256 i; i < names.length; ++i) {
+        string[] storage all = _branchNames[repoId];
+        total = all.length;
+        uint256 n = _pageLength(total, offset, limit);
+        names = new string[](n);
+        heads = new uint256[](n);
+        for (uint256 i; i < n; ++i) {
+            names[i] = all[offset + i];
             heads[i] = _branches[repoId][keccak256(bytes(names[i]))].head;
         }
     }
 
     /// @inheritdoc IModelRepository
-    function commitsOf(uint256 repoId) external view returns (uint256[] memory ids) {
+    function commitsOf(uint256 repoId, uint256 offset, uint256 limit)
+        external
+        view
+        returns (uint256[] memory ids, uint256 total)
+    {
         _requireRepo(repoId);
         uint64[] storage stored = _commitIds[repoId];
-        ids = new uint256[](stored.length);
-        for (uint256 i; i < ids.length; ++i) {
-            ids[i] = stored[i];
+        total = stored.length;
+        uint256 n = _pageLength(total, offset, limit);
+        ids = new uint256[](n);
+        for (uint256 i; i < n; ++i) {
+            ids[i] = stored[offset + i];
         }
+    }
+
+    /// @inheritdoc IModelRepository
+    function trainingBinding(uint256 repoId, address author) external view returns (uint256) {
+        return _binding(repoId, author);
+    }
+
+    /// @inheritdoc IModelRepository
+    function trainingUse(uint256 repoId, bytes32 parentWeightsHash, bytes32 dataHash) external view returns (uint256) {
+        return _trainingUses[_useKey(repoId, parentWeightsHash, dataHash)];
     }
 
     /// @inheritdoc IModelRepository
@@ -349,10 +378,13 @@ contract ModelRepository is ERC721, IModelRepository {
     }
 
     /**
-     * @dev Reverts unless the training verifier accepts the proof of
-     * `[parent's weightsHash, newWeightsHash, dataHash, correct | samples << 32]` and the inputs are
-     * well-formed. `samples` is inside the proof (the circuit fixes the batch shape), so a contributor
-     * cannot overstate it to weigh more in a FedAvg merge.
+     * @dev Reverts unless the training verifier accepts the proof of the training statement
+     * `[parent's weightsHash, newWeightsHash, dataHash, correct | samples << 32, binding]` (see
+     * {ITrainingVerifier}) and the triple (repository, parent weights, data) is unused; returns the
+     * triple's key. `samples` is inside the proof (the circuit fixes the batch shape), so a contributor
+     * cannot overstate it to weigh more in a FedAvg merge; `binding` is derived here from the caller,
+     * never taken from it, so a proof seen in the mempool or on chain cannot be pushed by anyone else.
+     * The triple is checked first: a replay fails before the pairing check is paid for.
      */
     function _verifyTraining(
         uint256 repoId,
@@ -362,23 +394,44 @@ contract ModelRepository is ERC721, IModelRepository {
         uint32 samples,
         uint32 correct,
         Proof calldata proof
-    ) private view {
+    ) private view returns (bytes32 useKey) {
         bytes32 parentWeights = _requireBase(_commits[parentCommit], parentCommit).weightsHash;
         _checkField(newWeightsHash);
         _checkField(dataHash);
         if (samples == 0 || correct > samples) revert FlavumInvalidSamples(samples, correct);
-        uint256[] memory pub = new uint256[](4);
+        // Keyed on the parent's weights, not its id: a revert commit restores old weights, and a
+        // proof from those weights must not count a second time from there.
+        useKey = _useKey(repoId, parentWeights, dataHash);
+        uint256 usedBy = _trainingUses[useKey];
+        if (usedBy != 0) revert FlavumTrainingReused(repoId, parentWeights, dataHash, usedBy);
+        uint256[] memory pub = new uint256[](5);
         pub[0] = uint256(parentWeights);
         pub[1] = uint256(newWeightsHash);
         pub[2] = uint256(dataHash);
         pub[3] = uint256(correct) | (uint256(samples) << 32);
+        pub[4] = _binding(repoId, msg.sender);
         address verifier = _repos[repoId].trainVerifier;
         if (!_verify(verifier, ITrainingVerifier.verifyProof.selector, abi.encode(proof), pub)) {
             revert FlavumInvalidTrainingProof(repoId, parentCommit, verifier);
         }
     }
 
-    /// @dev Records a verified training commit on `branchName` (whose head is `parentCommit`) and moves the head.
+    /**
+     * @dev The training statement's fifth public input (src/training/statement.ts computes the same):
+     * which chain, which contract, which repository, which author a proof may be pushed by.
+     */
+    function _binding(uint256 repoId, address author) private view returns (uint256) {
+        return uint256(keccak256(abi.encode(block.chainid, address(this), repoId, author))) % FIELD_MODULUS;
+    }
+
+    function _useKey(uint256 repoId, bytes32 parentWeights, bytes32 dataHash) private pure returns (bytes32) {
+        return keccak256(abi.encode(repoId, parentWeights, dataHash));
+    }
+
+    /**
+     * @dev Records a verified training commit on `branchName` (whose head is `parentCommit`) and moves the
+     * head. Internal (not private) only so a test harness can plant commits the checks would refuse.
+     */
     function _recordTrain(
         uint256 repoId,
         string calldata branchName,
@@ -387,7 +440,7 @@ contract ModelRepository is ERC721, IModelRepository {
         bytes32 dataHash,
         uint32 samples,
         uint32 correct
-    ) private returns (uint256 commitId) {
+    ) internal returns (uint256 commitId) {
         StoredBranch storage br = _branches[repoId][keccak256(bytes(branchName))];
         StoredCommit storage cm;
         (commitId, cm) =
@@ -409,6 +462,9 @@ contract ModelRepository is ERC721, IModelRepository {
     /**
      * @dev Marks `commits` (Proposed, trained from `base`) Merged and reverts unless the repository's merge
      * verifier for their count accepts the proof of `[newWeightsHash, h_1..h_k, n_1..n_k]`; returns sum n_i.
+     * Equal weights or data among them mean one training counted twice (FedAvg would weigh the same
+     * update by both sample counts). One-use training triples already keep equal data out of a merge
+     * (all its commits share a parent); the check states the merge's own invariant and costs k SLOADs.
      */
     function _verifyMerge(
         uint256 repoId,
@@ -423,11 +479,19 @@ contract ModelRepository is ERC721, IModelRepository {
         _checkField(newWeightsHash);
         uint256[] memory pub = new uint256[](2 * k + 1);
         pub[0] = uint256(newWeightsHash);
+        bytes32[MAX_MERGE] memory data;
         for (uint256 i; i < k; ++i) {
             StoredCommit storage cm = _takeProposed(repoId, commits[i], base);
             pub[1 + i] = uint256(cm.weightsHash);
             pub[1 + k + i] = cm.samples;
             total += cm.samples;
+            data[i] = cm.dataHash;
+            for (uint256 j; j < i; ++j) {
+                if (pub[1 + j] == pub[1 + i]) {
+                    revert FlavumMergeDuplicateWeights(commits[j], commits[i], cm.weightsHash);
+                }
+                if (data[j] == data[i]) revert FlavumMergeDuplicateData(commits[j], commits[i], data[i]);
+            }
         }
         bytes4 selector = k == 2
             ? IMergeVerifier2.verifyProof.selector
@@ -548,6 +612,14 @@ contract ModelRepository is ERC721, IModelRepository {
     function _requireBase(StoredCommit storage cm, uint256 commitId) private view returns (StoredCommit storage) {
         if (cm.status == CommitStatus.Rejected) revert FlavumRejectedBase(commitId);
         return cm;
+    }
+
+    /// @dev Entries of a page at `offset` of at most `limit` (and MAX_PAGE) from a list of `total`.
+    function _pageLength(uint256 total, uint256 offset, uint256 limit) private pure returns (uint256 n) {
+        if (offset >= total) return 0;
+        n = total - offset;
+        if (n > limit) n = limit;
+        if (n > MAX_PAGE) n = MAX_PAGE;
     }
 
     function _nameKey(string calldata name) private pure returns (bytes32) {

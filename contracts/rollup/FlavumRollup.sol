@@ -14,63 +14,99 @@ import {IPoseidon2, IPoseidon4} from "../interfaces/IPoseidon.sol";
  * @title FlavumRollup
  * @notice Settles proven inference batches (see {IFlavumRollup}) and serves their results to other
  * contracts (see {IFlavumInference}). The admin (`DEFAULT_ADMIN_ROLE`) grants, revokes and rotates
- * `SEQUENCER_ROLE`, sets the request fee and withdraws fees.
+ * `SEQUENCER_ROLE` and sets the minimum request fee; it cannot touch fees held for requests.
  */
 contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference {
-    /// @notice The role allowed to submit batches.
+    /// @notice The role allowed to submit batches and reject unprovable requests.
     bytes32 public constant SEQUENCER_ROLE = keccak256("SEQUENCER_ROLE");
 
-    /// @dev BN254 scalar field modulus: the Poseidon hashers reduce inputs modulo it.
+    /// @dev BN254 scalar field modulus: public inputs, Poseidon and the trace binding live in this field.
     uint256 private constant FIELD_MODULUS =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
-    /// @dev Depth of the trace tree.
+    /// @dev Leaves of each model's trace tree.
     uint256 private constant TREE_LEAVES = 1 << 20;
     /// @dev The deepest batch subtree (256 leaves).
     uint256 private constant MAX_PATH = 8;
-    /// @dev Meta packing, as in src/rollup/layout.ts.
+    /// @dev Meta packing, as in src/protocol/batch.ts.
     uint256 private constant META_BATCH_SHIFT = 64;
     uint256 private constant META_FIRST_LEAF_SHIFT = 128;
     uint256 private constant META_COUNT_SHIFT = 168;
-    uint256 private constant CTX_CHAIN_SHIFT = 160;
+    uint256 private constant META_LAYOUT_SHIFT = 184;
+    uint256 private constant META_LEVELS_SHIFT = 201;
+    /// @dev Closed (cancelled or rejected) requests one batch may step over; more need `advanceQueue`.
+    uint256 private constant MAX_SKIP = 64;
+    /// @dev Request ids from here up are the sequencer's off-chain requests.
+    uint256 private constant OFFCHAIN_REQUEST_BASE = 1 << 63;
+    /// @dev Trace entry: requestId (8) ‖ inputHash (32) ‖ outputWord (w bytes).
+    uint256 private constant ENTRY_FIXED_BYTES = 40;
     /// @dev Gas given to a consumer's `onInference`.
     uint256 private constant CALLBACK_GAS_LIMIT = 200_000;
     /// @dev Gas kept back for the bookkeeping around the callback.
     uint256 private constant CALLBACK_GAS_RESERVE = 10_000;
 
+    /// @dev Everything about a model but its root, in one slot: its tree's next leaf and rollovers, its
+    /// batches, and its queue of on-chain requests (positions `head` up to `tail` of `_queued`).
+    struct ModelTrace {
+        uint32 nextLeaf;
+        uint32 epoch;
+        uint64 batches;
+        uint64 head;
+        uint64 tail;
+    }
+
+    /// @dev A batch being settled: its verifier, id, first leaf and its model's trace state before it.
+    struct Slot {
+        address verifier;
+        uint256 batchId;
+        uint256 firstLeaf;
+        uint256 onchain;
+        ModelTrace trace;
+    }
+
     IModelRegistry private immutable _registry;
     IPoseidon2 private immutable _poseidon2;
     IPoseidon4 private immutable _poseidon4;
+    uint256 private immutable _emptyRoot;
+    uint64 private immutable _inclusionDelay;
+    /// @dev Where indexers start scanning for events.
+    uint64 private immutable _deployBlock;
 
-    uint256 private _stateRoot;
-    uint64 private _nextLeaf;
-    uint64 private _batchCount;
-    /// @dev Shares the counters' slot and is never zero, so the first batch updates that slot
-    /// (5k gas) instead of creating it (22k); also where indexers start scanning for events.
-    uint64 private _deployBlock;
-    mapping(uint256 batchId => uint256 batchRoot) private _batchRoots;
+    mapping(uint256 modelId => uint256) private _roots;
+    mapping(uint256 modelId => ModelTrace) private _traces;
+    mapping(uint256 batchId => bytes32) private _batchCommitments;
 
     uint256 private _requestFee;
     uint256 private _requestCount;
     mapping(uint256 requestId => InferenceRequest) private _requests;
+    mapping(uint256 modelId => mapping(uint256 position => uint256 requestId)) private _queued;
+    mapping(address sequencer => uint256) private _earnings;
 
     /**
      * @param registry_ the model registry
      * @param poseidon2_ the circomlibjs Poseidon hasher of two inputs
      * @param poseidon4_ the circomlibjs Poseidon hasher of four inputs
      * @param admin the holder of `DEFAULT_ADMIN_ROLE`
-     * @param initialRoot the root of the empty depth-20 trace tree (zero leaves)
+     * @param emptyRoot_ the root of the empty depth-20 trace tree (zero leaves)
+     * @param inclusionDelay_ blocks after which a pending on-chain request must be included (or may be cancelled)
      */
-    constructor(address registry_, address poseidon2_, address poseidon4_, address admin, uint256 initialRoot) {
-        if (block.chainid > type(uint64).max) revert FlavumChainIdTooLarge(block.chainid);
+    constructor(
+        address registry_,
+        address poseidon2_,
+        address poseidon4_,
+        address admin,
+        uint256 emptyRoot_,
+        uint64 inclusionDelay_
+    ) {
         if (registry_ == address(0)) revert FlavumZeroAddress("registry");
         if (poseidon2_ == address(0)) revert FlavumZeroAddress("poseidon2");
         if (poseidon4_ == address(0)) revert FlavumZeroAddress("poseidon4");
         if (admin == address(0)) revert FlavumZeroAddress("admin");
-        if (initialRoot >= FIELD_MODULUS) revert FlavumNotFieldElement(initialRoot);
+        if (emptyRoot_ >= FIELD_MODULUS) revert FlavumNotFieldElement(emptyRoot_);
         _registry = IModelRegistry(registry_);
         _poseidon2 = IPoseidon2(poseidon2_);
         _poseidon4 = IPoseidon4(poseidon4_);
-        _stateRoot = initialRoot;
+        _emptyRoot = emptyRoot_;
+        _inclusionDelay = inclusionDelay_;
         _deployBlock = uint64(block.number);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
@@ -87,19 +123,180 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference {
         uint256[2] calldata a,
         uint256[2][2] calldata b,
         uint256[2] calldata c,
-        bytes calldata /* trace: data availability only */
+        bytes calldata trace
     ) external onlyRole(SEQUENCER_ROLE) {
         if (count == 0 || count > batchSize) revert FlavumInvalidCount(count, batchSize);
         if (modelId > type(uint64).max) revert FlavumModelIdTooLarge(modelId);
+        (Slot memory slot, uint256[6] memory pub) = _statement(modelId, batchSize, count, newRoot, batchRoot_, trace);
+        if (!IGroth16Verifier(slot.verifier).verifyProof(a, b, c, pub)) {
+            revert FlavumInvalidBatchProof(modelId, slot.batchId, slot.verifier);
+        }
+        _serveRequests(modelId, batchSize, slot, trace);
+        _record(modelId, batchSize, count, slot, pub);
+    }
 
-        uint256 batchId = _batchCount;
-        uint256 firstLeaf = ((uint256(_nextLeaf) + batchSize - 1) / batchSize) * batchSize;
-        if (firstLeaf + batchSize > TREE_LEAVES) revert FlavumTreeFull(firstLeaf, batchSize);
+    /// @dev Where the batch lands and the six public inputs its proof must verify for.
+    function _statement(
+        uint256 modelId,
+        uint16 batchSize,
+        uint16 count,
+        uint256 newRoot,
+        uint256 batchRoot_,
+        bytes calldata trace
+    ) private returns (Slot memory slot, uint256[6] memory pub) {
+        uint256 layout;
+        (slot.verifier, layout) = _registry.servingOf(modelId, batchSize);
+        slot.trace = _traces[modelId];
+        slot.batchId = (modelId << 64) | slot.trace.batches;
+        uint256 root = _roots[modelId];
+        pub[0] = root == 0 ? _emptyRoot : root;
+        slot.firstLeaf = ((uint256(slot.trace.nextLeaf) + batchSize - 1) / batchSize) * batchSize;
+        if (slot.firstLeaf + batchSize > TREE_LEAVES) {
+            // A full tree starts over: reads check batch commitments, so earlier results stay readable.
+            slot.firstLeaf = 0;
+            pub[0] = _emptyRoot;
+            emit TraceTreeRolledOver(modelId, slot.trace.batches, ++slot.trace.epoch);
+        }
+        pub[1] = newRoot;
+        pub[2] = batchRoot_;
+        pub[3] = modelId | (uint256(slot.trace.batches) << META_BATCH_SHIFT) | (slot.firstLeaf << META_FIRST_LEAF_SHIFT)
+            | (uint256(count) << META_COUNT_SHIFT) | (layout << META_LAYOUT_SHIFT)
+            | (_log2(batchSize) << META_LEVELS_SHIFT);
+        pub[4] = uint256(keccak256(abi.encodePacked(block.chainid, address(this), pub[0], pub[1], pub[2], pub[3], trace)))
+            % FIELD_MODULUS;
+        (pub[5], slot.onchain) = _bindTrace(trace, count, pub[4]);
+    }
 
-        uint256[5] memory pub = _publicInputs(modelId, batchId, firstLeaf, count, newRoot, batchRoot_);
-        _verifyBatch(modelId, batchSize, batchId, a, b, c, pub);
+    /// @dev Two updated slots (the model's root; its counters and queue), one new (the batch commitment).
+    function _record(uint256 modelId, uint16 batchSize, uint16 count, Slot memory slot, uint256[6] memory pub) private {
+        _roots[modelId] = pub[1];
+        slot.trace.nextLeaf = uint32(slot.firstLeaf + batchSize);
+        slot.trace.batches += 1;
+        _traces[modelId] = slot.trace;
+        _batchCommitments[slot.batchId] = keccak256(abi.encode(pub[2], modelId, _log2(batchSize)));
+        emit BatchSubmitted(
+            slot.batchId, modelId, slot.trace.batches - 1, slot.firstLeaf, count, batchSize, pub[0], pub[1], pub[2]
+        );
+    }
 
-        _settle(modelId, batchSize, count, batchId, firstLeaf, pub);
+    /**
+     * @dev Checks the trace's framing and field elements and returns h = sum_j e_j r^(j+1) mod p over
+     * (requestId, inputHash, outputWord) of each entry: reverse Horner, from the last element.
+     */
+    function _bindTrace(bytes calldata trace, uint16 count, uint256 r)
+        private
+        pure
+        returns (uint256 acc, uint256 onchain)
+    {
+        if (trace.length == 0) revert FlavumInvalidTraceWord(0);
+        uint256 w = uint8(trace[0]);
+        if (w == 0 || w > 31) revert FlavumInvalidTraceWord(w);
+        uint256 size = ENTRY_FIXED_BYTES + w;
+        uint256 expected = 1 + uint256(count) * size;
+        if (trace.length != expected) revert FlavumInvalidTraceLength(trace.length, expected, count);
+        uint256 wordShift = 256 - 8 * w;
+        uint256 p = FIELD_MODULUS;
+        uint256 bad = type(uint256).max;
+        // Fixed-width big-endian fields read straight from calldata: the length check above keeps every
+        // entry inside the trace, and a word read past its w bytes is shifted away.
+        // The same pass counts the on-chain requests, so a batch of off-chain ones never walks the trace again.
+        assembly ("memory-safe") {
+            let first := add(trace.offset, 1)
+            for { let o := add(first, mul(sub(count, 1), size)) } iszero(lt(o, first)) { o := sub(o, size) } {
+                let inputHash := calldataload(add(o, 8))
+                if iszero(lt(inputHash, p)) {
+                    bad := div(sub(o, first), size)
+                    break
+                }
+                let requestId := shr(192, calldataload(o))
+                onchain := add(onchain, lt(requestId, OFFCHAIN_REQUEST_BASE))
+                acc := mulmod(addmod(acc, shr(wordShift, calldataload(add(o, 40))), p), r, p)
+                acc := mulmod(addmod(acc, inputHash, p), r, p)
+                acc := mulmod(addmod(acc, requestId, p), r, p)
+            }
+        }
+        if (bad != type(uint256).max) {
+            uint256 o = 1 + bad * size;
+            revert FlavumTraceNotFieldElement(bad, uint256(bytes32(trace[o + 8:o + 40])));
+        }
+    }
+
+    /**
+     * @dev The batch's on-chain requests must be the model's oldest pending ones, in order, with the
+     * requester's input commitment; each becomes Included and pays its fee to the sender. Then forced
+     * inclusion: a request left pending past its due block makes the batch revert unless the batch is full
+     * of on-chain requests.
+     */
+    function _serveRequests(uint256 modelId, uint16 batchSize, Slot memory slot, bytes calldata trace)
+        private
+    {
+        ModelTrace memory q = slot.trace;
+        uint256 batchId = slot.batchId;
+        uint256 size = ENTRY_FIXED_BYTES + uint8(trace[0]);
+        uint256 served;
+        uint256 earned;
+        // Stops after the last on-chain entry (counted by _bindTrace): off-chain entries cost nothing here.
+        for (uint256 i; served < slot.onchain; ++i) {
+            uint256 o = 1 + i * size;
+            uint256 requestId;
+            assembly ("memory-safe") {
+                requestId := shr(192, calldataload(add(trace.offset, o)))
+            }
+            if (requestId >= OFFCHAIN_REQUEST_BASE) continue;
+            uint256 expected = _skipClosed(modelId, q);
+            // 0 is "none pending", not a request: matching it would push the head past the tail.
+            if (requestId != expected || expected == 0) revert FlavumRequestOutOfOrder(modelId, i, requestId, expected);
+            InferenceRequest storage request = _requests[requestId];
+            uint256 inputHash = uint256(bytes32(trace[o + 8:o + 40]));
+            if (inputHash != request.inputHash) revert FlavumRequestInputMismatch(i, requestId, inputHash);
+            request.status = RequestStatus.Included;
+            request.batchId = uint128(batchId);
+            uint256 fee = request.fee;
+            earned += fee;
+            ++q.head;
+            ++served;
+            emit InferenceIncluded(requestId, batchId, msg.sender, fee);
+        }
+        if (served < batchSize) {
+            uint256 next = _skipClosed(modelId, q);
+            if (next != 0) {
+                uint256 due = uint256(_requests[next].createdBlock) + _inclusionDelay;
+                if (block.number >= due) revert FlavumOverdueRequest(modelId, next, due);
+            }
+        }
+        if (earned != 0) _earnings[msg.sender] += earned;
+    }
+
+    /**
+     * @dev Moves `q.head` past cancelled and rejected requests; returns the first pending one (0 if none).
+     * Steps over at most MAX_SKIP, so requests made and cancelled by the thousand cannot push a batch past
+     * the block gas limit; a longer run of them waits for `advanceQueue`.
+     */
+    function _skipClosed(uint256 modelId, ModelTrace memory q) private view returns (uint256) {
+        for (uint256 skipped; q.head < q.tail; ++skipped) {
+            uint256 requestId = _queued[modelId][q.head];
+            if (_requests[requestId].status == RequestStatus.Pending) return requestId;
+            if (skipped == MAX_SKIP) revert FlavumQueueBacklog(modelId, q.head);
+            ++q.head;
+        }
+        return 0;
+    }
+
+    /// @inheritdoc IFlavumRollup
+    function advanceQueue(uint256 modelId, uint256 maxSteps) external {
+        ModelTrace storage t = _traces[modelId];
+        uint64 head = t.head;
+        uint64 tail = t.tail;
+        for (uint256 k; k < maxSteps && head < tail; ++k) {
+            if (_requests[_queued[modelId][head]].status == RequestStatus.Pending) break;
+            ++head;
+        }
+        emit QueueAdvanced(modelId, t.head, head);
+        t.head = head;
+    }
+
+    function _log2(uint256 n) private pure returns (uint256 k) {
+        while ((1 << k) < n) ++k;
     }
 
     /// @inheritdoc IFlavumRollup
@@ -112,28 +309,39 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference {
     }
 
     /// @inheritdoc IFlavumRollup
+    function modelTrace(uint256 modelId)
+        external
+        view
+        returns (uint256 root, uint64 nextLeaf, uint64 batches, uint64 epoch)
+    {
+        ModelTrace memory t = _traces[modelId];
+        uint256 r = _roots[modelId];
+        return (r == 0 ? _emptyRoot : r, t.nextLeaf, t.batches, t.epoch);
+    }
+
+    /// @inheritdoc IFlavumRollup
+    function batchIdOf(uint256 modelId, uint256 modelBatch) external pure returns (uint256) {
+        return (modelId << 64) | modelBatch;
+    }
+
+    /// @inheritdoc IFlavumRollup
+    function batchCommitment(uint256 batchId) external view returns (bytes32) {
+        return _batchCommitments[batchId];
+    }
+
+    /// @inheritdoc IFlavumRollup
+    function emptyRoot() external view returns (uint256) {
+        return _emptyRoot;
+    }
+
+    /// @inheritdoc IFlavumRollup
+    function inclusionDelay() external view returns (uint64) {
+        return _inclusionDelay;
+    }
+
+    /// @inheritdoc IFlavumRollup
     function deployBlock() external view returns (uint64) {
         return _deployBlock;
-    }
-
-    /// @inheritdoc IFlavumRollup
-    function stateRoot() external view returns (uint256) {
-        return _stateRoot;
-    }
-
-    /// @inheritdoc IFlavumRollup
-    function nextLeaf() external view returns (uint64) {
-        return _nextLeaf;
-    }
-
-    /// @inheritdoc IFlavumRollup
-    function batchCount() external view returns (uint64) {
-        return _batchCount;
-    }
-
-    /// @inheritdoc IFlavumRollup
-    function batchRoot(uint256 batchId) external view returns (uint256) {
-        return _batchRoots[batchId];
     }
 
     /// @inheritdoc IFlavumRollup
@@ -151,57 +359,6 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference {
         return address(_poseidon4);
     }
 
-    /// @dev `[oldRoot, newRoot, batchRoot, ctx, meta]`, packed as in src/rollup/layout.ts.
-    function _publicInputs(
-        uint256 modelId,
-        uint256 batchId,
-        uint256 firstLeaf,
-        uint16 count,
-        uint256 newRoot,
-        uint256 batchRoot_
-    ) private view returns (uint256[5] memory) {
-        return [
-            _stateRoot,
-            newRoot,
-            batchRoot_,
-            uint256(uint160(address(this))) | (block.chainid << CTX_CHAIN_SHIFT),
-            modelId | (batchId << META_BATCH_SHIFT) | (firstLeaf << META_FIRST_LEAF_SHIFT)
-                | (uint256(count) << META_COUNT_SHIFT)
-        ];
-    }
-
-    /// @dev Reverts unless the model's verifier for `batchSize` accepts the proof of `pub`.
-    function _verifyBatch(
-        uint256 modelId,
-        uint16 batchSize,
-        uint256 batchId,
-        uint256[2] calldata a,
-        uint256[2][2] calldata b,
-        uint256[2] calldata c,
-        uint256[5] memory pub
-    ) private view {
-        address verifier = _registry.verifierOf(modelId, batchSize);
-        if (!IGroth16Verifier(verifier).verifyProof(a, b, c, pub)) {
-            revert FlavumInvalidBatchProof(modelId, batchId, verifier);
-        }
-    }
-
-    /// @dev Records batch `batchId`: two updated slots (root; next leaf and count) and one new (batch root).
-    function _settle(
-        uint256 modelId,
-        uint16 batchSize,
-        uint16 count,
-        uint256 batchId,
-        uint256 firstLeaf,
-        uint256[5] memory pub
-    ) private {
-        _stateRoot = pub[1];
-        _nextLeaf = uint64(firstLeaf + batchSize);
-        _batchCount = uint64(batchId + 1);
-        _batchRoots[batchId] = pub[2];
-        emit BatchSubmitted(batchId, modelId, firstLeaf, count, batchSize, pub[0], pub[1], pub[2]);
-    }
-
     // ------------------------------------------------------------------ read API
 
     /// @inheritdoc IFlavumInference
@@ -210,7 +367,8 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference {
         view
         returns (bool)
     {
-        if (batchId >= _batchCount || path.length > MAX_PATH || index >> path.length != 0) return false;
+        bytes32 commitment = _batchCommitments[batchId];
+        if (commitment == 0 || path.length > MAX_PATH || index >> path.length != 0) return false;
         // The hashers reduce modulo the field: reject x + p posing as x (it would change the label bits).
         if (
             entry.modelId >= FIELD_MODULUS || entry.requestId >= FIELD_MODULUS || entry.inputHash >= FIELD_MODULUS
@@ -223,7 +381,7 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference {
             if (sibling >= FIELD_MODULUS) return false;
             node = (index >> k) & 1 == 1 ? _poseidon2.poseidon([sibling, node]) : _poseidon2.poseidon([node, sibling]);
         }
-        return node == _batchRoots[batchId];
+        return keccak256(abi.encode(node, entry.modelId, path.length)) == commitment;
     }
 
     /// @inheritdoc IFlavumInference
@@ -258,35 +416,57 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference {
         if (msg.value < _requestFee) revert FlavumInsufficientFee(msg.value, _requestFee);
         if (modelId > type(uint64).max || !_registry.isRegistered(modelId)) revert FlavumUnknownRequestModel(modelId);
         if (inputHash >= FIELD_MODULUS) revert FlavumNotFieldElement(inputHash);
+        _checkInput(modelId, input);
 
         requestId = ++_requestCount;
         _requests[requestId] = InferenceRequest({
             inputHash: inputHash,
             requester: msg.sender,
             modelId: uint64(modelId),
-            fulfilled: false,
-            callback: callback
+            status: RequestStatus.Pending,
+            callback: callback,
+            createdBlock: uint64(block.number),
+            fee: uint128(msg.value),
+            batchId: 0
         });
+        ModelTrace storage q = _traces[modelId];
+        _queued[modelId][q.tail] = requestId;
+        ++q.tail;
         emit InferenceRequested(requestId, modelId, inputHash, input, callback);
     }
 
+    /**
+     * @dev `input` must be exactly `abi.encode(int256[])` of the model's input size, each value inside its
+     * signed bit width: a request the sequencer could not even decode never enters the queue.
+     */
+    function _checkInput(uint256 modelId, bytes calldata input) private view {
+        (uint256 size,, uint8 bits) = _registry.inputLayoutOf(modelId);
+        if (input.length < 64 || uint256(bytes32(input[0:32])) != 32) revert FlavumMalformedInput(input.length);
+        // The array's own length first, so a well-encoded input of the wrong size names both sizes.
+        uint256 n = uint256(bytes32(input[32:64]));
+        if (n != size) revert FlavumInvalidInputLength(modelId, n, size);
+        if (input.length != 64 + 32 * size) revert FlavumMalformedInput(input.length);
+        int256 hi = int256(1 << (bits - 1));
+        for (uint256 i; i < n; ++i) {
+            int256 v = int256(uint256(bytes32(input[64 + 32 * i:96 + 32 * i])));
+            if (v < -hi || v >= hi) revert FlavumInputOutOfRange(i, v, bits);
+        }
+    }
+
     /// @inheritdoc IFlavumInference
-    function fulfill(
-        uint256 requestId,
-        uint256 batchId,
-        InferenceEntry calldata entry,
-        uint256 index,
-        uint256[] calldata path
-    ) external {
+    function fulfill(uint256 requestId, InferenceEntry calldata entry, uint256 index, uint256[] calldata path)
+        external
+    {
         InferenceRequest storage request = _requests[requestId];
         if (request.requester == address(0)) revert FlavumUnknownRequest(requestId);
-        if (request.fulfilled) revert FlavumAlreadyFulfilled(requestId);
+        if (request.status != RequestStatus.Included) revert FlavumWrongRequestStatus(requestId, request.status);
         if (entry.requestId != requestId || entry.modelId != request.modelId || entry.inputHash != request.inputHash) {
             revert FlavumEntryMismatch(requestId);
         }
+        uint256 batchId = request.batchId;
         if (!verifyInference(batchId, entry, index, path)) revert FlavumInclusionNotProven(requestId, batchId);
 
-        request.fulfilled = true;
+        request.status = RequestStatus.Fulfilled;
         emit InferenceFulfilled(requestId, batchId, entry.modelId, entry.outputWord);
 
         address callback = request.callback;
@@ -305,17 +485,62 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference {
     }
 
     /// @inheritdoc IFlavumInference
+    function cancelRequest(uint256 requestId) external {
+        InferenceRequest storage request = _requests[requestId];
+        if (request.requester == address(0)) revert FlavumUnknownRequest(requestId);
+        if (request.requester != msg.sender) revert FlavumNotRequester(requestId, request.requester);
+        if (request.status != RequestStatus.Pending) revert FlavumWrongRequestStatus(requestId, request.status);
+        uint256 from = uint256(request.createdBlock) + _inclusionDelay;
+        if (block.number < from) revert FlavumCancelTooEarly(requestId, from);
+        request.status = RequestStatus.Cancelled;
+        uint256 refund = request.fee;
+        request.fee = 0;
+        emit RequestCancelled(requestId, refund);
+        if (refund != 0) Address.sendValue(payable(msg.sender), refund);
+    }
+
+    /// @inheritdoc IFlavumInference
+    function rejectRequest(uint256 requestId, string calldata reason) external onlyRole(SEQUENCER_ROLE) {
+        InferenceRequest storage request = _requests[requestId];
+        if (request.requester == address(0)) revert FlavumUnknownRequest(requestId);
+        if (request.status != RequestStatus.Pending) revert FlavumWrongRequestStatus(requestId, request.status);
+        request.status = RequestStatus.Rejected;
+        uint256 refund = request.fee;
+        request.fee = 0;
+        emit RequestRejected(requestId, reason, refund);
+        // A requester that refuses ether must not be able to block its own rejection: credit it instead.
+        if (refund != 0) {
+            (bool ok,) = payable(request.requester).call{value: refund, gas: 10_000}("");
+            if (!ok) _earnings[request.requester] += refund;
+        }
+    }
+
+    /// @inheritdoc IFlavumInference
     function setRequestFee(uint256 fee) external onlyRole(DEFAULT_ADMIN_ROLE) {
         emit RequestFeeSet(_requestFee, fee);
         _requestFee = fee;
     }
 
     /// @inheritdoc IFlavumInference
-    function withdrawFees(address payable to) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function withdrawEarnings(address payable to) external {
         if (to == address(0)) revert FlavumZeroAddress("to");
-        uint256 amount = address(this).balance;
-        emit FeesWithdrawn(to, amount);
+        uint256 amount = _earnings[msg.sender];
+        if (amount == 0) revert FlavumNothingToWithdraw(msg.sender);
+        _earnings[msg.sender] = 0;
+        emit EarningsWithdrawn(msg.sender, to, amount);
         Address.sendValue(to, amount);
+    }
+
+    /// @inheritdoc IFlavumInference
+    function earningsOf(address sequencer) external view returns (uint256) {
+        return _earnings[sequencer];
+    }
+
+    /// @inheritdoc IFlavumInference
+    function nextPendingRequest(uint256 modelId) external view returns (uint256 requestId, uint256 dueBlock) {
+        ModelTrace memory q = _traces[modelId];
+        requestId = _skipClosed(modelId, q);
+        if (requestId != 0) dueBlock = uint256(_requests[requestId].createdBlock) + _inclusionDelay;
     }
 
     /// @inheritdoc IFlavumInference

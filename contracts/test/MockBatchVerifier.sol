@@ -14,7 +14,7 @@ import {IGroth16Verifier} from "../interfaces/IGroth16Verifier.sol";
  */
 contract MockBatchVerifier is IGroth16Verifier {
     /// @notice The public inputs the verifier was called with (reveal mode).
-    error MockVerifierCalled(uint256[5] pubSignals);
+    error MockVerifierCalled(uint256[6] pubSignals);
 
     /// @notice The mode changed.
     event MockConfigured(bool accept, bool reveal, bool hasExpected);
@@ -22,7 +22,7 @@ contract MockBatchVerifier is IGroth16Verifier {
     bool private _accept = true;
     bool private _reveal;
     bool private _hasExpected;
-    uint256[5] private _expected;
+    uint256[6] private _expected;
 
     /// @notice Accept (true) or reject (false) every proof; clears any expected inputs.
     function setAccept(bool accept) external {
@@ -38,21 +38,21 @@ contract MockBatchVerifier is IGroth16Verifier {
     }
 
     /// @notice Accept only these public inputs (any proof points).
-    function expectInputs(uint256[5] calldata expected) external {
+    function expectInputs(uint256[6] calldata expected) external {
         _expected = expected;
         _hasExpected = true;
         emit MockConfigured(_accept, _reveal, _hasExpected);
     }
 
     /// @inheritdoc IGroth16Verifier
-    function verifyProof(uint256[2] calldata, uint256[2][2] calldata, uint256[2] calldata, uint256[5] calldata pubSignals)
+    function verifyProof(uint256[2] calldata, uint256[2][2] calldata, uint256[2] calldata, uint256[6] calldata pubSignals)
         external
         view
         returns (bool)
     {
         if (_reveal) revert MockVerifierCalled(pubSignals);
         if (!_hasExpected) return _accept;
-        for (uint256 i; i < 5; ++i) {
+        for (uint256 i; i < 6; ++i) {
             if (pubSignals[i] != _expected[i]) return false;
         }
         return true;

@@ -10,9 +10,10 @@ import {
 
 /**
  * @title MockRepositoryVerifier (tests only)
- * @notice Stands in for a generated training or merge verifier: it answers `verifyProof` for 4, 5, 7 and 9
- * public inputs. It accepts or rejects everything (`setAccept`), or accepts exactly one public-input
- * vector (`expectInputs`), like a real proof bound to its statement, or reverts (`setRevert`).
+ * @notice Stands in for a generated training or merge verifier: it answers `verifyProof` for 5 (training,
+ * or a 2-commit merge), 7 and 9 public inputs. It accepts or rejects everything (`setAccept`), or accepts
+ * exactly one public-input vector (`expectInputs`), like a real proof bound to its statement, or reverts
+ * (`setRevert`).
  */
 contract MockRepositoryVerifier is ITrainingVerifier, IMergeVerifier2, IMergeVerifier3, IMergeVerifier4 {
     /// @notice The mock reverted as configured.
@@ -47,21 +48,11 @@ contract MockRepositoryVerifier is ITrainingVerifier, IMergeVerifier2, IMergeVer
         emit MockConfigured(_accept, _reverts, expected.length);
     }
 
-    /// @inheritdoc ITrainingVerifier
-    function verifyProof(uint256[2] calldata, uint256[2][2] calldata, uint256[2] calldata, uint256[4] calldata pub)
-        external
-        view
-        returns (bool)
-    {
-        uint256[] memory p = new uint256[](4);
-        for (uint256 i; i < 4; ++i) p[i] = pub[i];
-        return _check(p);
-    }
-
-    /// @inheritdoc IMergeVerifier2
+    /// @notice The training and 2-commit merge verifiers share this signature.
     function verifyProof(uint256[2] calldata, uint256[2][2] calldata, uint256[2] calldata, uint256[5] calldata pub)
         external
         view
+        override(ITrainingVerifier, IMergeVerifier2)
         returns (bool)
     {
         uint256[] memory p = new uint256[](5);

@@ -2,8 +2,8 @@
  * Deploys Flavum's model repositories (ModelRepository: repositories and commits as "Flavum Repository
  * Commit" / FLVC tokens). The one deploy path used by `rollup:deploy` and by the contract tests'
  * fixtures; recorded in deployments/<network>.json under "ModelRepository" (except on the in-process
- * network). Also the public-signal layouts the training and merge verifiers are called with, so the
- * circuits and the contract agree on one definition.
+ * network). Also the merge verifiers' public-signal layout, so the merge circuit and the contract
+ * agree on one definition (the training statement's is src/training/statement.ts).
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { EvmLedger } from "./evm";
@@ -64,28 +64,10 @@ export enum TokenKind {
 /** The merge counts that need a proof (k = 1 is a proof-free fast-forward); mergeVerifiers[k - 2]. */
 export const MERGE_COUNTS = [2, 3, 4] as const;
 
-/**
- * Public signals of a training proof, in the order the contract passes them to
- * `ITrainingVerifier.verifyProof(a, b, c, uint256[4])`. The training circuit's public outputs/inputs
- * must come out in exactly this order.
- */
-export const TRAINING_PUBLIC_SIGNALS = ["parentWeightsHash", "newWeightsHash", "dataHash", "metrics"] as const;
-
-/** The fourth training signal: the round's correct count and its sample count in one field element. */
-export function packMetrics(correct: bigint | number, samples: bigint | number): bigint {
-  return BigInt(correct) | (BigInt(samples) << 32n);
-}
-
-/** The training proof's public-signal vector, as ModelRepository.pushCommit builds it. */
-export function trainingPublicSignals(s: {
-  parentWeightsHash: bigint | string;
-  newWeightsHash: bigint | string;
-  dataHash: bigint | string;
-  correct: bigint | number;
-  samples: bigint | number;
-}): bigint[] {
-  return [BigInt(s.parentWeightsHash), BigInt(s.newWeightsHash), BigInt(s.dataHash), packMetrics(s.correct, s.samples)];
-}
+// The training statement lives in src/training/statement.ts (its one home); re-exported for the
+// contract's TypeScript callers.
+export { TRAINING_PUBLIC_SIGNALS, packMetrics, trainingPublicSignals, trainingBinding } from "../training/statement";
+export type { TrainingStatement, TrainingContext } from "../training/statement";
 
 /**
  * Names of the public signals of a merge proof of k commits, in the order the contract passes them to

@@ -4,7 +4,7 @@
  * every contract is recorded in deployments/<network>.json (except on the in-process network).
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { TREE_DEPTH } from "../rollup/layout";
+import { TREE_DEPTH } from "../protocol/batch";
 import { hasher, zeroRoots } from "../rollup/merkle";
 import { EvmLedger } from "./evm";
 import { deployPoseidon } from "./poseidonContracts";
@@ -18,7 +18,12 @@ export interface DeployRollupOptions {
   sequencer?: string | null;
   /** Which of the network's accounts deploys (defaults to 0). */
   signerIndex?: number;
+  /** Blocks after which a pending on-chain request must be included (or may be cancelled); default 256. */
+  inclusionDelay?: number;
 }
+
+/** ~50 minutes at 12 s blocks: long enough for a sequencer to batch, short enough to bound censorship. */
+export const DEFAULT_INCLUSION_DELAY = 256;
 
 export interface RollupDeployment {
   registry: ModelRegistry;
@@ -30,7 +35,7 @@ export interface RollupDeployment {
   emptyRoot: bigint;
 }
 
-/** The root of the empty depth-20 trace tree: the rollup's initial state root. */
+/** The root of the empty depth-20 trace tree: where every model's trace tree starts. */
 export async function emptyTreeRoot(depth = TREE_DEPTH): Promise<bigint> {
   return zeroRoots(await hasher(), depth)[depth];
 }
@@ -43,24 +48,24 @@ export async function deployRollup(hre: HardhatRuntimeEnvironment, opts: DeployR
   const sequencer = opts.sequencer === undefined ? deployer : opts.sequencer;
   const emptyRoot = await emptyTreeRoot();
 
-  const p2 = await deployPoseidon(hre, 2, signer);
-  const p4 = await deployPoseidon(hre, 4, signer);
+  const p2 = await deployPoseidon(hre, 2, signer, ledger.progress);
+  const p4 = await deployPoseidon(hre, 4, signer, ledger.progress);
   const { contract: registryC } = await ledger.deploy("ModelRegistry", [], "ModelRegistry");
   const registryAddress = await registryC.getAddress();
   const { contract: rollupC } = await ledger.deploy(
     "FlavumRollup",
-    [registryAddress, p2.address, p4.address, deployer, emptyRoot],
+    [registryAddress, p2.address, p4.address, deployer, emptyRoot, opts.inclusionDelay ?? DEFAULT_INCLUSION_DELAY],
     "FlavumRollup",
   );
   const registry = registryC as unknown as ModelRegistry;
   const rollup = rollupC as unknown as FlavumRollup;
 
   // The deployer administers until the sequencer is granted, then hands the admin role over.
-  if (sequencer) await (await rollup.grantRole(await rollup.SEQUENCER_ROLE(), sequencer)).wait();
+  if (sequencer) await ledger.send(`granting the sequencer role to ${sequencer}`, rollup.grantRole(await rollup.SEQUENCER_ROLE(), sequencer));
   if (admin.toLowerCase() !== deployer.toLowerCase()) {
     const adminRole = await rollup.DEFAULT_ADMIN_ROLE();
-    await (await rollup.grantRole(adminRole, admin)).wait();
-    await (await rollup.renounceRole(adminRole, deployer)).wait();
+    await ledger.send(`granting the admin role to ${admin}`, rollup.grantRole(adminRole, admin));
+    await ledger.send(`renouncing the deployer's admin role`, rollup.renounceRole(adminRole, deployer));
   }
 
   return {

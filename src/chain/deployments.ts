@@ -9,6 +9,10 @@ import { repoRoot } from "../zk/paths";
 
 export interface DeploymentRecord {
   contract: string;
+  /** The chain the address is on (a network name can point at different chains over time). */
+  chainId?: string;
+  /** Where the ABI is: the Hardhat artifact (fully qualified name and file), or how to regenerate it. */
+  abi?: { artifact: string; file?: string };
   address: string;
   txHash: string;
   block: number;

@@ -4,11 +4,17 @@
  * another adapter, not a rewrite.
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import type { BaseContract } from "ethers";
+import path from "path";
+import { keccak256, type BaseContract } from "ethers";
 import { DeploymentRecord, readDeployments, recordDeployment } from "./deployments";
+import { sendAndWait, SentResponse, WaitOptions } from "./txWait";
+import { Progress, toStderr } from "../zk/log";
 
 export class EvmLedger {
-  constructor(readonly hre: HardhatRuntimeEnvironment, readonly signerIndex = 0) {}
+  /** Timeout and polling for every transaction this ledger waits for (tests shorten them). */
+  waitOptions: WaitOptions = {};
+
+  constructor(readonly hre: HardhatRuntimeEnvironment, readonly signerIndex = 0, readonly progress: Progress = toStderr) {}
 
   get network(): string {
     return this.hre.network.name;
@@ -21,19 +27,30 @@ export class EvmLedger {
     return s;
   }
 
+  /** Awaits a send and waits for its transaction to be mined; a revert, drop or timeout throws a FlavumError. */
+  async send<T extends SentResponse>(what: string, tx: Promise<T> | T, opts: WaitOptions & { pendingHint?: string } = {}) {
+    return sendAndWait(this.hre.ethers.provider, tx, what, { progress: this.progress, ...this.waitOptions, ...opts });
+  }
+
   /** Deploys `contract` and records it under `key` (unless the network is the in-process one). */
   async deploy(contract: string, args: unknown[] = [], key = contract, buildId?: string) {
     const factory = await this.hre.ethers.getContractFactory(contract, await this.signer());
     const c = await factory.deploy(...args);
-    const tx = c.deploymentTransaction()!;
-    const receipt = (await tx.wait())!;
+    const { tx, receipt } = await this.send(`deploying ${contract} on ${this.network}`, c.deploymentTransaction()!);
+    const artifact = await this.hre.artifacts.readArtifact(contract);
     const rec: DeploymentRecord = {
       contract,
+      chainId: (await this.hre.ethers.provider.getNetwork()).chainId.toString(),
+      abi: {
+        artifact: `${artifact.sourceName}:${artifact.contractName}`,
+        file: path.join("artifacts", artifact.sourceName, `${artifact.contractName}.json`),
+      },
       address: await c.getAddress(),
       txHash: tx.hash,
       block: receipt.blockNumber,
       constructorArgs: args.map(String),
-      buildId,
+      // Without a build id of its own (a circuit's vk hash), the creation code identifies the build.
+      buildId: buildId ?? keccak256(factory.bytecode),
       deployedAt: new Date().toISOString(),
     };
     recordDeployment(this.network, key, rec);

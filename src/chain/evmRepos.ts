@@ -3,11 +3,15 @@
  * contract's custom errors, translated into messages that say what was wrong.
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import type { Contract } from "ethers";
+import type { Contract, LogDescription } from "ethers";
 import { FlavumError } from "../errors";
 import { EvmLedger } from "./evm";
 import { readDeployments } from "./deployments";
 import { RepoRole } from "./deployRepos";
+import type { TrainingContext } from "../training/statement";
+
+/** Entries per call of the paginated views (the contract returns at most 256). */
+const PAGE = 256;
 
 export interface ChainCommit {
   id: bigint;
@@ -43,7 +47,7 @@ export function recordedRepository(network: string): string {
 }
 
 /** A custom error of ModelRepository, as a sentence. */
-function explain(name: string, args: readonly unknown[]): string {
+export function explain(name: string, args: readonly unknown[]): string {
   const a = args.map((x) => String(x));
   switch (name) {
     case "FlavumMissingRole":
@@ -61,7 +65,13 @@ function explain(name: string, args: readonly unknown[]): string {
     case "FlavumUnknownBranch":
       return `unknown branch "${a[1]}" in repository ${a[0]}`;
     case "FlavumInvalidTrainingProof":
-      return `the training proof does not verify for this parent, data and weights (repository ${a[0]}, parent ${a[1]})`;
+      return `the training proof does not verify for this parent, data, weights and pusher (repository ${a[0]}, parent ${a[1]}; a proof counts only for the account, repository, chain and contract it was made for)`;
+    case "FlavumTrainingReused":
+      return `this training was already pushed: commit ${a[3]} of repository ${a[0]} trained on the same data commitment from the same parent weights (a training counts once)`;
+    case "FlavumMergeDuplicateWeights":
+      return `commits ${a[0]} and ${a[1]} have the same weights: merging both would count one update twice`;
+    case "FlavumMergeDuplicateData":
+      return `commits ${a[0]} and ${a[1]} committed the same data: merging both would count the same samples twice`;
     case "FlavumInvalidMergeProof":
       return `the merge proof of ${a[1]} commits does not verify (repository ${a[0]})`;
     case "FlavumWrongCommitStatus":
@@ -74,25 +84,25 @@ function explain(name: string, args: readonly unknown[]): string {
 }
 
 export class EvmRepoLedger {
-  private constructor(readonly hre: HardhatRuntimeEnvironment, readonly contract: Contract, readonly account: string) {}
+  private constructor(readonly hre: HardhatRuntimeEnvironment, readonly contract: Contract, readonly account: string, readonly evm: EvmLedger) {}
 
   static async connect(hre: HardhatRuntimeEnvironment, address: string, signerIndex = 0): Promise<EvmRepoLedger> {
-    const signer = await new EvmLedger(hre, signerIndex).signer();
+    const evm = new EvmLedger(hre, signerIndex);
+    const signer = await evm.signer();
     if ((await hre.ethers.provider.getCode(address)) === "0x")
       throw new FlavumError(`no contract at the recorded ModelRepository address ${address} on ${hre.network.name}: redeploy with rollup:deploy`, "NO_DEPLOYMENT");
     const contract = (await hre.ethers.getContractAt("ModelRepository", address, signer)) as unknown as Contract;
-    return new EvmRepoLedger(hre, contract, await signer.getAddress());
+    return new EvmRepoLedger(hre, contract, await signer.getAddress(), evm);
   }
 
   /** Sends a transaction; a revert with a known custom error becomes a FlavumError saying why. */
   private async send(fn: string, args: unknown[]): Promise<{ hash: string; logs: { name: string; args: Record<string, unknown> }[] }> {
     try {
-      const tx = await this.contract.getFunction(fn)(...args);
-      const receipt = await tx.wait();
+      const { tx, receipt } = await this.evm.send(`ModelRepository.${fn}`, this.contract.getFunction(fn)(...args));
       const logs = receipt.logs
-        .map((l: { topics: string[]; data: string }) => this.contract.interface.parseLog(l))
-        .filter(Boolean)
-        .map((p: { name: string; args: Record<string, unknown> }) => ({ name: p.name, args: p.args }));
+        .map((l) => this.contract.interface.parseLog(l))
+        .filter((p): p is LogDescription => p !== null)
+        .map((p) => ({ name: p.name, args: p.args as unknown as Record<string, unknown> }));
       return { hash: tx.hash, logs };
     } catch (e) {
       throw this.translate(e);
@@ -177,13 +187,51 @@ export class EvmRepoLedger {
     return this.view<bigint>("head", [repoId, branch]);
   }
 
+  /** Every branch, read page by page: the list has no upper bound. */
   async branches(repoId: bigint): Promise<{ name: string; head: bigint }[]> {
-    const [names, heads] = await this.view<[string[], bigint[]]>("branches", [repoId]);
-    return names.map((name, i) => ({ name, head: heads[i] }));
+    const out: { name: string; head: bigint }[] = [];
+    for (;;) {
+      const [names, heads, total] = await this.view<[string[], bigint[], bigint]>("branchesOf", [repoId, out.length, PAGE]);
+      names.forEach((name, i) => out.push({ name, head: heads[i] }));
+      if (names.length === 0 || BigInt(out.length) >= total) return out;
+    }
   }
 
+  async hasBranch(repoId: bigint, name: string): Promise<boolean> {
+    try {
+      await this.contract.getFunction("branchInfo")(repoId, name);
+      return true;
+    } catch (e) {
+      const err = this.translate(e);
+      if (/^unknown branch /.test(err.message)) return false;
+      throw err;
+    }
+  }
+
+  /** Every commit id, read page by page: the list has no upper bound. */
   async commitsOf(repoId: bigint): Promise<bigint[]> {
-    return [...(await this.view<bigint[]>("commitsOf", [repoId]))];
+    const out: bigint[] = [];
+    for (;;) {
+      const [ids, total] = await this.view<[bigint[], bigint]>("commitsOf", [repoId, out.length, PAGE]);
+      out.push(...ids);
+      if (ids.length === 0 || BigInt(out.length) >= total) return out;
+    }
+  }
+
+  /** Chain, contract, repository and author a training proof must be made for to be pushed by `author`. */
+  async trainingContext(repoId: bigint, author = this.account): Promise<TrainingContext> {
+    const { chainId } = await this.hre.ethers.provider.getNetwork();
+    return { chainId, contract: await this.contract.getAddress(), repoId, author };
+  }
+
+  /** The contract's own binding (statement.ts computes the same; a mismatch means another contract or chain). */
+  async trainingBinding(repoId: bigint, author = this.account): Promise<bigint> {
+    return this.view<bigint>("trainingBinding", [repoId, author]);
+  }
+
+  /** The commit that used (repository, parent weights, data), or 0n. */
+  async trainingUse(repoId: bigint, parentWeightsHash: bigint, dataHash: bigint): Promise<bigint> {
+    return this.view<bigint>("trainingUse", [repoId, toBytes32(parentWeightsHash), toBytes32(dataHash)]);
   }
 
   async roleOf(repoId: bigint, account: string): Promise<RepoRole> {

@@ -7,8 +7,12 @@ import type { Contract } from "ethers";
 import { FlavumError } from "../errors";
 import { EvmLedger } from "./evm";
 import { readDeployments } from "./deployments";
+import { waitForTx } from "./txWait";
+import type { Progress } from "../zk/log";
+import { REQUEST_STATUS } from "./ledger";
 import type {
-  BatchSubmission, InferenceProof, ModelRegistration, OnchainRequest, RollupLedger, RollupState, SettledBatchEvent, TxOutcome,
+  BatchSubmission, InferenceProof, ModelRegistration, ModelTraceState, OnchainRequest, OnchainRequestStatus, RollupLedger, RollupState,
+  SentTx, SettledBatchEvent, TxOutcome, WaitTxOptions,
 } from "./ledger";
 
 export const PROOF_SYSTEM_ID = "groth16-bn254";
@@ -41,8 +45,8 @@ export class EvmRollupLedger implements RollupLedger {
     readonly fromBlock: number,
   ) {}
 
-  static async connect(hre: HardhatRuntimeEnvironment, addrs: RollupAddresses, signerIndex = 0): Promise<EvmRollupLedger> {
-    const evm = new EvmLedger(hre, signerIndex);
+  static async connect(hre: HardhatRuntimeEnvironment, addrs: RollupAddresses, signerIndex = 0, progress?: Progress): Promise<EvmRollupLedger> {
+    const evm = new EvmLedger(hre, signerIndex, progress);
     const signer = await evm.signer();
     for (const [what, a] of Object.entries(addrs))
       if ((await hre.ethers.provider.getCode(a)) === "0x")
@@ -57,10 +61,13 @@ export class EvmRollupLedger implements RollupLedger {
   }
 
   async state(): Promise<RollupState> {
-    const [stateRoot, nextLeaf, batchCount, net] = await Promise.all([
-      this.rollup.stateRoot(), this.rollup.nextLeaf(), this.rollup.batchCount(), this.hre.ethers.provider.getNetwork(),
-    ]);
-    return { stateRoot, nextLeaf, batchCount, chainId: net.chainId, rollup: await this.rollup.getAddress() };
+    const net = await this.hre.ethers.provider.getNetwork();
+    return { chainId: net.chainId, rollup: await this.rollup.getAddress() };
+  }
+
+  async modelTrace(modelId: bigint): Promise<ModelTraceState> {
+    const [root, nextLeaf, batches, epoch] = (await this.rollup.modelTrace(modelId)) as bigint[];
+    return { root, nextLeaf, batches, epoch };
   }
 
   async registerModel(m: ModelRegistration): Promise<{ modelId: bigint; txHash: string }> {
@@ -74,10 +81,12 @@ export class EvmRollupLedger implements RollupLedger {
     };
     const shape = {
       inputShape: m.inputShape, outputShape: m.outputShape, inputScale: m.inputScale, outputScale: m.outputScale,
-      outputBits: m.outputBits, outputCount: m.outputCount, hasLabel: m.hasLabel,
+      inputBits: m.inputBits, outputBits: m.outputBits, outputCount: m.outputCount, hasLabel: m.hasLabel,
     };
-    const tx = await this.registry.register(commitment, shape, m.uri);
-    const receipt = await tx.wait();
+    const { tx, receipt } = await this.evm.send(
+      `registering model ${m.uri}`,
+      this.registry.register(commitment, shape, m.uri, m.verifiers.map((v) => v.batchSize), m.verifiers.map((v) => v.address)),
+    );
     for (const log of receipt.logs) {
       const parsed = this.registry.interface.parseLog(log);
       if (parsed?.name === "ModelRegistered") return { modelId: parsed.args.modelId as bigint, txHash: tx.hash };
@@ -91,10 +100,6 @@ export class EvmRollupLedger implements RollupLedger {
     return (await this.evm.deploy(contract, [], key, buildId)).record.address;
   }
 
-  async setVerifier(modelId: bigint, batchSize: number, verifier: string): Promise<void> {
-    await (await this.registry.setVerifier(modelId, batchSize, verifier)).wait();
-  }
-
   async verifierOf(modelId: bigint, batchSize: number): Promise<string | undefined> {
     try {
       return (await this.registry.verifierOf(modelId, batchSize)) as string;
@@ -103,25 +108,58 @@ export class EvmRollupLedger implements RollupLedger {
     }
   }
 
-  async sendBatch(b: BatchSubmission): Promise<string> {
+  async sendBatch(b: BatchSubmission, replacing?: SentTx): Promise<SentTx> {
+    const overrides = replacing ? await this.replacementFees(replacing) : {};
     const tx = await this.rollup.submitBatch(
-      b.modelId, b.batchSize, b.count, b.newRoot, b.batchRoot, b.proof.a, b.proof.b, b.proof.c, b.trace,
+      b.modelId, b.batchSize, b.count, b.newRoot, b.batchRoot, b.proof.a, b.proof.b, b.proof.c, b.trace, overrides,
     );
-    return tx.hash as string;
+    return { hash: tx.hash as string, nonce: Number(tx.nonce), from: tx.from as string };
   }
 
-  async waitTx(txHash: string): Promise<TxOutcome> {
-    const receipt = await this.hre.ethers.provider.getTransactionReceipt(txHash);
-    if (!receipt) return { status: "unknown" };
-    return receipt.status === 1 ? { status: "ok", gasUsed: receipt.gasUsed, block: receipt.blockNumber } : { status: "failed" };
+  /** The same nonce and fees high enough that nodes accept it as a replacement (geth wants ≥ 10% more on each). */
+  private async replacementFees(old: SentTx): Promise<Record<string, bigint | number>> {
+    const provider = this.hre.ethers.provider;
+    const prev = await provider.getTransaction(old.hash);
+    const nonce = prev?.nonce ?? old.nonce;
+    if (nonce === undefined)
+      throw new FlavumError(`cannot replace transaction ${old.hash}: the node does not know it and its nonce was not recorded`, "TX_UNKNOWN");
+    const fee = await provider.getFeeData();
+    const up = (x: bigint) => (x * 5n) / 4n + 1n;
+    const atLeast = (a: bigint, b: bigint | null) => (b !== null && b > a ? b : a);
+    if (prev?.maxFeePerGas != null && prev.maxPriorityFeePerGas != null)
+      return { nonce, maxFeePerGas: atLeast(up(prev.maxFeePerGas), fee.maxFeePerGas), maxPriorityFeePerGas: atLeast(up(prev.maxPriorityFeePerGas), fee.maxPriorityFeePerGas) };
+    if (prev?.gasPrice != null) return { nonce, gasPrice: atLeast(up(prev.gasPrice), fee.gasPrice) };
+    if (fee.maxFeePerGas !== null) return { nonce, maxFeePerGas: up(fee.maxFeePerGas), maxPriorityFeePerGas: up(fee.maxPriorityFeePerGas ?? 0n) };
+    return { nonce, gasPrice: up(fee.gasPrice ?? 0n) };
   }
 
-  async settledBatches(): Promise<SettledBatchEvent[]> {
-    const events = await this.rollup.queryFilter(this.rollup.filters.BatchSubmitted(), this.fromBlock);
+  async waitTx(tx: string | SentTx, opts: WaitTxOptions = {}): Promise<TxOutcome> {
+    const sent = typeof tx === "string" ? { hash: tx } : tx;
+    const from = sent.from ?? (sent.nonce !== undefined ? await (await this.evm.signer()).getAddress() : undefined);
+    const r = await waitForTx(this.hre.ethers.provider, { ...sent, from }, {
+      ...this.evm.waitOptions,
+      progress: opts.progress ?? this.evm.progress,
+      what: opts.what,
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    });
+    switch (r.status) {
+      case "mined":
+        return { status: "ok", gasUsed: r.gasUsed, block: r.block };
+      case "reverted":
+        return { status: "failed", block: r.block };
+      case "pending":
+        return { status: "pending", waitedMs: r.waitedMs, nonce: r.nonce };
+      case "dropped":
+        return { status: "dropped", nonce: r.nonce };
+    }
+  }
+
+  async settledBatches(modelId?: bigint): Promise<SettledBatchEvent[]> {
+    const events = await this.rollup.queryFilter(this.rollup.filters.BatchSubmitted(null, modelId ?? null), this.fromBlock);
     return events.map((e) => {
       const a = (e as unknown as { args: Record<string, bigint> }).args;
       return {
-        batchId: a.batchId, modelId: a.modelId, firstLeaf: a.firstLeaf, count: Number(a.count), batchSize: Number(a.batchSize),
+        batchId: a.batchId, modelId: a.modelId, modelBatch: a.modelBatch, firstLeaf: a.firstLeaf, count: Number(a.count), batchSize: Number(a.batchSize),
         oldRoot: a.oldRoot, newRoot: a.newRoot, batchRoot: a.batchRoot, txHash: e.transactionHash,
       };
     });
@@ -142,9 +180,18 @@ export class EvmRollupLedger implements RollupLedger {
     });
   }
 
-  async fulfill(requestId: bigint, batchId: bigint, p: InferenceProof): Promise<string> {
-    const tx = await this.rollup.fulfill(requestId, batchId, entryOf(p), p.index, p.path);
-    await tx.wait();
+  async requestStatus(requestId: bigint): Promise<OnchainRequestStatus> {
+    const r = (await this.rollup.requestOf(requestId)) as { status: bigint };
+    return REQUEST_STATUS[Number(r.status)] ?? "none";
+  }
+
+  async rejectRequest(requestId: bigint, reason: string): Promise<string> {
+    const { tx } = await this.evm.send(`rejecting request ${requestId}`, this.rollup.rejectRequest(requestId, reason));
+    return tx.hash as string;
+  }
+
+  async fulfill(requestId: bigint, p: InferenceProof): Promise<string> {
+    const { tx } = await this.evm.send(`fulfilling request ${requestId}`, this.rollup.fulfill(requestId, entryOf(p), p.index, p.path));
     return tx.hash as string;
   }
 }

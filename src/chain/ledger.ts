@@ -5,12 +5,21 @@
 import type { SolidityCalldata } from "../zk";
 
 export interface RollupState {
-  stateRoot: bigint;
-  nextLeaf: bigint;
-  batchCount: bigint;
   chainId: bigint;
   rollup: string;
 }
+
+/** One model's trace tree on the ledger: its root, next free leaf, batches settled and rollovers. */
+export interface ModelTraceState {
+  root: bigint;
+  nextLeaf: bigint;
+  batches: bigint;
+  epoch: bigint;
+}
+
+/** An on-chain request's status, as IFlavumInference.RequestStatus numbers it. */
+export const REQUEST_STATUS = ["none", "pending", "included", "fulfilled", "cancelled", "rejected"] as const;
+export type OnchainRequestStatus = (typeof REQUEST_STATUS)[number];
 
 export interface ModelRegistration {
   weightsHash: bigint;
@@ -21,10 +30,14 @@ export interface ModelRegistration {
   outputShape: number[];
   inputScale: number;
   outputScale: number;
+  /** Signed width of each quantized input value: with inputShape and inputScale, what a dApp needs to encode and hash an input. */
+  inputBits: number;
   outputBits: number;
   outputCount: number;
   hasLabel: boolean;
   uri: string;
+  /** The verifiers, fixed at registration: one per batch size. */
+  verifiers: { batchSize: number; address: string }[];
 }
 
 export interface BatchSubmission {
@@ -38,8 +51,11 @@ export interface BatchSubmission {
 }
 
 export interface SettledBatchEvent {
+  /** The rollup's id of the batch: modelId << 64 | modelBatch. */
   batchId: bigint;
   modelId: bigint;
+  /** The model's own batch number (the one its proof binds). */
+  modelBatch: bigint;
   firstLeaf: bigint;
   count: number;
   batchSize: number;
@@ -66,20 +82,53 @@ export interface InferenceProof {
   path: bigint[];
 }
 
-export type TxOutcome = { status: "ok"; gasUsed: bigint; block: number } | { status: "failed" | "unknown" };
+/** A transaction as sent: hash, sender and nonce (so its fate can be told and a replacement can reuse the nonce). */
+export interface SentTx {
+  hash: string;
+  nonce?: number;
+  from?: string;
+}
+
+/**
+ * How a sent transaction stands. "pending": not mined yet and it may still be (never resend it);
+ * "dropped": it can never be mined (unknown to the node, its nonce used by another transaction).
+ */
+export type TxOutcome =
+  | { status: "ok"; gasUsed: bigint; block: number }
+  | { status: "failed"; block: number }
+  | { status: "pending"; waitedMs: number; nonce?: number }
+  | { status: "dropped"; nonce: number };
+
+export interface WaitTxOptions {
+  /** 0 checks once without waiting; default the ledger's timeout (FLAVUM_TX_TIMEOUT_MS, 10 min). */
+  timeoutMs?: number;
+  /** What the transaction does, for progress lines. */
+  what?: string;
+  progress?: (msg: string) => void;
+}
 
 export interface RollupLedger {
   readonly network: string;
   state(): Promise<RollupState>;
+  modelTrace(modelId: bigint): Promise<ModelTraceState>;
   registerModel(m: ModelRegistration): Promise<{ modelId: bigint; txHash: string }>;
   deployVerifier(contract: string, key: string, buildId: string): Promise<string>;
-  setVerifier(modelId: bigint, batchSize: number, verifier: string): Promise<void>;
   verifierOf(modelId: bigint, batchSize: number): Promise<string | undefined>;
-  /** Sends a batch and returns as soon as it is broadcast, so its hash can be recorded first. */
-  sendBatch(b: BatchSubmission): Promise<string>;
-  waitTx(txHash: string): Promise<TxOutcome>;
-  settledBatches(): Promise<SettledBatchEvent[]>;
+  /**
+   * Sends a batch and returns as soon as it is broadcast, so its hash and nonce can be recorded
+   * first. With `replacing`, a deliberate replacement: the same nonce as that pending transaction and
+   * higher fees, so at most one of the two is ever mined.
+   */
+  sendBatch(b: BatchSubmission, replacing?: SentTx): Promise<SentTx>;
+  /** Waits (with a timeout) until the transaction is mined or can no longer be. */
+  waitTx(tx: string | SentTx, opts?: WaitTxOptions): Promise<TxOutcome>;
+  /** Settled batches, all or one model's. */
+  settledBatches(modelId?: bigint): Promise<SettledBatchEvent[]>;
   verifyInference(batchId: bigint, p: InferenceProof): Promise<boolean>;
   onchainRequests(): Promise<OnchainRequest[]>;
-  fulfill(requestId: bigint, batchId: bigint, p: InferenceProof): Promise<string>;
+  requestStatus(requestId: bigint): Promise<OnchainRequestStatus>;
+  /** Refuses a request that cannot be proven; the ledger refunds its fee. */
+  rejectRequest(requestId: bigint, reason: string): Promise<string>;
+  /** Delivers an included request's proven result (its callback runs). */
+  fulfill(requestId: bigint, p: InferenceProof): Promise<string>;
 }

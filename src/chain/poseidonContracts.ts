@@ -9,6 +9,8 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { ContractFactory, keccak256, type BaseContract, type InterfaceAbi, type Signer } from "ethers";
 import { DeploymentRecord, readDeployments, recordDeployment } from "./deployments";
 import { FlavumError } from "../errors";
+import { sendAndWait } from "./txWait";
+import type { Progress } from "../zk/log";
 
 export type PoseidonArity = 2 | 4;
 
@@ -45,6 +47,7 @@ export async function deployPoseidon(
   hre: HardhatRuntimeEnvironment,
   n: PoseidonArity,
   signer: Signer,
+  progress?: Progress,
 ): Promise<PoseidonDeployment> {
   const { abi, bytecode } = poseidonArtifact(n);
   const key = `Poseidon${n}`;
@@ -57,12 +60,14 @@ export async function deployPoseidon(
   }
 
   const c = await new ContractFactory(abi, bytecode, signer).deploy();
-  const tx = c.deploymentTransaction();
-  const receipt = tx && (await tx.wait());
-  if (!tx || !receipt) throw new FlavumError(`deploying the Poseidon${n} hasher on ${network} produced no receipt`);
+  const sent = c.deploymentTransaction();
+  if (!sent) throw new FlavumError(`deploying the Poseidon${n} hasher on ${network} produced no transaction`);
+  const { tx, receipt } = await sendAndWait(hre.ethers.provider, sent, `deploying the Poseidon${n} hasher on ${network}`, { progress });
   const address = await c.getAddress();
   const record: DeploymentRecord = {
     contract: key,
+    chainId: (await hre.ethers.provider.getNetwork()).chainId.toString(),
+    abi: { artifact: `circomlibjs poseidon_gencontract.generateABI(${n})` },
     address,
     txHash: tx.hash,
     block: receipt.blockNumber,

@@ -16,7 +16,7 @@ export interface CircuitLayout {
   inputSize: number;
   outputSize: number;
   argmax: boolean;
-  /** Outputs and label travel as one packed output word (see src/rollup/layout.ts). */
+  /** Outputs and label travel as one packed output word (see src/protocol/batch.ts). */
   packed: boolean;
   outputBits: number;
   weightBits?: number;
@@ -225,7 +225,7 @@ export function generateCircuit(q: QGraph, name: string, mode: WeightsMode): Gen
 
 /**
  * The main of a single-inference proof when the outputs fit one word: the model template, with
- * its outputs packed as the rollup's trace does (src/rollup/layout.ts packOutputWord). The
+ * its outputs packed as the rollup's trace does (src/protocol/batch.ts packOutputWord). The
  * outputs are range-checked by the templates that produce them, so the packing is injective.
  */
 function packedMain(

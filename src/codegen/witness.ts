@@ -5,7 +5,7 @@ import type { QGraph } from "../quant/qgraph";
 import { toField, fromField } from "../quant/fixed";
 import type { CircuitLayout } from "./circuit";
 import { weightLayout } from "./weights";
-import { unpackOutputWord } from "../rollup/layout";
+import { unpackOutputWord } from "../protocol/batch";
 
 export type CircuitInput = Record<string, string[]>;
 

@@ -8,6 +8,7 @@ import path from "path";
 import { FlavumError } from "../errors";
 import { cacheRoot, repoRoot } from "../zk/paths";
 import { KEY_FILES, wasmPath } from "../zk/keys";
+import { vkHash } from "../zk/vkHash";
 import type { Head } from "../onnx/ir";
 import type { QGraph, QuantOptions } from "../quant/qgraph";
 import type { CircuitLayout, WeightsMode } from "../codegen/circuit";
@@ -38,7 +39,8 @@ export interface ModelManifest {
   outputScale: number;
   /** Poseidon(PackedHash(weights), PackedHash(biases)): the quantized model's commitment. */
   weightsCommitment: string;
-  circuit: { template: string; hash: string; constraints: number; wires: number; layout: CircuitLayout };
+  /** `hash`: the circuit source; `vkHash`: its key pair (absent in manifests written before it existed). */
+  circuit: { template: string; hash: string; vkHash?: string; constraints: number; wires: number; layout: CircuitLayout };
   ptau: { power: number; source: string };
   verifier: { contract: string; file: string };
   fidelity: Fidelity;
@@ -108,4 +110,9 @@ export function loadModel(name: string): LoadedModel {
   const file = (key: keyof typeof MODEL_FILES) => path.join(dir, MODEL_FILES[key]);
   const wasm = wasmPath(dir, name);
   return { dir, manifest, q, file, wasm };
+}
+
+/** The model's verifying-key hash (see src/zk/vkHash.ts); older manifests lack it, the key file has it. */
+export function modelVkHash(model: LoadedModel): string {
+  return model.manifest.circuit.vkHash ?? vkHash(model.file("vkey"));
 }

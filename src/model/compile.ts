@@ -14,11 +14,12 @@ import type { QuantOptions } from "../quant/qgraph";
 import { generateCircuit, WeightsMode } from "../codegen/circuit";
 import { weightLayout } from "../codegen/weights";
 import { packedHash, poseidonHash } from "../quant/commitment";
-import { buildCircuitKeys, exportVerifier, replaceDirAtomically, KEY_FILES, Progress, silent } from "../zk";
+import { buildCircuitKeys, exportVerifier, replaceDirAtomically, sourceHash, KEY_FILES, Progress, silent } from "../zk";
 import { repoRoot } from "../zk/paths";
 import { FlavumError } from "../errors";
 import { MODEL_FILES, ModelManifest, modelDir, verifierContractName, verifierFile, validateName } from "./artifacts";
 import { measureFidelity } from "./fidelity";
+import { checkRecompile, registrationsFile } from "./registrations";
 import { qgraphToJson } from "./qgraphJson";
 import { readSamples } from "./samples";
 
@@ -31,6 +32,8 @@ export interface CompileModelOptions {
   progress?: Progress;
   /** Explicit powers-of-tau file (otherwise resolvePtau's order: env, cache, Hermez, dev ceremony). */
   ptau?: string;
+  /** Overwrite the build of a model registered with another circuit (see registrations.ts). */
+  force?: boolean;
 }
 
 export interface CompileModelResult {
@@ -58,8 +61,12 @@ export async function compileModel(opts: CompileModelOptions): Promise<CompileMo
   const fidelity = await measureFidelity(q, ort, samples).finally(() => ort.release());
 
   const circuit = generateCircuit(q, name, weights);
+  // Before the setup, the slow step: a refused compile should cost seconds, not minutes.
+  checkRecompile(name, sourceHash(circuit.source), { force: opts.force, progress: log });
   const final = modelDir(name);
   return replaceDirAtomically(final, async (tmp) => {
+    // The registrations belong to the name, not to one build: a recompile keeps them.
+    if (fs.existsSync(registrationsFile(final))) fs.copyFileSync(registrationsFile(final), registrationsFile(tmp));
     fs.copyFileSync(opts.onnx, path.join(tmp, MODEL_FILES.onnx));
     fs.writeFileSync(path.join(tmp, MODEL_FILES.qgraph), qgraphToJson(q));
     const keys = await buildCircuitKeys({
@@ -87,7 +94,7 @@ export async function compileModel(opts: CompileModelOptions): Promise<CompileMo
       inputBits: q.input.bits,
       outputScale: q.tensors[q.output].scale,
       weightsCommitment: weightsCommitment.toString(),
-      circuit: { template: circuit.templateName, hash: keys.hash, constraints: keys.constraints, wires: keys.wires, layout: circuit.layout },
+      circuit: { template: circuit.templateName, hash: keys.hash, vkHash: keys.vkHash, constraints: keys.constraints, wires: keys.wires, layout: circuit.layout },
       ptau: keys.ptau,
       verifier: { contract, file: path.relative(repoRoot(), verifierFile(name)) },
       fidelity,
@@ -100,5 +107,5 @@ export async function compileModel(opts: CompileModelOptions): Promise<CompileMo
       (weights === "private" ? " --weights private" : "");
     await exportVerifier(path.join(tmp, KEY_FILES.zkey), contract, verifierFile(name), `model "${name}"`, regenerate);
     return { manifest, dir: final, reusedKeys: keys.reused };
-  });
+  }, { progress: log });
 }

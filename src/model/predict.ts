@@ -2,6 +2,8 @@
 import { OrtReference } from "../onnx/reference";
 import type { LoadedModel } from "./artifacts";
 import { predictQuantized } from "./inference";
+import { reviewSamples } from "./samples";
+import type { AdjustmentPolicy } from "../quant/adjustments";
 
 export interface Prediction {
   output: number[];
@@ -11,7 +13,10 @@ export interface Prediction {
   float: number[];
 }
 
-export async function predictSamples(model: LoadedModel, samples: number[][]): Promise<{ predictions: Prediction[] }> {
+export async function predictSamples(
+  model: LoadedModel, samples: number[][], policy: AdjustmentPolicy & { what?: string } = {},
+): Promise<{ predictions: Prediction[] }> {
+  reviewSamples(model.q, samples, policy.what ?? "input", policy);
   const ort = await OrtReference.load(model.file("onnx"));
   try {
     const predictions: Prediction[] = [];

@@ -5,6 +5,9 @@
  */
 import { readJsonFile } from "../jsonFile";
 import { InputError } from "../errors";
+import type { QGraph } from "../quant/qgraph";
+import { inputAdjustments } from "../quant/intExec";
+import { applyAdjustmentPolicy, AdjustmentPolicy } from "../quant/adjustments";
 
 export function parseSamples(data: unknown, what: string): number[][] {
   if (data && typeof data === "object" && !Array.isArray(data) && "input_data" in data)
@@ -26,4 +29,15 @@ export function parseSamples(data: unknown, what: string): number[][] {
 
 export function readSamples(file: string): number[][] {
   return parseSamples(readJsonFile(file, "input file"), `input file ${file}`);
+}
+
+/**
+ * Warns about (or, strict, refuses) every value of the samples the model would round, before any
+ * of them is run. `indices` are the samples' positions in their file when only some are used.
+ */
+export function reviewSamples(
+  q: QGraph, samples: readonly (readonly number[])[], what: string, policy: AdjustmentPolicy, indices?: readonly number[],
+): void {
+  const list = samples.flatMap((s, k) => inputAdjustments(q, s, indices?.[k] ?? k));
+  applyAdjustmentPolicy(list, what, policy);
 }

@@ -6,6 +6,7 @@ import { InputError, RangeOverflowError } from "../errors";
 import { fitsSigned, quantizeValue, roundShift, dequantize } from "./fixed";
 import { evalSigmoidPL } from "./sigmoidPL";
 import type { QGraph, QNode, QTensor } from "./qgraph";
+import type { ValueAdjustment } from "./adjustments";
 
 export type IntTensors = Map<string, bigint[]>;
 
@@ -36,6 +37,28 @@ export function quantizeInput(q: QGraph, sample: readonly number[]): bigint[] {
     }
     return v;
   });
+}
+
+/**
+ * The values of one sample that quantizeInput rounds to a coarser grid than the one they were given
+ * on. Only inputs of scale 2^0 or coarser (models calibrated on integers: pixels, counts) are
+ * reported: there a fractional value is a wrong input, while at a finer scale rounding to the
+ * model's resolution is the quantization itself. Values outside the range are not listed here:
+ * quantizeInput refuses them.
+ */
+export function inputAdjustments(q: QGraph, sample: readonly number[], sampleIndex: number): ValueAdjustment[] {
+  const t = q.input;
+  if (t.scale > 0) return [];
+  const lim = dequantize(1n << BigInt(t.bits - 1), t.scale);
+  const step = 2 ** -t.scale;
+  const allowed = `the model takes ${step === 1 ? "integers" : `multiples of ${step}`} in [-${lim}, ${lim}), input scale 2^${t.scale}`;
+  const out: ValueAdjustment[] = [];
+  sample.forEach((x, i) => {
+    if (typeof x !== "number" || !Number.isFinite(x)) return;
+    const became = dequantize(quantizeValue(x, t.scale), t.scale);
+    if (became !== x) out.push({ sample: sampleIndex, feature: i, given: x, became, kind: "rounded", allowed, unit: "sample" });
+  });
+  return out;
 }
 
 function check(v: bigint, bits: number, node: QNode, i: number, t: QTensor): bigint {

@@ -1,6 +1,9 @@
 /**
  * What this machine has trained and not yet pushed, in SQLite: commit records live in the object
  * store (id = their content hash); the index says which were pushed and under which on-chain id.
+ * It also keeps each commit's data salt: the secret that hides the rows behind the on-chain data
+ * commitment. It is kept out of the object store on purpose — objects are content addressed and
+ * meant to be shared (the commit's metrics URI names its record), the salt never is.
  */
 import Database from "better-sqlite3";
 import fs from "fs";
@@ -28,15 +31,24 @@ export class LocalIndex {
     this.db.pragma("journal_mode = WAL");
     this.db.exec(`CREATE TABLE IF NOT EXISTS local_commits (
       id TEXT PRIMARY KEY, repo TEXT NOT NULL, status TEXT NOT NULL, onchain_id TEXT, created_at TEXT NOT NULL)`);
+    // Indexes written before data salts existed gain the column; their commits simply have none.
+    const cols = this.db.prepare("PRAGMA table_info(local_commits)").all() as { name: string }[];
+    if (!cols.some((c) => c.name === "salt")) this.db.exec("ALTER TABLE local_commits ADD COLUMN salt TEXT");
   }
 
   close(): void {
     this.db.close();
   }
 
-  add(id: string, repo: string): void {
-    this.db.prepare("INSERT INTO local_commits (id, repo, status, created_at) VALUES (?, ?, 'trained', ?) ON CONFLICT(id) DO NOTHING")
-      .run(id, repo, new Date().toISOString());
+  add(id: string, repo: string, salt?: bigint): void {
+    this.db.prepare("INSERT INTO local_commits (id, repo, status, created_at, salt) VALUES (?, ?, 'trained', ?, ?) ON CONFLICT(id) DO NOTHING")
+      .run(id, repo, new Date().toISOString(), salt === undefined ? null : salt.toString());
+  }
+
+  /** The data salt of local commit `id` (undefined if it has none recorded here). */
+  salt(id: string): bigint | undefined {
+    const r = this.db.prepare("SELECT salt FROM local_commits WHERE id = ?").get(id) as { salt: string | null } | undefined;
+    return r?.salt ? BigInt(r.salt) : undefined;
   }
 
   markPushed(id: string, onchainId: bigint): void {

@@ -8,16 +8,18 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { FlavumError, InputError } from "../errors";
 import {
   TrainingSpec, trainingSpec, quantizeData, weightsFromFloat, weightsToFloat, commitWeights, trainingCircuitInput,
-  mergeCircuitInput, evaluate, paramNames, ModelKind,
+  mergeCircuitInput, evaluate, paramNames, ModelKind, featuresOutsideRange, trainingBinding, newDataSalt,
 } from "../training";
+import { applyAdjustmentPolicy } from "../quant/adjustments";
 import { prove, verify, solidityCalldata, Progress, silent } from "../zk";
 import { EvmLedger } from "../chain/evm";
-import { EvmRepoLedger, ChainCommit, GrothCalldata } from "../chain/evmRepos";
+import { EvmRepoLedger, ChainCommit, GrothCalldata, explain } from "../chain/evmRepos";
 import { CommitKind, CommitStatus, MERGE_COUNTS, RepoRole } from "../chain/deployRepos";
 import { ObjectStore } from "./objectStore";
 import { LocalIndex } from "./localIndex";
 import { trainableFromOnnx } from "./fromOnnx";
 import { buildMergeCircuit, buildRepoCircuits, buildTrainingCircuit } from "./circuits";
+import { assertSetupAllowed } from "../zk/setupPolicy";
 
 export interface RepoContext {
   hre: HardhatRuntimeEnvironment;
@@ -33,7 +35,10 @@ interface WeightsObject {
   weights: string[];
 }
 
-/** What `repo:train` produces and `repo:push` sends. */
+/**
+ * What `repo:train` produces and `repo:push` sends. The proof is bound to `author` (and to the
+ * repository, chain and contract: `binding`); the data salt is not here but in the local index.
+ */
 interface LocalCommitRecord {
   repo: string;
   repoId: string;
@@ -45,6 +50,7 @@ interface LocalCommitRecord {
   dataHash: string;
   samples: number;
   correct: number;
+  binding: string;
   proof: GrothCalldata;
   publicSignals: string[];
   author: string;
@@ -91,6 +97,8 @@ export interface CreateOptions {
   steps?: number;
   lr?: number;
   hidden?: number;
+  /** Accept development / one-party keys on networks other than hardhat and localhost. */
+  insecureDevSetup?: boolean;
 }
 
 export async function createRepo(ctx: RepoContext, name: string, onnx: string, o: CreateOptions = {}) {
@@ -99,11 +107,13 @@ export async function createRepo(ctx: RepoContext, name: string, onnx: string, o
   const specObj = ctx.objects.putJson(spec);
   ctx.progress(`repository ${name}: ${spec.kind} model, ${spec.d} features, mini-batches of ${spec.n}, ${spec.K} step(s) per commit, lr ${spec.lr}`);
   const { train, merges } = await buildRepoCircuits(spec, ctx.progress);
+  for (const c of [train, ...merges])
+    await assertSetupAllowed({ network: ctx.hre.network.name, keys: c.keys, dir: c.dir, insecureDevSetup: o.insecureDevSetup, what: `the ${c.kind === "train" ? "training" : `merge-of-${c.k}`} circuit of repository ${name}`, progress: ctx.progress });
   await ctx.hre.run("compile", { quiet: true });
   const evm = new EvmLedger(ctx.hre, ctx.signerIndex);
-  const deploy = async (c: { contract: string; keys: { hash: string } }) =>
-    (await evm.existing(`verifier:${c.contract}`, c.keys.hash))?.address ??
-    (await evm.deploy(c.contract, [], `verifier:${c.contract}`, c.keys.hash)).record.address;
+  const deploy = async (c: { contract: string; keys: { hash: string; vkHash?: string } }) =>
+    (await evm.existing(`verifier:${c.contract}`, c.keys.vkHash ?? c.keys.hash))?.address ??
+    (await evm.deploy(c.contract, [], `verifier:${c.contract}`, c.keys.vkHash ?? c.keys.hash)).record.address;
   const trainVerifier = await deploy(train);
   const mergeVerifiers = [];
   for (const m of merges) mergeVerifiers.push(await deploy(m));
@@ -136,6 +146,8 @@ export interface TrainOptions {
   branch?: string;
   steps?: number;
   lr?: number;
+  /** Refuse data with features outside the training range instead of clamping them with a warning. */
+  strict?: boolean;
 }
 
 export async function train(ctx: RepoContext, repo: string, dataFile: string, o: TrainOptions = {}) {
@@ -149,25 +161,31 @@ export async function train(ctx: RepoContext, repo: string, dataFile: string, o:
   if (data.features.length < rows)
     throw new InputError(`data shape mismatch: a commit trains on ${rows} rows (${spec.K} step(s) of ${spec.n}), ${dataFile} has ${data.features.length}`);
   const q = quantizeData(spec, data.features.slice(0, rows), data.labels.slice(0, rows));
+  applyAdjustmentPolicy(q.adjustments, `data file ${dataFile}`, { strict: o.strict, progress: ctx.progress });
   const branch = o.branch ?? "main";
   const parent = await ctx.ledger.head(repoId, branch);
   const parentCommit = await ctx.ledger.commit(parent);
   const parentWeights = loadWeights(ctx, parentCommit.weightsHash);
+  const author = ctx.ledger.account;
+  const binding = trainingBinding(await ctx.ledger.trainingContext(repoId, author));
+  // The contract derives the binding itself: disagreeing here means the proof could never be pushed.
+  const onChain = await ctx.ledger.trainingBinding(repoId, author);
+  if (onChain !== binding) throw new FlavumError(`internal: the training binding computed here (${binding}) differs from ModelRepository's (${onChain})`, "BINDING_MISMATCH");
+  const salt = newDataSalt();
   const circuit = await buildTrainingCircuit(spec, ctx.progress);
-  const { input, result } = await trainingCircuitInput(spec, parentWeights, q.X, q.y);
+  const { input, result } = await trainingCircuitInput(spec, parentWeights, q.X, q.y, { binding, salt });
   ctx.progress(`training ${spec.K} step(s) on ${rows} private rows from commit ${parent} (${branch}) and proving it`);
   const res = await prove(circuit.wasm, circuit.zkey, input, { progress: ctx.progress });
   if (!(await verify(circuit.vkey, res.publicSignals, res.proof))) throw new Error("the training proof does not verify locally");
   const { hash, object } = await storeWeights(ctx, spec, specObj, result.weights);
   const cd = solidityCalldata(res.proof, res.publicSignals);
-  const author = await (await new EvmLedger(ctx.hre, ctx.signerIndex).signer()).getAddress();
   const record: LocalCommitRecord = {
     repo, repoId: repoId.toString(), branch, parent: parent.toString(), spec: specObj, weights: object,
-    weightsHash: hash.toString(), dataHash: input.dataHash, samples: rows, correct: result.correct ?? 0,
+    weightsHash: hash.toString(), dataHash: input.dataHash, samples: rows, correct: result.correct ?? 0, binding: input.binding,
     proof: { a: cd.a, b: cd.b, c: cd.c }, publicSignals: res.publicSignals, author, createdAt: new Date().toISOString(),
   };
   const id = ctx.objects.putJson(record);
-  ctx.index.add(id, repo);
+  ctx.index.add(id, repo, salt);
   return { id, parent, correct: record.correct, samples: rows, proveMs: res.witnessMs + res.proveMs, clamped: q.clamped };
 }
 
@@ -179,10 +197,18 @@ export async function push(ctx: RepoContext, repo: string, commit: string) {
   if (entry.status === "pushed") return { commitId: big(entry.onchainId!), already: true, branch: "" };
   const rec = ctx.objects.getJson<LocalCommitRecord>(entry.id);
   const repoId = big(rec.repoId);
+  // Said here rather than left to the contract's "does not verify": the fix is to push from the
+  // author's account, or to train again where the commit is to go.
+  if (rec.author.toLowerCase() !== ctx.ledger.account.toLowerCase())
+    throw new FlavumError(`commit ${entry.id.slice(0, 12)} was proven for ${rec.author} and counts only when that account pushes it (this is ${ctx.ledger.account}): push it --from that account`, "WRONG_AUTHOR");
+  if (rec.binding !== undefined && big(rec.binding) !== (await ctx.ledger.trainingBinding(repoId, rec.author)))
+    throw new FlavumError(`commit ${entry.id.slice(0, 12)} was proven for another chain or ModelRepository contract than ${ctx.hre.network.name}'s: train it again here`, "WRONG_BINDING");
+  const parentWeights = (await ctx.ledger.commit(big(rec.parent))).weightsHash;
+  const usedBy = await ctx.ledger.trainingUse(repoId, parentWeights, big(rec.dataHash));
+  if (usedBy !== 0n) throw new FlavumError(explain("FlavumTrainingReused", [repoId, parentWeights, rec.dataHash, usedBy]), "TRAINING_REUSED");
   // A contributor writes to a branch of their own, created at the commit they trained from.
   const branch = `${rec.author.slice(2, 10).toLowerCase()}-${rec.parent}`;
-  const existing = await ctx.ledger.branches(repoId);
-  if (!existing.some((b) => b.name === branch)) await ctx.ledger.createBranch(repoId, branch, big(rec.parent));
+  if (!(await ctx.ledger.hasBranch(repoId, branch))) await ctx.ledger.createBranch(repoId, branch, big(rec.parent));
   const proof = {
     a: rec.proof.a.map(big) as [bigint, bigint],
     b: rec.proof.b.map((r) => r.map(big)) as [[bigint, bigint], [bigint, bigint]],
@@ -198,14 +224,43 @@ export async function push(ctx: RepoContext, repo: string, commit: string) {
 
 // ------------------------------------------------------------------------------ merge and review
 
-export async function merge(ctx: RepoContext, repo: string, ids: bigint[], target = "main") {
-  if (ids.length < 1 || ids.length > Math.max(...MERGE_COUNTS))
-    throw new InputError(`--commits takes 1 to ${Math.max(...MERGE_COUNTS)} commit ids, got ${ids.length}`);
-  const { repoId, spec, specObj } = await repoInfo(ctx, repo);
+/**
+ * Everything ModelRepository.merge will check, checked from chain state before the FedAvg is proven
+ * (minutes for a large model) — a merge the contract would refuse fails in a second, with the message
+ * the contract's revert would have produced. The chain may still move between this check and the
+ * transaction; the contract stays the judge.
+ */
+async function mergePreflight(ctx: RepoContext, repo: string, repoId: bigint, mergeVerifiers: string[], ids: bigint[], target: string): Promise<ChainCommit[]> {
+  const seen = new Set<bigint>();
+  for (const id of ids) {
+    if (seen.has(id)) throw new InputError(`commit ${id} is listed twice in --commits: a merge takes distinct commits`);
+    seen.add(id);
+  }
+  const role = await ctx.ledger.roleOf(repoId, ctx.ledger.account);
+  if (role < RepoRole.Maintainer) throw new FlavumError(explain("FlavumMissingRole", [repoId, ctx.ledger.account, RepoRole.Maintainer]), "NO_PERMISSION");
+  const head = await ctx.ledger.head(repoId, target);
+  const verifier = ids.length > 1 ? mergeVerifiers[ids.length - 2] : undefined;
+  if (ids.length > 1 && (!verifier || /^0x0{40}$/.test(verifier)))
+    throw new FlavumError(`repository ${repo} has no merge verifier for ${ids.length} commits (it merges ${MERGE_COUNTS.join(", ")})`, "NO_VERIFIER");
   const commits = await Promise.all(ids.map((id) => ctx.ledger.commit(id)));
   commits.forEach((c, i) => {
     if (c.repoId !== repoId) throw new FlavumError(`unknown commit ${ids[i]} in repository ${repo}`, "UNKNOWN_COMMIT");
+    if (c.status !== CommitStatus.Proposed) throw new FlavumError(explain("FlavumWrongCommitStatus", [ids[i], c.status]), "WRONG_STATUS");
+    const parent = c.parents[0] ?? 0n;
+    if (parent !== head) throw new FlavumError(explain("FlavumStaleParent", [repoId, head, parent]), "STALE_PARENT");
+    for (let j = 0; j < i; j++) {
+      if (commits[j].weightsHash === c.weightsHash) throw new FlavumError(explain("FlavumMergeDuplicateWeights", [ids[j], ids[i]]), "DUPLICATE_WEIGHTS");
+      if (commits[j].dataHash === c.dataHash) throw new FlavumError(explain("FlavumMergeDuplicateData", [ids[j], ids[i]]), "DUPLICATE_DATA");
+    }
   });
+  return commits;
+}
+
+export async function merge(ctx: RepoContext, repo: string, ids: bigint[], target = "main") {
+  if (ids.length < 1 || ids.length > Math.max(...MERGE_COUNTS))
+    throw new InputError(`--commits takes 1 to ${Math.max(...MERGE_COUNTS)} commit ids, got ${ids.length}`);
+  const { repoId, spec, specObj, info } = await repoInfo(ctx, repo);
+  const commits = await mergePreflight(ctx, repo, repoId, info.mergeVerifiers, ids, target);
   if (ids.length === 1) return ctx.ledger.merge(repoId, target, ids, commits[0].weightsHash, { a: [0n, 0n], b: [[0n, 0n], [0n, 0n]], c: [0n, 0n] });
   const weights = commits.map((c) => loadWeights(ctx, c.weightsHash));
   const circuit = await buildMergeCircuit(spec, ids.length, ctx.progress);
@@ -246,14 +301,16 @@ export interface LogEntry {
 }
 
 export async function log(ctx: RepoContext, repo: string): Promise<{ repo: string; repoId: string; branches: { name: string; head: string }[]; commits: LogEntry[]; unpushed: string[] }> {
-  const { repoId } = await repoInfo(ctx, repo);
+  const { repoId, spec } = await repoInfo(ctx, repo);
+  // correct counts all n·K rows of a commit (samples), so the ratio is an accuracy; linear models have none.
+  const accuracy = (c: ChainCommit) => (c.kind === CommitKind.Train && c.samples && spec.kind !== "linear" ? c.correct / c.samples : null);
   const ids = await ctx.ledger.commitsOf(repoId);
   const commits: LogEntry[] = [];
   for (const id of ids) {
     const c: ChainCommit = await ctx.ledger.commit(id);
     commits.push({
       id: id.toString(), kind: KIND[c.kind], status: STATUS[c.status], parents: c.parents.map(String), author: c.author, branch: c.branch,
-      metrics: { samples: c.samples, correct: c.correct, trainAccuracy: c.kind === CommitKind.Train && c.samples ? c.correct / c.samples : null },
+      metrics: { samples: c.samples, correct: c.correct, trainAccuracy: accuracy(c) },
       weightsHash: "0x" + c.weightsHash.toString(16).padStart(64, "0"),
       revertOf: c.revertOf ? c.revertOf.toString() : null,
       // On the ledger means verified: ModelRepository accepts a training or merge commit only with a valid proof.
@@ -282,13 +339,18 @@ export async function diff(ctx: RepoContext, a: bigint, b: bigint) {
   }));
 }
 
-export async function evalCommit(ctx: RepoContext, repo: string, id: bigint, dataFile: string) {
+/**
+ * Evaluation runs the float model on the rows as given; features outside the training range are
+ * reported (no commit was trained on such values) or, with `strict`, refused.
+ */
+export async function evalCommit(ctx: RepoContext, repo: string, id: bigint, dataFile: string, o: { strict?: boolean } = {}) {
   const { repoId, spec } = await repoInfo(ctx, repo);
   const c = await ctx.ledger.commit(id);
   if (c.repoId !== repoId) throw new FlavumError(`unknown commit ${id} in repository ${repo}`, "UNKNOWN_COMMIT");
   const data = readDataFile(dataFile);
   if (data.features.some((r) => r.length !== spec.d))
     throw new InputError(`data shape mismatch: ${dataFile} rows must have ${spec.d} features`);
+  applyAdjustmentPolicy(featuresOutsideRange(spec, data.features), `data file ${dataFile}`, { strict: o.strict, progress: ctx.progress });
   return { commit: id.toString(), rows: data.features.length, ...evaluate(spec, weightsToFloat(spec, loadWeights(ctx, c.weightsHash)), data.features, data.labels) };
 }
 

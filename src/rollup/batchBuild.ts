@@ -9,7 +9,7 @@ import { buildCircuitKeys, exportVerifier, replaceDirAtomically, KEY_FILES, wasm
 import { repoRoot } from "../zk/paths";
 import { LoadedModel, verifierContractName } from "../model/artifacts";
 import { hasher, log2Exact, zeroRoots } from "./merkle";
-import { MAX_BATCH } from "./layout";
+import { MAX_BATCH } from "../protocol/batch";
 import { FlavumError } from "../errors";
 
 export interface BatchBuild {

@@ -8,7 +8,8 @@ import { quantizeInput, runInt } from "../quant/intExec";
 import { packedHash, poseidonHash } from "../quant/commitment";
 import { toField } from "../quant/fixed";
 import { FlavumError } from "../errors";
-import { packCtx, packMeta, packOutputWord } from "./layout";
+import { packMeta, packOutputWord, outputWordBits } from "../protocol/batch";
+import { encodeTrace, traceChallenge, traceElements, traceRlc, wordBytesFor } from "../protocol/traceBinding";
 import { TraceTree, log2Exact, subtreeLevels, Hash2 } from "./merkle";
 
 /** A request to prove: a float sample (off-chain requests) or an already quantized input (on-chain ones). */
@@ -36,8 +37,11 @@ export interface BatchPlan {
   oldRoot: bigint;
   newRoot: bigint;
   batchRoot: bigint;
-  ctx: bigint;
   meta: bigint;
+  /** The compact trace as posted, its challenge r and its RLC h (public inputs). */
+  trace: Uint8Array;
+  r: bigint;
+  h: bigint;
   firstLeaf: bigint;
   circuitInput: Record<string, unknown>;
 }
@@ -62,7 +66,8 @@ export async function planBatch(args: {
   const levelsCount = log2Exact(batchSize);
   if (requests.length < 1 || requests.length > batchSize)
     throw new FlavumError(`a batch of size ${batchSize} takes 1..${batchSize} requests, got ${requests.length}`);
-  const bits = q.tensors[q.output].bits;
+  const out = q.tensors[q.output];
+  const bits = out.bits;
   const entries: TraceEntry[] = [];
   const xs: string[][] = [];
   for (const [i, r] of requests.entries()) {
@@ -80,18 +85,23 @@ export async function planBatch(args: {
   const batchRoot = levels[levels.length - 1][0];
   const oldRoot = tree.root;
   const siblings = tree.siblings(levelsCount, args.firstLeaf >> BigInt(levelsCount));
-  const ctx = packCtx(args.rollup, args.chainId);
-  const meta = packMeta({ modelId, batchNumber: args.batchNumber, firstLeaf: args.firstLeaf, count: entries.length });
+  const meta = packMeta({
+    modelId, batchNumber: args.batchNumber, firstLeaf: args.firstLeaf, count: entries.length,
+    layout: { outputBits: bits, outputCount: out.size, hasLabel: q.argmax }, batchSize,
+  });
   // The tree itself changes only once the batch is settled on chain.
   const newRoot = climb(h, args.firstLeaf >> BigInt(levelsCount), batchRoot, siblings);
+  const trace = encodeTrace(entries, wordBytesFor(outputWordBits(out.size, bits)));
+  const r = traceChallenge({ chainId: args.chainId, rollup: args.rollup, oldRoot, newRoot, batchRoot, meta }, trace);
+  const rlc = traceRlc(traceElements(entries), r);
   const circuitInput = {
     oldRoot: oldRoot.toString(), newRoot: newRoot.toString(), batchRoot: batchRoot.toString(),
-    ctx: ctx.toString(), meta: meta.toString(),
+    meta: meta.toString(), r: r.toString(), h: rlc.toString(),
     x: xs,
     requestId: [...entries.map((e) => e.requestId), ...Array(batchSize - entries.length).fill(0n)].map(String),
     siblings: siblings.map(String),
   };
-  return { entries, leaves, levels, oldRoot, newRoot, batchRoot, ctx, meta, firstLeaf: args.firstLeaf, circuitInput };
+  return { entries, leaves, levels, oldRoot, newRoot, batchRoot, meta, trace, r, h: rlc, firstLeaf: args.firstLeaf, circuitInput };
 }
 
 /** The root reached from `node` at position `index` through `siblings` (bottom-up). */

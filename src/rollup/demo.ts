@@ -5,18 +5,15 @@
  * request/callback path, and read a verified result back.
  */
 import path from "path";
-import { AbiCoder } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { repoRoot } from "../zk/paths";
 import type { Progress } from "../zk";
 import { compileModel } from "../model/compile";
-import { loadModel } from "../model/artifacts";
 import { readSamples } from "../model/samples";
 import { formatCompileSummary } from "../model/summary";
-import { quantizeInput } from "../quant/intExec";
-import { packedHash } from "../quant/commitment";
+import { encodeInput, readInputLayout } from "../sdk/encodeInput";
 import { deployRollup } from "../chain/deployRollup";
-import { defaultStorePath, openSequencer, registerModel } from "./service";
+import { openSequencer, registerModel } from "./service";
 
 export const DEMO = { name: "mlp_digits", onnx: "fixtures/models/mlp_digits.onnx", data: "fixtures/data/mlp_digits", batch: 8 };
 
@@ -36,7 +33,7 @@ export async function runDemo(hre: HardhatRuntimeEnvironment, say: (s: string) =
   say(formatCompileSummary(manifest, reusedKeys).replace(/^/gm, "   "));
 
   say(`3. register it for batches of ${DEMO.batch}: batch circuit, verifier, model NFT`);
-  const seq = await openSequencer(hre, { addresses: d.addresses, store: defaultStorePath(hre.network.name), progress });
+  const seq = await openSequencer(hre, { addresses: d.addresses, progress });
   try {
     const reg = await registerModel(seq, hre, DEMO.name, DEMO.batch, progress);
     say(`   model id ${reg.modelId}, owned by ${await d.registry.ownerOf(reg.modelId)}; ${reg.constraints} constraints; ${reg.contract} at ${reg.verifier}`);
@@ -44,14 +41,19 @@ export async function runDemo(hre: HardhatRuntimeEnvironment, say: (s: string) =
     const held = readSamples(file(`${DEMO.data}.heldout.json`));
     const labels = (require(file(`${DEMO.data}.heldout.json`)) as { labels: number[] }).labels;
     const digit = labels[0];
-    say(`4. a dApp offers a bounty for an image the model reads as a ${digit}; a user claims it on-chain`);
+    say(`4. a dApp offers a bounty for an image the model reads as a ${digit}; a user commits to an image, then claims it on-chain`);
     const Bounty = await ethers.getContractFactory("DigitBounty", funder);
     const bounty = await Bounty.deploy(d.addresses.rollup, reg.modelId, digit, BigInt(Math.floor(Date.now() / 1000) + 86400), { value: ethers.parseEther("1") });
-    const q = loadModel(DEMO.name).q;
-    const xq = quantizeInput(q, held[0]);
+    // The claimant encodes the image from the registry's record of the model alone, as any dApp would.
+    const enc = await encodeInput(await readInputLayout(d.registry, reg.modelId), held[0]);
     const fee = await d.rollup.estimateFee(reg.modelId);
-    const input = AbiCoder.defaultAbiCoder().encode(["int256[]"], [xq]);
-    await (await (bounty.connect(claimant) as typeof bounty).claim(await packedHash(xq, q.input.bits), input, { value: fee })).wait();
+    // Commit first, reveal a block later: the revealed input is public, and a copier's commitment made
+    // on seeing it is later than this one, so it cannot win the bounty (see IDigitBounty).
+    const mine = bounty.connect(claimant) as typeof bounty;
+    const salt = ethers.hexlify(ethers.randomBytes(32));
+    await (await mine.commit(await mine.commitmentFor(claimant.address, enc.inputHash, salt))).wait();
+    await (await mine.claim(enc.inputHash, enc.input, salt, { value: fee })).wait();
+    say(`   committed to the image, then revealed it in a later block (request ${await d.rollup.requestCount()})`);
     const before = await ethers.provider.getBalance(claimant.address);
 
     say(`5. ${DEMO.batch - 1} users send off-chain requests to the sequencer`);
@@ -66,8 +68,9 @@ export async function runDemo(hre: HardhatRuntimeEnvironment, say: (s: string) =
 
     say(`7. settle it on the rollup`);
     const s = (await seq.submit())!;
-    say(`   tx ${s.txHash}: ${s.gasUsed} gas, ${(Number(s.gasUsed) / s.inferences).toFixed(0)} gas per inference (one Groth16 proof per inference would cost ≥ 214,000 each)`);
-    const fulfilled = await seq.fulfillOnchain(s);
+    say(`   tx ${s.txHash}: ${s.gasUsed} gas, ${(Number(s.gasUsed) / s.inferences).toFixed(0)} gas per inference (one Groth16 proof per inference would cost ≥ 214,000 each; ` +
+      `a model's first batch also creates its trace slots, later ones cost ~35k less)`);
+    const fulfilled = await seq.deliver();
     const after = await ethers.provider.getBalance(claimant.address);
     say(`   ${fulfilled} on-chain request fulfilled; the bounty ${after > before ? `paid ${ethers.formatEther(after - before)} ETH to the claimant` : "was not paid (the model read another digit)"}`);
 

@@ -5,7 +5,7 @@
  */
 import { poseidon } from "../quant/commitment";
 import { FlavumError } from "../errors";
-import { TREE_DEPTH } from "./layout";
+import { TREE_DEPTH } from "../protocol/batch";
 
 export type Hash2 = (a: bigint, b: bigint) => bigint;
 

@@ -6,19 +6,22 @@
  * On start, reconcile() compares unsettled batches with the chain: a batch the chain already holds
  * is marked settled, a batch whose slot another batch took goes back to the mempool.
  */
-import { AbiCoder } from "ethers";
+import fs from "fs";
+import { AbiCoder, getBytes, hexlify } from "ethers";
 import { FlavumError, InputError } from "../errors";
 import { loadModel, LoadedModel } from "../model/artifacts";
 import { labelOf } from "../model/inference";
-import { quantizeInput } from "../quant/intExec";
+import { reviewSamples } from "../model/samples";
+import { quantizeInput, runInt } from "../quant/intExec";
 import { packedHash } from "../quant/commitment";
-import { prove, verify, solidityCalldata, Progress, silent } from "../zk";
-import type { InferenceProof, RollupLedger } from "../chain/ledger";
+import { prove, verify, solidityCalldata, shortHash, vkHash, Progress, silent } from "../zk";
+import type { BatchSubmission, InferenceProof, RollupLedger, SentTx } from "../chain/ledger";
+import { describeTx, stillPendingError } from "../chain/txWait";
 import { SequencerStore, BatchRow, ServedModel } from "./store";
 import { BatchRequest, planBatch, TraceEntry } from "./batchWitness";
 import { batchPaths } from "./batchBuild";
 import { TraceTree, Hash2, hasher, subtreeLevels, subtreePath } from "./merkle";
-import { alignLeaf, OFFCHAIN_REQUEST_BASE } from "./layout";
+import { nextSlot, OFFCHAIN_REQUEST_BASE } from "../protocol/batch";
 
 export interface SettledBatch {
   batchId: bigint;
@@ -33,6 +36,8 @@ export interface TraceReport {
   requestId: string;
   modelId: string;
   status: string;
+  /** Why the sequencer set the request aside (rejected or closed). */
+  reason?: string;
   inputHash?: string;
   /** Dequantized outputs, the class label, and the raw packed word as it sits in the leaf. */
   output?: number[];
@@ -49,25 +54,39 @@ export interface TraceReport {
 
 export class Sequencer {
   private readonly models = new Map<string, LoadedModel>();
+  /** Each model's trace tree, rebuilt from the store's settled batches. */
+  private readonly trees = new Map<string, TraceTree>();
 
   private constructor(
     readonly store: SequencerStore,
     readonly ledger: RollupLedger,
     private readonly h: Hash2,
-    readonly tree: TraceTree,
     private readonly progress: Progress,
   ) {}
 
-  /** Opens the store, binds it to the ledger's rollup, rebuilds the tree and reconciles with the chain. */
+  /** Opens the store, binds it to the ledger's rollup, rebuilds the trees and reconciles with the chain. */
   static async open(store: SequencerStore, ledger: RollupLedger, progress: Progress = silent): Promise<Sequencer> {
     const h = await hasher();
     const state = await ledger.state();
     store.bind(`${state.chainId}:${state.rollup.toLowerCase()}`);
-    const tree = new TraceTree(h);
-    for (const b of store.settledBatches()) tree.appendSubtree(b.firstLeaf, b.leaves);
-    const seq = new Sequencer(store, ledger, h, tree, progress);
+    const seq = new Sequencer(store, ledger, h, progress);
+    for (const b of store.settledBatches()) seq.append(b);
     await seq.reconcile();
     return seq;
+  }
+
+  /** The model's trace tree as this sequencer knows it. */
+  tree(modelId: bigint): TraceTree {
+    let t = this.trees.get(modelId.toString());
+    if (!t) this.trees.set(modelId.toString(), (t = new TraceTree(this.h)));
+    return t;
+  }
+
+  /** Adds a settled batch to its model's tree; a batch that started from the empty root after a full tree starts a new one. */
+  private append(b: BatchRow): void {
+    let t = this.tree(b.modelId);
+    if (b.oldRoot !== t.root && b.firstLeaf === 0n) this.trees.set(b.modelId.toString(), (t = new TraceTree(this.h)));
+    t.appendSubtree(b.firstLeaf, b.leaves);
   }
 
   served(idOrName: string): ServedModel {
@@ -85,10 +104,42 @@ export class Sequencer {
     return lm;
   }
 
-  /** Queues samples for a model; all are validated first, so a bad sample queues nothing. */
-  request(idOrName: string, samples: number[][]): bigint[] {
+  /**
+   * The model as it is on disk now, checked against what was registered: a build recompiled with
+   * other options would give a witness the registered batch circuit rejects (a raw circom assert),
+   * so it is refused here with the way out. Rows from before these hashes were recorded are trusted.
+   */
+  private servable(m: ServedModel): { model: LoadedModel; paths: ReturnType<typeof batchPaths> } {
+    this.models.delete(m.name);
+    const model = this.model(m);
+    const paths = batchPaths(model, m.batchSize);
+    const who = `model "${m.name}" (id ${m.modelId}, batches of ${m.batchSize})`;
+    const queued = "Its requests stay queued";
+    if (m.circuitHash && model.manifest.circuit.hash !== m.circuitHash)
+      throw new FlavumError(
+        `${who} cannot be proven: it was registered from circuit ${shortHash(m.circuitHash)}, but the local build is now circuit ` +
+          `${shortHash(model.manifest.circuit.hash)} (recompiled with other options after registration). Recompile it with the options it was ` +
+          `registered with to serve it again, or compile the new version under a new --name and register that. ${queued}`,
+        "STALE_MODEL",
+      );
+    const onDisk = fs.existsSync(paths.vkey) ? vkHash(paths.vkey) : undefined;
+    if (m.vkHash && onDisk !== m.vkHash)
+      throw new FlavumError(
+        `${who} cannot be proven: its batch circuit was registered with verifying key ${shortHash(m.vkHash)}, but ${paths.dir} ` +
+          `${onDisk ? `now holds ${shortHash(onDisk)}` : "holds no keys"}, so the registered verifier would reject every batch. ` +
+          `This machine can no longer serve it: compile the model under a new --name and register that. ${queued}`,
+        "STALE_MODEL",
+      );
+    return { model, paths };
+  }
+
+  /**
+   * Queues samples for a model; all are validated first, so a bad sample queues nothing. A value the
+   * model rounds is reported through the progress callback, or with `strict` refused (nothing queued).
+   */
+  request(idOrName: string, samples: number[][], opts: { strict?: boolean; what?: string } = {}): bigint[] {
     const m = this.served(idOrName);
-    const q = this.model(m).q;
+    const q = this.servable(m).model.q;
     samples.forEach((s, i) => {
       try {
         quantizeInput(q, s);
@@ -97,138 +148,266 @@ export class Sequencer {
         throw e;
       }
     });
+    reviewSamples(q, samples, opts.what ?? "input", { strict: opts.strict, progress: this.progress });
     const first = this.store.nextOffchainSeq();
     const reqs = samples.map((sample, i) => ({ id: OFFCHAIN_REQUEST_BASE + first + BigInt(i), modelId: m.modelId, sample }));
     this.store.addRequests(reqs);
     return reqs.map((r) => r.id);
   }
 
-  /** Picks up requests made on chain (requestInference); inputs are ABI-encoded int256[] of quantized values. */
+  /**
+   * Picks up requests made on chain (requestInference; inputs are ABI-encoded int256[] of quantized
+   * values). The contract already checked encoding, length and range; whatever is still wrong (the
+   * input does not hash to its commitment) is rejected on chain with the reason, and refunded, so
+   * one bad request never blocks the others. Requests already closed on chain are recorded as such.
+   */
   async syncOnchainRequests(): Promise<number> {
     let added = 0;
     for (const r of await this.ledger.onchainRequests()) {
       if (this.store.getRequest(r.requestId)) continue;
       const m = this.store.model(r.modelId.toString());
       if (!m) continue;
-      const [values] = AbiCoder.defaultAbiCoder().decode(["int256[]"], r.input) as unknown as [bigint[]];
-      const q = this.model(m).q;
-      if (values.length !== q.input.size || (await packedHash(values, q.input.bits)) !== r.inputHash) {
-        this.progress(`skipping on-chain request ${r.requestId}: its input does not match its input hash or the model's shape`);
-        continue;
+      let values: bigint[] | undefined;
+      let problem: string | undefined;
+      try {
+        [values] = AbiCoder.defaultAbiCoder().decode(["int256[]"], r.input) as unknown as [bigint[]];
+        const q = this.model(m).q;
+        if (values.length !== q.input.size) problem = `the input has ${values.length} values, the model takes ${q.input.size}`;
+        else if ((await packedHash(values, q.input.bits)) !== r.inputHash) problem = "the input does not hash to the request's input commitment";
+      } catch (e) {
+        problem = `the input cannot be read (${(e as Error).message.split("\n")[0]})`;
       }
-      this.store.addRequests([{ id: r.requestId, modelId: r.modelId, quantized: values.map(BigInt) }]);
+      this.store.addRequests([{ id: r.requestId, modelId: r.modelId, quantized: (values ?? []).map(BigInt) }]);
       added++;
+      const status = await this.ledger.requestStatus(r.requestId);
+      if (status !== "pending") this.store.rejectRequest(r.requestId, `already ${status} on chain`, "closed");
+      else if (problem) await this.rejectOnchain(r.requestId, problem);
     }
     return added;
+  }
+
+  /** Records a request as unprovable and, if it is on chain and still pending there, rejects it there (refund). */
+  private async rejectOnchain(id: bigint, reason: string): Promise<void> {
+    this.progress(`request ${id} rejected: ${reason}`);
+    this.store.rejectRequest(id, reason);
+    if (id >= OFFCHAIN_REQUEST_BASE) return;
+    try {
+      if ((await this.ledger.requestStatus(id)) === "pending") await this.ledger.rejectRequest(id, reason);
+    } catch (e) {
+      // Recorded locally either way; a failed rejection is retried by nobody, but the requester can cancel.
+      this.progress(`request ${id}: rejecting it on chain failed (${(e as Error).message}); its requester can cancel it after the deadline`);
+    }
   }
 
   /** Brings the store in line with the chain after a restart. */
   async reconcile(): Promise<void> {
     const b = this.store.unsettled();
-    const state = await this.ledger.state();
     if (b) {
-      if (state.batchCount > b.batchNumber) {
-        const onchain = (await this.ledger.settledBatches()).find((e) => e.batchId === b.batchNumber);
+      const chain = await this.ledger.modelTrace(b.modelId);
+      if (chain.batches > b.batchNumber) {
+        const onchain = (await this.ledger.settledBatches(b.modelId)).find((e) => e.modelBatch === b.batchNumber);
         if (onchain && onchain.newRoot === b.newRoot && onchain.batchRoot === b.batchRoot) {
-          this.progress(`batch ${b.batchNumber} was settled before the restart (${onchain.txHash}): recording it`);
-          const outcome = await this.ledger.waitTx(onchain.txHash);
-          this.settle(b, onchain.txHash, outcome.status === "ok" ? outcome.gasUsed : null);
+          this.progress(`batch ${b.batchNumber} of model ${b.modelId} was settled before the restart (${onchain.txHash}): recording it`);
+          const outcome = await this.ledger.waitTx(onchain.txHash, { timeoutMs: 0 });
+          this.settle(b, onchain.batchId, onchain.txHash, outcome.status === "ok" ? outcome.gasUsed : null);
         } else {
-          this.progress(`batch slot ${b.batchNumber} was taken by another batch: its requests go back to the mempool`);
+          this.progress(`batch slot ${b.batchNumber} of model ${b.modelId} was taken by another batch: its requests go back to the mempool`);
           this.store.markStale(b.localId);
         }
-      } else if (state.stateRoot !== b.oldRoot) {
+      } else if (chain.root !== b.oldRoot && !(b.firstLeaf === 0n && chain.nextLeaf > 0n)) {
         this.store.markStale(b.localId);
       }
     }
-    if (this.tree.root !== (await this.ledger.state()).stateRoot)
-      throw new FlavumError(
-        `the sequencer's trace tree (root ${this.tree.root}) differs from the rollup's state root; ` +
-          `this store does not hold every settled batch of this rollup`,
-        "STORE_DIVERGED",
-      );
+    for (const m of this.store.models()) {
+      const chain = await this.ledger.modelTrace(m.modelId);
+      if (this.tree(m.modelId).root !== chain.root)
+        throw new FlavumError(
+          `the sequencer's trace tree of model ${m.modelId} (root ${this.tree(m.modelId).root}) differs from the rollup's (${chain.root}); ` +
+            `this store does not hold every settled batch of that model`,
+          "STORE_DIVERGED",
+        );
+    }
   }
 
-  private settle(b: BatchRow, txHash: string, gasUsed: bigint | null): void {
-    this.store.markSettled(b.localId, txHash, gasUsed);
-    this.tree.appendSubtree(b.firstLeaf, b.leaves);
+  private settle(b: BatchRow, batchId: bigint, txHash: string, gasUsed: bigint | null): void {
+    this.store.markSettled(b.localId, batchId, txHash, gasUsed);
+    this.append(b);
   }
 
-  /** Proves the next batch (the model with the oldest pending request). Undefined if nothing is pending. */
+  /**
+   * Proves the next batch (the model with the oldest pending request). Every request is checked
+   * first: one the model cannot prove (an activation leaves its calibrated range) or that was closed on
+   * chain is set aside with its reason, never blocking the rest. Undefined if nothing is pending.
+   */
   async proveNext(): Promise<BatchRow | undefined> {
     const inflight = this.store.unsettled();
     if (inflight) return inflight;
-    const next = this.store.oldestPending((id) => this.served(id.toString()).batchSize);
-    if (!next) return undefined;
-    const served = this.served(next.modelId.toString());
-    const model = this.model(served);
-    const paths = batchPaths(model, served.batchSize);
+    for (;;) {
+      const next = this.store.oldestPending((id) => this.served(id.toString()).batchSize);
+      if (!next) return undefined;
+      const served = this.served(next.modelId.toString());
+      const { model, paths } = this.servable(served);
+      const requests: BatchRequest[] = [];
+      for (const r of next.requests) {
+        if (r.id < OFFCHAIN_REQUEST_BASE) {
+          const status = await this.ledger.requestStatus(r.id);
+          if (status !== "pending") {
+            this.store.rejectRequest(r.id, `${status} on chain`, "closed");
+            continue;
+          }
+        }
+        const problem = provable(model, r.sample, r.quantized);
+        if (problem) await this.rejectOnchain(r.id, problem);
+        else requests.push({ requestId: r.id, sample: r.sample ?? undefined, quantized: r.quantized ?? undefined });
+      }
+      if (!requests.length) continue;
+      return this.proveBatch(served, model, paths, requests);
+    }
+  }
+
+  private async proveBatch(served: ServedModel, model: LoadedModel, paths: ReturnType<typeof batchPaths>, requests: BatchRequest[]): Promise<BatchRow> {
     const state = await this.ledger.state();
-    if (state.stateRoot !== this.tree.root) await this.reconcile();
-    const requests: BatchRequest[] = next.requests.map((r) => ({ requestId: r.id, sample: r.sample ?? undefined, quantized: r.quantized ?? undefined }));
+    const chain = await this.ledger.modelTrace(served.modelId);
+    if (chain.root !== this.tree(served.modelId).root) await this.reconcile();
+    const slot = nextSlot(chain.nextLeaf, served.batchSize);
     const plan = await planBatch({
-      q: model.q, h: this.h, tree: this.tree, modelId: served.modelId, batchSize: served.batchSize,
-      batchNumber: state.batchCount, firstLeaf: alignLeaf(state.nextLeaf, served.batchSize),
+      q: model.q, h: this.h, tree: slot.rollover ? new TraceTree(this.h) : this.tree(served.modelId), modelId: served.modelId,
+      batchSize: served.batchSize, batchNumber: chain.batches, firstLeaf: slot.firstLeaf,
       rollup: state.rollup, chainId: state.chainId, requests,
     });
-    this.progress(`batch ${state.batchCount}: proving ${requests.length} inference(s) of model ${served.modelId} (${served.name}) in a batch of ${served.batchSize}`);
+    this.progress(`model ${served.modelId} (${served.name}) batch ${chain.batches}: proving ${requests.length} inference(s) in a batch of ${served.batchSize}`);
     const res = await prove(paths.wasm, paths.zkey, plan.circuitInput, { progress: this.progress });
     if (!(await verify(paths.vkey, res.publicSignals, res.proof)))
       throw new Error(`the batch proof does not verify against ${paths.vkey}`);
     const localId = this.store.addProvenBatch(
       {
-        modelId: served.modelId, batchSize: served.batchSize, batchNumber: state.batchCount, firstLeaf: plan.firstLeaf,
+        modelId: served.modelId, batchSize: served.batchSize, batchNumber: chain.batches, firstLeaf: plan.firstLeaf,
         count: requests.length, oldRoot: plan.oldRoot, newRoot: plan.newRoot, batchRoot: plan.batchRoot,
         leaves: plan.leaves, entries: plan.entries, proof: { proof: res.proof, publicSignals: res.publicSignals },
-        proveMs: res.witnessMs + res.proveMs,
+        proveMs: res.witnessMs + res.proveMs, trace: hexlify(plan.trace),
       },
       requests.map((r) => r.requestId),
     );
-    return this.store.getBatch(localId);
+    return this.store.getBatch(localId)!;
   }
 
-  /** Settles the proven batch, exactly once. */
-  async submit(): Promise<SettledBatch | undefined> {
-    let b = this.store.unsettled();
-    if (!b) return undefined;
-    await this.reconcile();
-    b = this.store.getBatch(b.localId)!;
+  /**
+   * Settles the proven batch, exactly once. A transaction sent by an earlier run is waited on, never
+   * followed by a second one while it may still be mined; only one that reverted or was dropped (its
+   * nonce used by another transaction) is. `replace` deliberately replaces a pending transaction:
+   * same nonce, higher fees, so at most one of the two can land.
+   */
+  async submit(opts: { replace?: boolean } = {}): Promise<SettledBatch | undefined> {
+    let b = await this.inflight();
+    if (!b || b.status === "stale") return undefined;
     if (b.status === "settled") return this.settledInfo(b);
-    if (b.status === "stale") return undefined;
     if (b.txHash) {
-      const outcome = await this.ledger.waitTx(b.txHash);
+      let sent: SentTx = { hash: b.txHash, nonce: b.txNonce ?? undefined, from: b.txFrom ?? undefined };
+      let outcome = await this.ledger.waitTx(sent, { what: `batch ${b.batchNumber}`, progress: this.progress, ...(opts.replace ? { timeoutMs: 0 } : {}) });
+      if (outcome.status === "pending" && opts.replace) {
+        sent = await this.replace(b, sent);
+        outcome = await this.ledger.waitTx(sent, { what: `batch ${b.batchNumber}`, progress: this.progress });
+      }
       if (outcome.status === "ok") {
-        this.settle(b, b.txHash, outcome.gasUsed);
+        await this.settleMined(b, sent.hash, outcome.gasUsed);
         return this.settledInfo(this.store.getBatch(b.localId)!);
       }
+      if (outcome.status === "pending") throw this.stillPending(b, sent, outcome.waitedMs);
+      this.progress(
+        `batch ${b.batchNumber}: transaction ${describeTx(sent)} ${outcome.status === "failed" ? "reverted" : "was dropped (another transaction used its nonce)"}; ` +
+          `checking the chain before sending the batch again`,
+      );
+      this.store.setTx(b.localId, null);
+      // The chain may hold the batch through another transaction (e.g. the one a replacement lost to).
+      b = await this.inflight();
+      if (!b || b.status === "stale") return undefined;
+      if (b.status === "settled") return this.settledInfo(b);
     }
     this.store.markSubmitting(b.localId);
-    const { proof, publicSignals } = b.proof as { proof: Parameters<typeof solidityCalldata>[0]; publicSignals: string[] };
-    const cd = solidityCalldata(proof, publicSignals);
-    const txHash = await this.ledger.sendBatch({
-      modelId: b.modelId, batchSize: b.batchSize, count: b.count, newRoot: b.newRoot, batchRoot: b.batchRoot,
-      proof: { a: cd.a, b: cd.b, c: cd.c }, trace: encodeTrace(b.entries as TraceEntry[]),
-    });
-    this.store.setTxHash(b.localId, txHash);
-    const outcome = await this.ledger.waitTx(txHash);
-    if (outcome.status !== "ok") throw new FlavumError(`batch ${b.batchNumber} transaction ${txHash} ${outcome.status === "failed" ? "reverted" : "was not mined"}`);
-    this.settle(b, txHash, outcome.gasUsed);
+    const sent = await this.ledger.sendBatch(this.submission(b));
+    this.store.setTx(b.localId, sent);
+    const outcome = await this.ledger.waitTx(sent, { what: `batch ${b.batchNumber}`, progress: this.progress });
+    if (outcome.status === "pending") throw this.stillPending(b, sent, outcome.waitedMs);
+    if (outcome.status === "failed") throw new FlavumError(`batch ${b.batchNumber}: transaction ${describeTx(sent)} reverted in block ${outcome.block}`, "REVERTED");
+    if (outcome.status === "dropped")
+      throw new FlavumError(`batch ${b.batchNumber}: transaction ${describeTx(sent)} was dropped (another transaction used its nonce); run batch:submit again to send the batch again`, "TX_DROPPED");
+    await this.settleMined(b, sent.hash, outcome.gasUsed);
     return this.settledInfo(this.store.getBatch(b.localId)!);
   }
 
-  private settledInfo(b: BatchRow): SettledBatch {
-    return { batchId: b.batchNumber, localId: b.localId, txHash: b.txHash ?? "", gasUsed: b.gasUsed ?? 0n, inferences: b.count, proveMs: b.proveMs };
+  /** A mined batch transaction: its rollup-wide batch id comes from the ledger's event. */
+  private async settleMined(b: BatchRow, txHash: string, gasUsed: bigint): Promise<void> {
+    const event = (await this.ledger.settledBatches(b.modelId)).find((e) => e.modelBatch === b.batchNumber && e.txHash === txHash);
+    if (!event) throw new Error(`transaction ${txHash} was mined but the ledger has no batch ${b.batchNumber} of model ${b.modelId} from it`);
+    this.settle(b, event.batchId, txHash, gasUsed);
   }
 
-  /** Fulfils the on-chain requests of a settled batch, so their callbacks run. */
-  async fulfillOnchain(batch: SettledBatch): Promise<number> {
-    const b = this.store.getBatch(batch.localId)!;
+  /** The unsettled batch after comparing it with the chain (it may turn out settled or stale). */
+  private async inflight(): Promise<BatchRow | undefined> {
+    const b = this.store.unsettled();
+    if (!b) return undefined;
+    await this.reconcile();
+    return this.store.getBatch(b.localId);
+  }
+
+  private submission(b: BatchRow): BatchSubmission {
+    const { proof, publicSignals } = b.proof as { proof: Parameters<typeof solidityCalldata>[0]; publicSignals: string[] };
+    const cd = solidityCalldata(proof, publicSignals);
+    return {
+      modelId: b.modelId, batchSize: b.batchSize, count: b.count, newRoot: b.newRoot, batchRoot: b.batchRoot,
+      proof: { a: cd.a, b: cd.b, c: cd.c }, trace: getBytes(b.trace),
+    };
+  }
+
+  /** Sends the replacement and records it; the old hash stays the one to watch if it was mined meanwhile. */
+  private async replace(b: BatchRow, old: SentTx): Promise<SentTx> {
+    this.progress(`batch ${b.batchNumber}: replacing pending transaction ${describeTx(old)} with the same nonce and higher fees`);
+    let sent: SentTx;
+    try {
+      sent = await this.ledger.sendBatch(this.submission(b), old);
+    } catch (e) {
+      // A node refuses the replacement ("nonce too low") when the original was mined in the meantime.
+      if ((await this.ledger.waitTx(old, { timeoutMs: 0, progress: this.progress })).status === "ok") return old;
+      throw e;
+    }
+    this.store.setTx(b.localId, sent);
+    return sent;
+  }
+
+  private stillPending(b: BatchRow, tx: SentTx, waitedMs: number): FlavumError {
+    return stillPendingError(
+      `batch ${b.batchNumber}`, tx, waitedMs,
+      "run batch:submit again to keep waiting (it will not send a second transaction), or batch:submit --replace to replace it " +
+        "with a transaction of the same nonce and higher fees (only one of the two can be mined); the batch stays submitting",
+    );
+  }
+
+  private settledInfo(b: BatchRow): SettledBatch {
+    return { batchId: b.batchId ?? -1n, localId: b.localId, txHash: b.txHash ?? "", gasUsed: b.gasUsed ?? 0n, inferences: b.count, proveMs: b.proveMs };
+  }
+
+  /**
+   * Delivers every proven on-chain request not delivered yet (fulfil, so its callback runs): a queue
+   * worked through on every run. One someone else already fulfilled is skipped; one that fails is
+   * reported and retried next time, never stopping the others. Returns how many this call delivered.
+   */
+  async deliver(): Promise<number> {
     let n = 0;
-    for (const e of b.entries as TraceEntry[]) {
-      const id = BigInt(e.requestId);
-      if (id >= OFFCHAIN_REQUEST_BASE) continue;
-      await this.ledger.fulfill(id, b.batchNumber, this.inclusion(b, e));
-      n++;
+    for (const r of this.store.undelivered()) {
+      const status = await this.ledger.requestStatus(r.id);
+      if (status !== "included") {
+        this.store.markDelivered(r.id);
+        continue;
+      }
+      const b = this.store.getBatch(r.batchLocalId!)!;
+      try {
+        await this.ledger.fulfill(r.id, this.inclusion(b, (b.entries as TraceEntry[])[r.entryIndex!]));
+        this.store.markDelivered(r.id);
+        n++;
+      } catch (e) {
+        if ((await this.ledger.requestStatus(r.id)) === "fulfilled") this.store.markDelivered(r.id);
+        else this.progress(`request ${r.id}: fulfilment failed (${(e as Error).message}); it is retried on the next run`);
+      }
     }
     return n;
   }
@@ -245,12 +424,14 @@ export class Sequencer {
   async trace(requestId: bigint): Promise<TraceReport> {
     const r = this.store.getRequest(requestId);
     if (!r) throw new FlavumError(`unknown request ${requestId}: no such request in ${this.store.file}`, "UNKNOWN_REQUEST");
-    const base: TraceReport = { requestId: r.id.toString(), modelId: r.modelId.toString(), status: r.status, verified: false };
+    const base: TraceReport = {
+      requestId: r.id.toString(), modelId: r.modelId.toString(), status: r.status, verified: false, ...(r.reason ? { reason: r.reason } : {}),
+    };
     if (r.batchLocalId === null) return base;
     const b = this.store.getBatch(r.batchLocalId)!;
     const e = (b.entries as TraceEntry[])[r.entryIndex!];
     const p = this.inclusion(b, e);
-    const verified = b.status === "settled" ? await this.ledger.verifyInference(b.batchNumber, p) : false;
+    const verified = b.status === "settled" && b.batchId !== null ? await this.ledger.verifyInference(b.batchId, p) : false;
     const model = this.model(this.served(r.modelId.toString()));
     const output = (e.output as unknown as string[]).map((v) => Number(v) / 2 ** model.manifest.outputScale);
     return {
@@ -260,25 +441,22 @@ export class Sequencer {
       // The proven argmax, or for a one-output model the class its proven output gives.
       label: model.q.argmax ? e.label : labelOf(model.q, output),
       outputWord: p.outputWord.toString(),
-      batch: b.batchNumber.toString(), index: e.index, batchRoot: b.batchRoot.toString(), stateRoot: b.newRoot.toString(),
+      batch: (b.batchId ?? b.batchNumber).toString(), index: e.index, batchRoot: b.batchRoot.toString(), stateRoot: b.newRoot.toString(),
       txHash: b.txHash, path: p.path.map(String), verified,
     };
   }
 }
 
-/** calldata trace: per entry uint64 requestId ‖ uint256 inputHash ‖ uint256 outputWord (72 bytes). */
-export function encodeTrace(entries: readonly TraceEntry[]): Uint8Array {
-  const out = new Uint8Array(entries.length * 72);
-  entries.forEach((e, i) => {
-    const put = (v: bigint, offset: number, bytes: number) => {
-      for (let k = bytes - 1; k >= 0; k--) {
-        out[i * 72 + offset + k] = Number(v & 0xffn);
-        v >>= 8n;
-      }
-    };
-    put(BigInt(e.requestId), 0, 8);
-    put(BigInt(e.inputHash), 8, 32);
-    put(BigInt(e.outputWord), 40, 32);
-  });
-  return out;
+/**
+ * Why the model cannot prove this input (the integer executor is the circuit's arithmetic: a value
+ * leaving its calibrated range there has no witness), or undefined if it can.
+ */
+function provable(model: LoadedModel, sample: number[] | null, quantized: bigint[] | null): string | undefined {
+  try {
+    runInt(model.q, quantized ?? quantizeInput(model.q, sample ?? []));
+    return undefined;
+  } catch (e) {
+    if (e instanceof FlavumError) return e.message;
+    throw e;
+  }
 }

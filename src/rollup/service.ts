@@ -3,29 +3,21 @@
  * rollup, and registering a compiled model (batch circuit, verifier, NFT).
  */
 import crypto from "crypto";
-import fs from "fs";
-import os from "os";
 import path from "path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { cacheRoot } from "../zk/paths";
-import { Progress, silent } from "../zk";
-import { loadModel, LoadedModel } from "../model/artifacts";
-import { EvmRollupLedger, RollupAddresses, recordedRollup } from "../chain/evmRollup";
+import { Progress, silent, shortHash } from "../zk";
+import { FlavumError } from "../errors";
+import { loadModel, LoadedModel, modelVkHash } from "../model/artifacts";
+import { liveRegistrations, recordRegistration, Registration } from "../model/registrations";
 import { isEphemeral } from "../chain/deployments";
+import { EvmRollupLedger, RollupAddresses, recordedRollup } from "../chain/evmRollup";
 import { SequencerStore } from "./store";
+import { defaultStorePath } from "./storeLocation";
 import { Sequencer } from "./sequencer";
 import { buildBatchCircuit } from "./batchBuild";
+import { assertSetupAllowed } from "../zk/setupPolicy";
 
-/** build/rollup/<network>/sequencer.db; the in-process network gets a fresh store per process. */
-export function defaultStorePath(network: string): string {
-  if (isEphemeral(network)) return path.join(fs.mkdtempSync(path.join(os.tmpdir(), "flavum-seq-")), "sequencer.db");
-  return path.join(cacheRoot(), "rollup", network, "sequencer.db");
-}
-
-/** A new rollup deployment starts with an empty sequencer store. */
-export function resetStore(file: string): void {
-  for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
-}
+export { defaultStorePath, moveStoreAside, resetStore } from "./storeLocation";
 
 export async function openSequencer(
   hre: HardhatRuntimeEnvironment,
@@ -33,7 +25,8 @@ export async function openSequencer(
 ): Promise<Sequencer> {
   const addresses = opts.addresses ?? recordedRollup(hre.network.name);
   const ledger = await EvmRollupLedger.connect(hre, addresses, opts.signerIndex ?? 0);
-  const store = new SequencerStore(opts.store ?? defaultStorePath(hre.network.name));
+  const chainId = (await hre.ethers.provider.getNetwork()).chainId;
+  const store = new SequencerStore(opts.store ?? defaultStorePath(hre.network.name, { chainId, rollup: addresses.rollup }));
   try {
     return await Sequencer.open(store, ledger, opts.progress ?? silent);
   } catch (e) {
@@ -60,32 +53,79 @@ export interface Registered {
 /**
  * Builds the model's batch circuit and verifier, deploys the verifier, mints the model NFT and sets
  * its verifier for this batch size. A model already served at this batch size with the same
- * circuit is not registered twice.
+ * circuit is not registered twice; one whose local build changed since it was registered is refused
+ * (registering it again would mint a second model under the name and orphan the first).
  */
-export async function registerModel(seq: Sequencer, hre: HardhatRuntimeEnvironment, name: string, batchSize: number, progress: Progress = silent): Promise<Registered> {
+export async function registerModel(seq: Sequencer, hre: HardhatRuntimeEnvironment, name: string, batchSize: number, progress: Progress = silent, setupOpts: { insecureDevSetup?: boolean } = {}): Promise<Registered> {
   const model = loadModel(name);
-  const build = await buildBatchCircuit(model, batchSize, progress);
-  await hre.run("compile", { quiet: true });
+  const m = model.manifest;
   const ledger = seq.ledger as EvmRollupLedger;
-  const verifierKey = `verifier:${name}:batch${batchSize}`;
-  const verifier = await ledger.deployVerifier(build.contract, verifierKey, build.keys.hash);
+  const state = await ledger.state();
+  const mine = (r: Registration) => r.network === ledger.network && r.rollup.toLowerCase() === state.rollup.toLowerCase();
+  const rows = seq.store.models().filter((r) => r.name === name);
+  // Checked before the batch build, which would otherwise replace the registered batch keys.
+  const changed = [
+    ...rows.filter((r) => r.circuitHash && r.circuitHash !== m.circuit.hash).map((r) => ({ id: r.modelId.toString(), b: r.batchSize, was: r.circuitHash! })),
+    ...liveRegistrations(model.dir).filter((r) => mine(r) && r.circuitHash !== m.circuit.hash).map((r) => ({ id: r.modelId, b: r.batchSize, was: r.circuitHash })),
+  ];
+  if (changed.length)
+    throw new FlavumError(
+      `model "${name}" is registered with this rollup as model id ${changed[0].id} (batches of ${changed[0].b}) from circuit ${shortHash(changed[0].was)}, ` +
+        `but the local build of "${name}" is now circuit ${shortHash(m.circuit.hash)}: it was recompiled with other options after registration. ` +
+        `Compile the new version under a new name (e.g. --name ${name}_v2) and register that, or recompile "${name}" with the options it was registered with`,
+      "REGISTERED_MODEL",
+    );
 
+  const build = await buildBatchCircuit(model, batchSize, progress);
+  const stale = rows.find((r) => r.batchSize === batchSize && r.vkHash && r.vkHash !== build.keys.vkHash);
+  if (stale)
+    throw new FlavumError(
+      `model "${name}" is registered as model id ${stale.modelId} with batch-${batchSize} verifying key ${shortHash(stale.vkHash)}, but its batch ` +
+        `circuit's keys were rebuilt (now ${shortHash(build.keys.vkHash)}), so this machine can no longer prove batches for it. ` +
+        `Compile the model under a new name (e.g. --name ${name}_v2) and register that`,
+      "REGISTERED_MODEL",
+    );
+  const served = { name, batchSize, vkHash: build.keys.vkHash, circuitHash: m.circuit.hash };
+  const remember = async (modelId: bigint, verifier: string) => {
+    seq.store.addModel({ modelId, verifier, ...served });
+    if (isEphemeral(ledger.network)) return; // a registration the chain forgets must not lock the name
+    recordRegistration(name, {
+      network: ledger.network, chainId: state.chainId.toString(), rollup: state.rollup, registry: await ledger.registry.getAddress(),
+      modelId: modelId.toString(), batchSize, circuitHash: m.circuit.hash, vkHash: modelVkHash(model), batchVkHash: build.keys.vkHash,
+      store: path.resolve(seq.store.file), registeredAt: new Date().toISOString(),
+    });
+  };
+  const done = async (modelId: bigint, verifier: string, reused: boolean): Promise<Registered> => {
+    await remember(modelId, verifier);
+    return { modelId, verifier, contract: build.contract, constraints: build.keys.constraints, reused };
+  };
+
+  // Registered from this very key: its verifier is already set, whatever the deployment records say.
+  const same = rows.find((r) => r.batchSize === batchSize && r.vkHash === build.keys.vkHash);
+  const setVerifier = same && (await ledger.verifierOf(same.modelId, batchSize));
+  if (same && setVerifier && BigInt(setVerifier) !== 0n) return done(same.modelId, setVerifier, true);
+
+  // ---- setup policy (issue 8): dev ptau / one-party keys only on hardhat/localhost or with --insecure-dev-setup
+  await assertSetupAllowed({ network: hre.network.name, keys: build.keys, dir: build.dir, insecureDevSetup: setupOpts.insecureDevSetup, what: `the batch-${batchSize} circuit of model "${name}"`, progress });
+  // ---- end setup policy
+  await hre.run("compile", { quiet: true });
+  const verifierKey = `verifier:${name}:batch${batchSize}`;
+  const verifier = await ledger.deployVerifier(build.contract, verifierKey, build.keys.vkHash);
   const known = seq.store.model(name);
   if (known && known.batchSize === batchSize && (await ledger.verifierOf(known.modelId, batchSize))?.toLowerCase() === verifier.toLowerCase())
-    return { modelId: known.modelId, verifier, contract: build.contract, constraints: build.keys.constraints, reused: true };
+    return done(known.modelId, verifier, true);
 
-  const m = model.manifest;
   const out = model.q.tensors[model.q.output];
   const { modelId } = await ledger.registerModel({
     weightsHash: BigInt(m.weightsCommitment),
     architectureHash: architectureHash(model),
     circuitHash: "0x" + build.keys.hash,
-    vkHash: "0x" + crypto.createHash("sha256").update(fs.readFileSync(build.vkey)).digest("hex"),
+    vkHash: "0x" + build.keys.vkHash,
     inputShape: m.inputShape, outputShape: m.outputShape, inputScale: m.inputScale, outputScale: m.outputScale,
-    outputBits: out.bits, outputCount: out.size, hasLabel: model.q.argmax,
+    inputBits: m.inputBits, outputBits: out.bits, outputCount: out.size, hasLabel: model.q.argmax,
     uri: `flavum://models/${name}`,
+    // Fixed at registration, with its code hash: no verifier can be added or swapped later.
+    verifiers: [{ batchSize, address: verifier }],
   });
-  await ledger.setVerifier(modelId, batchSize, verifier);
-  seq.store.addModel({ modelId, name, batchSize, verifier });
-  return { modelId, verifier, contract: build.contract, constraints: build.keys.constraints, reused: false };
+  return done(modelId, verifier, false);
 }

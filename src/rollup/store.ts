@@ -8,8 +8,10 @@ import Database from "better-sqlite3";
 import fs from "fs";
 import path from "path";
 import { FlavumError } from "../errors";
+import { OFFCHAIN_REQUEST_BASE } from "../protocol/batch";
 
-export type RequestStatus = "pending" | "batched" | "settled";
+/** rejected: the sequencer cannot prove it (reason kept); closed: its requester cancelled it on chain. */
+export type RequestStatus = "pending" | "batched" | "settled" | "rejected" | "closed";
 export type BatchStatus = "proven" | "submitting" | "settled" | "stale";
 
 export interface RequestRow {
@@ -22,13 +24,21 @@ export interface RequestRow {
   batchLocalId: number | null;
   entryIndex: number | null;
   createdAt: string;
+  reason: string | null;
+  /** On-chain requests: whether the result was delivered (fulfil + callback), by anyone. */
+  fulfilled: boolean;
 }
 
 export interface BatchRow {
   localId: number;
   modelId: bigint;
   batchSize: number;
+  /** The model's own batch number, which the proof binds. */
   batchNumber: bigint;
+  /** The rollup-wide batch id the ledger gave it when it settled (the read API's key). */
+  batchId: bigint | null;
+  /** The compact trace as posted (bound to the proof). */
+  trace: string;
   firstLeaf: bigint;
   count: number;
   oldRoot: bigint;
@@ -39,6 +49,9 @@ export interface BatchRow {
   proof: unknown;
   status: BatchStatus;
   txHash: string | null;
+  /** Sender and nonce of the batch's transaction: with the hash, what tells "may still land" from "dropped". */
+  txNonce: number | null;
+  txFrom: string | null;
   gasUsed: bigint | null;
   proveMs: number;
 }
@@ -48,6 +61,10 @@ export interface ServedModel {
   name: string;
   batchSize: number;
   verifier: string;
+  /** The batch circuit's vk hash registered on chain; null for rows written before it was recorded. */
+  vkHash?: string | null;
+  /** The model circuit (source hash) the batch circuit was built from; null likewise. */
+  circuitHash?: string | null;
 }
 
 const big = (v: unknown) => BigInt(v as string);
@@ -77,6 +94,24 @@ export class SequencerStore {
         leaves TEXT NOT NULL, entries TEXT NOT NULL, proof TEXT NOT NULL, status TEXT NOT NULL,
         tx_hash TEXT, gas_used TEXT, prove_ms REAL NOT NULL);
     `);
+    this.migrate();
+  }
+
+  /** Columns added after stores were first written; idempotent, so an old store opens as a new one. */
+  private migrate(): void {
+    this.db.transaction(() => {
+      // Read inside the write lock: two processes opening an old store at once must not both add a column.
+      const has = new Set((this.db.prepare("PRAGMA table_info(batches)").all() as { name: string }[]).map((c) => c.name));
+      if (!has.has("tx_nonce")) this.db.exec("ALTER TABLE batches ADD COLUMN tx_nonce INTEGER");
+      if (!has.has("tx_from")) this.db.exec("ALTER TABLE batches ADD COLUMN tx_from TEXT");
+      if (!has.has("batch_id")) this.db.exec("ALTER TABLE batches ADD COLUMN batch_id TEXT");
+      if (!has.has("trace")) this.db.exec("ALTER TABLE batches ADD COLUMN trace TEXT NOT NULL DEFAULT '0x'");
+      const reqCols = new Set((this.db.prepare("PRAGMA table_info(requests)").all() as { name: string }[]).map((c) => c.name));
+      if (!reqCols.has("reason")) this.db.exec("ALTER TABLE requests ADD COLUMN reason TEXT");
+      if (!reqCols.has("fulfilled")) this.db.exec("ALTER TABLE requests ADD COLUMN fulfilled INTEGER NOT NULL DEFAULT 0");
+      const modelCols = new Set((this.db.prepare("PRAGMA table_info(models)").all() as { name: string }[]).map((c) => c.name));
+      for (const col of ["vk_hash", "circuit_hash"]) if (!modelCols.has(col)) this.db.exec(`ALTER TABLE models ADD COLUMN ${col} TEXT`);
+    }).immediate();
   }
 
   close(): void {
@@ -108,14 +143,16 @@ export class SequencerStore {
 
   addModel(m: ServedModel): void {
     this.db.prepare(
-      "INSERT INTO models (model_id, name, batch_size, verifier) VALUES (?, ?, ?, ?) " +
-        "ON CONFLICT(model_id) DO UPDATE SET name = excluded.name, batch_size = excluded.batch_size, verifier = excluded.verifier",
-    ).run(m.modelId.toString(), m.name, m.batchSize, m.verifier);
+      "INSERT INTO models (model_id, name, batch_size, verifier, vk_hash, circuit_hash) VALUES (?, ?, ?, ?, ?, ?) " +
+        "ON CONFLICT(model_id) DO UPDATE SET name = excluded.name, batch_size = excluded.batch_size, verifier = excluded.verifier, " +
+        "vk_hash = excluded.vk_hash, circuit_hash = excluded.circuit_hash",
+    ).run(m.modelId.toString(), m.name, m.batchSize, m.verifier, m.vkHash ?? null, m.circuitHash ?? null);
   }
 
   models(): ServedModel[] {
     return (this.db.prepare("SELECT * FROM models ORDER BY CAST(model_id AS INTEGER)").all() as Record<string, unknown>[]).map((r) => ({
       modelId: big(r.model_id), name: r.name as string, batchSize: r.batch_size as number, verifier: r.verifier as string,
+      vkHash: (r.vk_hash as string | null) ?? null, circuitHash: (r.circuit_hash as string | null) ?? null,
     }));
   }
 
@@ -146,6 +183,7 @@ export class SequencerStore {
       quantized: r.quantized ? (JSON.parse(r.quantized as string) as string[]).map(big) : null,
       status: r.status as RequestStatus, batchLocalId: (r.batch_local_id as number) ?? null,
       entryIndex: (r.entry_index as number) ?? null, createdAt: r.created_at as string,
+      reason: (r.reason as string | null) ?? null, fulfilled: Boolean(r.fulfilled),
     };
   }
 
@@ -154,13 +192,35 @@ export class SequencerStore {
     return r && this.request(r);
   }
 
-  /** The model with the oldest pending request, and up to `limit` of its pending requests in order. */
+  /**
+   * The model with the oldest pending request, and up to `limit` of its pending requests: on-chain ones
+   * first, in request-id order (the ledger serves them in that order and insists on overdue ones), then
+   * off-chain ones in arrival order.
+   */
   oldestPending(limit: (modelId: bigint) => number): { modelId: bigint; requests: RequestRow[] } | undefined {
     const first = this.db.prepare("SELECT model_id FROM requests WHERE status = 'pending' ORDER BY seq LIMIT 1").get() as { model_id: string } | undefined;
     if (!first) return undefined;
     const modelId = big(first.model_id);
-    const rows = this.db.prepare("SELECT * FROM requests WHERE status = 'pending' AND model_id = ? ORDER BY seq LIMIT ?").all(first.model_id, limit(modelId)) as Record<string, unknown>[];
-    return { modelId, requests: rows.map((r) => this.request(r)) };
+    const rows = (this.db.prepare("SELECT * FROM requests WHERE status = 'pending' AND model_id = ? ORDER BY seq").all(first.model_id) as Record<string, unknown>[])
+      .map((r) => this.request(r));
+    const onchain = rows.filter((r) => r.id < OFFCHAIN_REQUEST_BASE).sort((a, b) => (a.id < b.id ? -1 : 1));
+    const offchain = rows.filter((r) => r.id >= OFFCHAIN_REQUEST_BASE);
+    return { modelId, requests: [...onchain, ...offchain].slice(0, limit(modelId)) };
+  }
+
+  /** The sequencer cannot prove this request: kept with its reason, out of every batch. */
+  rejectRequest(id: bigint, reason: string, status: "rejected" | "closed" = "rejected"): void {
+    this.db.prepare("UPDATE requests SET status = ?, reason = ? WHERE id = ? AND status = 'pending'").run(status, reason, id.toString());
+  }
+
+  /** On-chain requests proven in a settled batch whose result has not been delivered yet. */
+  undelivered(): RequestRow[] {
+    return (this.db.prepare("SELECT * FROM requests WHERE status = 'settled' AND fulfilled = 0 ORDER BY seq").all() as Record<string, unknown>[])
+      .map((r) => this.request(r)).filter((r) => r.id < OFFCHAIN_REQUEST_BASE);
+  }
+
+  markDelivered(id: bigint): void {
+    this.db.prepare("UPDATE requests SET fulfilled = 1 WHERE id = ?").run(id.toString());
   }
 
   pendingCount(): number {
@@ -170,23 +230,26 @@ export class SequencerStore {
   private batch(r: Record<string, unknown>): BatchRow {
     return {
       localId: r.local_id as number, modelId: big(r.model_id), batchSize: r.batch_size as number,
-      batchNumber: big(r.batch_number), firstLeaf: big(r.first_leaf), count: r.count as number,
+      batchNumber: big(r.batch_number), batchId: r.batch_id ? big(r.batch_id) : null, trace: (r.trace as string) ?? "0x",
+      firstLeaf: big(r.first_leaf), count: r.count as number,
       oldRoot: big(r.old_root), newRoot: big(r.new_root), batchRoot: big(r.batch_root),
       leaves: (JSON.parse(r.leaves as string) as string[]).map(big), entries: JSON.parse(r.entries as string),
       proof: JSON.parse(r.proof as string), status: r.status as BatchStatus, txHash: (r.tx_hash as string) ?? null,
+      txNonce: (r.tx_nonce as number) ?? null, txFrom: (r.tx_from as string) ?? null,
       gasUsed: r.gas_used ? big(r.gas_used) : null, proveMs: r.prove_ms as number,
     };
   }
 
   /** Records a proven batch and marks its requests batched, in one transaction. */
-  addProvenBatch(b: Omit<BatchRow, "localId" | "status" | "txHash" | "gasUsed">, requestIds: bigint[]): number {
+  addProvenBatch(b: Omit<BatchRow, "localId" | "status" | "txHash" | "txNonce" | "txFrom" | "gasUsed" | "batchId">, requestIds: bigint[]): number {
     return this.db.transaction(() => {
       const res = this.db.prepare(
         `INSERT INTO batches (model_id, batch_size, batch_number, first_leaf, count, old_root, new_root, batch_root,
-          leaves, entries, proof, status, prove_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'proven', ?)`,
+          leaves, entries, proof, status, prove_ms, trace) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'proven', ?, ?)`,
       ).run(
         b.modelId.toString(), b.batchSize, b.batchNumber.toString(), b.firstLeaf.toString(), b.count,
         b.oldRoot.toString(), b.newRoot.toString(), b.batchRoot.toString(), json(b.leaves), json(b.entries), json(b.proof), b.proveMs,
+        b.trace,
       );
       const localId = Number(res.lastInsertRowid);
       const upd = this.db.prepare("UPDATE requests SET status = 'batched', batch_local_id = ?, entry_index = ? WHERE id = ? AND status = 'pending'");
@@ -208,8 +271,13 @@ export class SequencerStore {
     return r && this.batch(r);
   }
 
-  settledBatches(): BatchRow[] {
-    return (this.db.prepare("SELECT * FROM batches WHERE status = 'settled' ORDER BY CAST(batch_number AS INTEGER)").all() as Record<string, unknown>[]).map((r) => this.batch(r));
+  /** Settled batches, per model in that model's batch order. */
+  settledBatches(modelId?: bigint): BatchRow[] {
+    const rows = (modelId === undefined
+      ? this.db.prepare("SELECT * FROM batches WHERE status = 'settled' ORDER BY model_id, CAST(batch_number AS INTEGER)").all()
+      : this.db.prepare("SELECT * FROM batches WHERE status = 'settled' AND model_id = ? ORDER BY CAST(batch_number AS INTEGER)").all(modelId.toString())
+    ) as Record<string, unknown>[];
+    return rows.map((r) => this.batch(r));
   }
 
   /** Written BEFORE the transaction is sent: after a crash, the batch is checked against the chain. */
@@ -217,14 +285,19 @@ export class SequencerStore {
     this.db.prepare("UPDATE batches SET status = 'submitting' WHERE local_id = ? AND status IN ('proven', 'submitting')").run(localId);
   }
 
-  setTxHash(localId: number, txHash: string): void {
-    this.db.prepare("UPDATE batches SET tx_hash = ? WHERE local_id = ?").run(txHash, localId);
+  /**
+   * The batch's transaction as broadcast (a replacement overwrites it: same nonce, new hash); null
+   * once it is known never to land, so the next submit may send again.
+   */
+  setTx(localId: number, tx: { hash: string; nonce?: number; from?: string } | null): void {
+    this.db.prepare("UPDATE batches SET tx_hash = ?, tx_nonce = ?, tx_from = ? WHERE local_id = ?")
+      .run(tx?.hash ?? null, tx?.nonce ?? null, tx?.from ?? null, localId);
   }
 
-  markSettled(localId: number, txHash: string | null, gasUsed: bigint | null): void {
+  markSettled(localId: number, batchId: bigint, txHash: string | null, gasUsed: bigint | null): void {
     this.db.transaction(() => {
-      this.db.prepare("UPDATE batches SET status = 'settled', tx_hash = COALESCE(?, tx_hash), gas_used = COALESCE(?, gas_used) WHERE local_id = ?")
-        .run(txHash, gasUsed?.toString() ?? null, localId);
+      this.db.prepare("UPDATE batches SET status = 'settled', batch_id = ?, tx_hash = COALESCE(?, tx_hash), gas_used = COALESCE(?, gas_used) WHERE local_id = ?")
+        .run(batchId.toString(), txHash, gasUsed?.toString() ?? null, localId);
       this.db.prepare("UPDATE requests SET status = 'settled' WHERE batch_local_id = ?").run(localId);
     })();
   }

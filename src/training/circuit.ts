@@ -2,19 +2,23 @@
  * Training spec → circom main proving one training commit: K SGD steps (src/training/executor.ts is
  * the bit-exact reference) from the parent weights on the committed data.
  *
- * Private inputs: w (parent weights), x[n·K][d], y[n·K]. Public inputs, in the order
- * ModelRepository passes them (src/chain/deployRepos.ts TRAINING_PUBLIC_SIGNALS):
+ * Private inputs: w (parent weights), x[n·K][d], y[n·K], salt. Public inputs: the training
+ * statement of ./statement.ts (parentHash, newHash, dataHash, metrics, binding — its order, its
+ * meaning). Here, in circuit terms:
  *   parentHash = PackedHash(w, bw), newHash = PackedHash(new weights, bw),
- *   dataHash = Poseidon(PackedHash(x, bx), PackedHash(y, labelBits)),
- *   metrics = correct | samples << 32, where correct counts the rows of the first step whose class
- *   (z >= 0) equals the label (logistic, mlp; 0 for linear) and samples = n·K, fixed by the circuit —
- *   so a commit cannot overstate the samples a FedAvg merge weighs it by.
- * (linear keeps sse, Σ err² of the first step at scale 2·sp, as an internal signal.)
+ *   dataHash = Poseidon(Poseidon(PackedHash(x, bx), PackedHash(y, labelBits)), salt),
+ *   metrics = correct | samples << 32, correct counting, over all n·K rows, those whose class
+ *   (z >= 0, from the weights of the row's own step) equals the label (logistic, mlp; 0 for
+ *   linear), and samples = n·K, fixed by the circuit — so a commit cannot overstate the samples a
+ *   FedAvg merge weighs it by, and correct / samples is its training accuracy;
+ *   binding enters one constraint (its square), which ties the proof to the author, repository,
+ *   chain and contract ModelRepository derives it from.
+ * (linear keeps sse, Σ err² over all rows at scale 2·sp, as an internal signal.)
  * The new weights are computed inside the circuit, never given: only the rule's result hashes to
  * newHash.
  */
 import { toField } from "../quant/fixed";
-import { packMetrics, TRAINING_PUBLIC_SIGNALS } from "../chain/deployRepos";
+import { decodeTrainingStatement, packMetrics, TRAINING_PUBLIC_SIGNALS } from "./statement";
 import { commitData, commitWeights } from "./commitment";
 import { CommitResult, trainCommit } from "./executor";
 import { sigmoidTable } from "./sigmoid";
@@ -44,7 +48,11 @@ function commitments(s: TrainingSpec, p: TrainingPlan, L: (line: string) => void
   L(`component hd = Poseidon(2);`);
   L(`hd.inputs[0] <== hx.out;`);
   L(`hd.inputs[1] <== hy.out;`);
-  L(`dataHash === hd.out;`);
+  // The salt hides the digest: without it, low-entropy rows could be confirmed by hashing guesses.
+  L(`component hs = Poseidon(2);`);
+  L(`hs.inputs[0] <== hd.out;`);
+  L(`hs.inputs[1] <== salt;`);
+  L(`dataHash === hs.out;`);
   L(`component hp = PackedHash(${p.params}, ${s.bw});`);
   L(`for (var j = 0; j < ${p.params}; j++) { hp.in[j] <== w[j]; }`);
   L(`parentHash === hp.out;`);
@@ -74,17 +82,20 @@ function sigmoidOut(s: TrainingSpec, p: TrainingPlan, L: (line: string) => void,
   L(`    err[k][i] <== sig[k][i].out - y[${row}] * ${1n << BigInt(s.sp)};`);
 }
 
+/** Over all K steps, so that correct / samples (samples = n·K) is an accuracy. */
 function metric(s: TrainingSpec, L: (line: string) => void): void {
   if (s.kind === "linear") {
-    L(`signal sq[${s.n}];`);
+    L(`signal sq[${s.K}][${s.n}];`);
     L(`var total = 0;`);
-    L(`for (var i = 0; i < ${s.n}; i++) { sq[i] <== err[0][i] * err[0][i]; total += sq[i]; }`);
+    L(`for (var k = 0; k < ${s.K}; k++) { for (var i = 0; i < ${s.n}; i++) { sq[k][i] <== err[k][i] * err[k][i]; total += sq[k][i]; } }`);
     L(`sse <== total;`);
   } else {
     // [pos = y] = 1 - pos - y + 2·pos·y for bits pos, y.
-    L(`signal hit[${s.n}];`);
+    L(`signal hit[${s.K}][${s.n}];`);
     L(`var total = 0;`);
-    L(`for (var i = 0; i < ${s.n}; i++) { hit[i] <== z[0][i].pos * y[i]; total += 1 - z[0][i].pos - y[i] + 2 * hit[i]; }`);
+    L(`for (var k = 0; k < ${s.K}; k++) { for (var i = 0; i < ${s.n}; i++) {`);
+    L(`    hit[k][i] <== z[k][i].pos * y[k * ${s.n} + i]; total += 1 - z[k][i].pos - y[k * ${s.n} + i] + 2 * hit[k][i];`);
+    L(`} }`);
     L(`correct <== total;`);
   }
 }
@@ -203,10 +214,16 @@ export function generateTrainingCircuit(spec: TrainingSpec): GeneratedTrainingCi
   L(`signal input newHash;`);
   L(`signal input dataHash;`);
   L(`signal input metrics;`);
+  L(`signal input binding;`);
   L(`signal input w[${p.params}];`);
   L(`signal input x[${s.n * s.K}][${s.d}];`);
   L(`signal input y[${s.n * s.K}];`);
+  L(`signal input salt;`);
   L(`signal ${metricName};`);
+  // binding sits in a constraint of its own, so it stays bound to the proof whatever the back end:
+  // snarkjs adds one per public input, but an optimizer or another prover need not.
+  L(`signal bindingSq;`);
+  L(`bindingSq <== binding * binding;`);
   L(``);
   if (s.kind !== "linear") {
     const t = sigmoidTable(s);
@@ -231,7 +248,7 @@ export function generateTrainingCircuit(spec: TrainingSpec): GeneratedTrainingCi
     ...lines,
     `}`,
     ``,
-    `component main {public [parentHash, newHash, dataHash, metrics]} = ${name}();`,
+    `component main {public [parentHash, newHash, dataHash, metrics, binding]} = ${name}();`,
     ``,
   ].join("\n");
   return { source, templateName: name, publicSignals: [...TRAINING_PUBLIC_SIGNALS] };
@@ -242,9 +259,19 @@ export interface TrainingWitnessInput {
   newHash: string;
   dataHash: string;
   metrics: string;
+  binding: string;
   w: string[];
   x: string[][];
   y: string[];
+  salt: string;
+}
+
+/** What ties a commit to its pusher and hides its data: see statement.ts. */
+export interface TrainingSecrets {
+  /** trainingBinding(chain, contract, repository, author): the proof is valid for that push only. */
+  binding: bigint;
+  /** The data salt (newDataSalt()); kept by the contributor, never sent. */
+  salt: bigint;
 }
 
 /**
@@ -253,27 +280,28 @@ export interface TrainingWitnessInput {
  * its range.
  */
 export async function trainingCircuitInput(
-  spec: TrainingSpec, parent: readonly bigint[], X: readonly (readonly bigint[])[], y: readonly bigint[],
+  spec: TrainingSpec, parent: readonly bigint[], X: readonly (readonly bigint[])[], y: readonly bigint[], secrets: TrainingSecrets,
 ): Promise<{ input: TrainingWitnessInput; result: CommitResult; publicSignals: bigint[] }> {
   const result = trainCommit(spec, parent, X, y);
   const parentHash = await commitWeights(spec, parent);
   const newHash = await commitWeights(spec, result.weights);
-  const dataHash = await commitData(spec, X, y);
+  const dataHash = await commitData(spec, X, y, secrets.salt);
+  const binding = toField(secrets.binding);
   const str = (v: bigint) => toField(v).toString();
   const metrics = packMetrics(spec.kind === "linear" ? 0 : result.correct, spec.n * spec.K);
   const input: TrainingWitnessInput = {
     parentHash: parentHash.toString(), newHash: newHash.toString(), dataHash: dataHash.toString(), metrics: metrics.toString(),
-    w: parent.map(str), x: X.map((r) => r.map(str)), y: y.map(str),
+    binding: binding.toString(), w: parent.map(str), x: X.map((r) => r.map(str)), y: y.map(str), salt: secrets.salt.toString(),
   };
-  return { input, result, publicSignals: [parentHash, newHash, dataHash, metrics] };
+  return { input, result, publicSignals: [parentHash, newHash, dataHash, metrics, binding] };
 }
 
 /** Reads the training metric back from a proof's public signals (in generateTrainingCircuit's order). */
 export function decodeTrainingSignals(spec: TrainingSpec, signals: readonly (string | bigint)[]) {
-  const v = signals.map((x) => BigInt(x));
+  const t = decodeTrainingStatement(signals);
   return {
-    parentHash: v[0], newHash: v[1], dataHash: v[2],
-    correct: spec.kind === "linear" ? undefined : Number(v[3] & 0xffffffffn),
-    samples: Number(v[3] >> 32n),
+    parentHash: t.parentWeightsHash, newHash: t.newWeightsHash, dataHash: t.dataHash, binding: t.binding,
+    correct: spec.kind === "linear" ? undefined : t.correct,
+    samples: t.samples,
   };
 }

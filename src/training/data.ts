@@ -3,7 +3,8 @@
  * weights (scale sw, bits bw) and deterministic initial weights.
  */
 import { InputError, RangeOverflowError } from "../errors";
-import { fitsSigned, quantizeValue } from "../quant/fixed";
+import { dequantize, fitsSigned, quantizeValue } from "../quant/fixed";
+import type { ValueAdjustment } from "../quant/adjustments";
 import { mlpOffsets, paramCount, paramNames, TrainingSpec } from "./spec";
 
 export interface QuantizedData {
@@ -11,6 +12,33 @@ export interface QuantizedData {
   y: bigint[];
   /** How many feature values were clamped into [-2^(bx-1), 2^(bx-1)) / 2^sx. */
   clamped: number;
+  /** Each clamped value: row, feature, given and clamped value, the range. */
+  adjustments: ValueAdjustment[];
+}
+
+/** The real interval training features are clamped into, in words. */
+export function featureRange(spec: TrainingSpec): { lo: number; hi: number; allowed: string } {
+  const h = 1n << BigInt(spec.bx - 1);
+  const lo = dequantize(-h, spec.sx);
+  const hi = dequantize(h - 1n, spec.sx);
+  return { lo, hi, allowed: `training features lie in [${lo}, ${hi}] at scale 2^-${spec.sx}` };
+}
+
+/**
+ * Feature values outside the training range, reported as given: evaluation runs the float model on
+ * them unchanged, but no commit was trained on such values (training clamps them).
+ */
+export function featuresOutsideRange(spec: TrainingSpec, features: readonly (readonly number[])[]): ValueAdjustment[] {
+  const h = 1n << BigInt(spec.bx - 1);
+  const { allowed } = featureRange(spec);
+  const out: ValueAdjustment[] = [];
+  features.forEach((row, i) =>
+    row.forEach((v, l) => {
+      const q = quantizeValue(v, spec.sx);
+      if (Number.isFinite(v) && (q < -h || q >= h)) out.push({ sample: i, feature: l, given: v, became: v, kind: "outside", allowed, unit: "row" });
+    }),
+  );
+  return out;
 }
 
 /**
@@ -22,15 +50,16 @@ export function quantizeData(spec: TrainingSpec, features: readonly (readonly nu
   if (features.length !== labels.length)
     throw new InputError(`data shape mismatch: ${features.length} feature rows but ${labels.length} labels`);
   const h = 1n << BigInt(spec.bx - 1);
-  let clamped = 0;
+  const { allowed } = featureRange(spec);
+  const adjustments: ValueAdjustment[] = [];
   const X = features.map((row, i) => {
     if (row.length !== spec.d) throw new InputError(`data shape mismatch: row ${i} has ${row.length} features, the model expects d=${spec.d}`);
     return row.map((v, l) => {
       if (!Number.isFinite(v)) throw new InputError(`data: feature ${l} of row ${i} is not a finite number (${v})`);
       const q = quantizeValue(v, spec.sx);
-      if (q < -h) return clamped++, -h;
-      if (q >= h) return clamped++, h - 1n;
-      return q;
+      const c = q < -h ? -h : q >= h ? h - 1n : q;
+      if (c !== q) adjustments.push({ sample: i, feature: l, given: v, became: dequantize(c, spec.sx), kind: "clamped", allowed, unit: "row" });
+      return c;
     });
   });
   const y = labels.map((v, i) => {
@@ -43,7 +72,7 @@ export function quantizeData(spec: TrainingSpec, features: readonly (readonly nu
     if (v !== 0 && v !== 1) throw new InputError(`data: label ${i} = ${v} must be 0 or 1 for a ${spec.kind} model`);
     return BigInt(v);
   });
-  return { X, y, clamped };
+  return { X, y, clamped: adjustments.length, adjustments };
 }
 
 export function weightsFromFloat(spec: TrainingSpec, w: readonly number[]): bigint[] {

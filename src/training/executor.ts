@@ -17,7 +17,9 @@
  *             mult / 2^shift = lr/n · 2^(sw - gradient scale), lr ≈ lrNum / 2^lrShift.
  *   mlp first layer: in_i = m_ij · w2_j · x_il (w2 before the step): exact backprop, no
  *             intermediate rounding.
- * correct = #{i : [z_i >= 0] = y_i} and sse = Σ err_i² are reported for the first step.
+ * correct = #{i : [z_i >= 0] = y_i} and sse = Σ err_i² are summed over all K steps (each row scored
+ * by the weights its own step starts from), so correct / samples is the commit's training accuracy
+ * over its n·K rows, whatever K.
  */
 import { FlavumError, InputError, RangeOverflowError } from "../errors";
 import { fitsSigned, roundShift } from "../quant/fixed";
@@ -34,6 +36,7 @@ export interface StepResult {
   predictions: bigint[];
 }
 
+/** A commit: `correct`, `sse` and `predictions` (in row order) cover all n·K rows. */
 export interface CommitResult extends StepResult {
   /** Weights after each step (the last equals `weights`). */
   steps: bigint[][];
@@ -188,19 +191,23 @@ export function trainStep(spec: TrainingSpec, weights: readonly bigint[], X: rea
   return spec.kind === "mlp" ? stepMlp(p, weights, X, y, step) : stepGlm(p, weights, X, y, step);
 }
 
-/** K steps on n·K rows: one training commit. `correct` and `sse` are those of the first step. */
+/** K steps on n·K rows: one training commit; `correct`, `sse` and `predictions` over all n·K rows. */
 export function trainCommit(spec: TrainingSpec, weights: readonly bigint[], X: readonly (readonly bigint[])[], y: readonly bigint[]): CommitResult {
   checkWeights(spec, weights, "parent weights");
   checkData(spec, X, y, spec.n * spec.K);
   const steps: bigint[][] = [];
   let w = [...weights];
-  let first: StepResult | undefined;
+  let correct = 0;
+  let sse = 0n;
+  const predictions: bigint[] = [];
   for (let k = 0; k < spec.K; k++) {
     const rows = X.slice(k * spec.n, (k + 1) * spec.n);
     const r = trainStep(spec, w, rows, y.slice(k * spec.n, (k + 1) * spec.n), k);
-    first ??= r;
+    correct += r.correct;
+    sse += r.sse;
+    predictions.push(...r.predictions);
     w = r.weights;
     steps.push(w);
   }
-  return { weights: w, correct: first!.correct, sse: first!.sse, predictions: first!.predictions, steps };
+  return { weights: w, correct, sse, predictions, steps };
 }

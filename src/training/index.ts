@@ -8,3 +8,4 @@ export * from "./merge";
 export * from "./evaluate";
 export { sigmoidTable, sigmoidInt, clampSigned } from "./sigmoid";
 export type { SigmoidTable } from "./sigmoid";
+export * from "./statement";

@@ -2,7 +2,9 @@ import crypto from "crypto";
 import fs from "fs";
 import path from "path";
 import { FlavumError } from "../errors";
-import { Progress, silent, snarkjsLogger, timed } from "./log";
+import { setupEstimate } from "./estimate";
+import { heartbeat, Progress, silent, snarkjsLogger, Stage, timed } from "./log";
+import { readR1csInfo } from "./r1csHeader";
 import { Groth16Proof, MemFile, snarkjs, VerificationKey } from "./snarkjs";
 
 export type { Groth16Proof, VerificationKey } from "./snarkjs";
@@ -15,6 +17,22 @@ export interface SetupOptions {
 
 /** The verifying key is written next to the zkey under this name. */
 export const VKEY_FILE = "verification_key.json";
+
+const points = (section: string) => new RegExp(`(points (start|end)|big array) ${section}:`);
+
+/** newZKey's parts in the order it runs them (snarkjs 0.7 zkey_new.js), then the contribution. */
+export const SETUP_STAGES: Stage[] = [
+  { name: "reading r1cs and ptau", match: /^Reading / },
+  { name: "constraints", match: /^processing constraints/ },
+  { name: "coefficients", match: /^writing coeffs/ },
+  { name: "IC points", match: points("IC") },
+  { name: "H points", match: /^splitting buffer|^HashingHPoints/ },
+  { name: "C points", match: points("C") },
+  { name: "A points", match: points("A") },
+  { name: "B1 points", match: points("B1") },
+  { name: "B2 points", match: points("B2") },
+  { name: "phase-2 contribution", match: /^phase-2 contribution$|^Applying key/ },
+];
 
 /**
  * Groth16 circuit-specific setup: the phase-2 key from the r1cs and a prepared ptau, plus one
@@ -31,7 +49,11 @@ export async function setup(
   fs.mkdirSync(path.dirname(zkey), { recursive: true });
   const initial = `${zkey}.init-${process.pid}`;
   const next = `${zkey}.next-${process.pid}`;
-  const logger = snarkjsLogger(opts.progress, "setup");
+  const estimate = setupEstimate({ ...readR1csInfo(r1cs), file: r1cs });
+  const hb = heartbeat(opts.progress, `groth16 setup ${path.basename(r1cs)}`, {
+    estimateMs: estimate.ms, basis: estimate.basis, stages: SETUP_STAGES,
+  });
+  const logger = snarkjsLogger(opts.progress, "setup", hb.note);
   const start = performance.now();
   try {
     const result = await timed(opts.progress, `groth16 setup ${path.basename(r1cs)}`, () =>
@@ -45,11 +67,13 @@ export async function setup(
         "SETUP_FAILED",
       );
     }
+    hb.note("phase-2 contribution");
     await timed(opts.progress, "phase-2 contribution", () =>
       snarkjs.zKey.contribute(initial, next, opts.name ?? "Flavum", crypto.randomBytes(64).toString("hex"), logger),
     );
     fs.renameSync(next, zkey);
   } finally {
+    hb.stop();
     fs.rmSync(initial, { force: true });
     fs.rmSync(next, { force: true });
   }

@@ -1,6 +1,7 @@
 import fs from "fs";
 import path from "path";
 import { createHash } from "crypto";
+import { FlavumError } from "../errors";
 import { formatSeconds, Progress, silent } from "./log";
 
 /**
@@ -51,6 +52,11 @@ export interface DownloadOptions {
   idleTimeoutMs?: number;
   /** Another mirror of the same file (the hash check still applies); tests point it at a local server. */
   url?: string;
+  /**
+   * Replaces the pinned hash. Only for tests, which cannot hold the real Hermez bytes offline; the
+   * command line does not offer it, since a user-given hash would defeat the pinning.
+   */
+  expectedBlake2b?: string;
 }
 
 /**
@@ -59,7 +65,7 @@ export interface DownloadOptions {
  * through to the next source, and a retry loop would only make an offline run hang.
  */
 export async function downloadHermez(power: number, dir: string, opts: DownloadOptions = {}): Promise<string> {
-  const expected = HERMEZ_BLAKE2B[power];
+  const expected = opts.expectedBlake2b ?? HERMEZ_BLAKE2B[power];
   if (!expected) {
     throw new Error(`no published hash for Hermez power ${power} (known: ${HERMEZ_MIN_POWER}..${HERMEZ_MAX_POWER})`);
   }
@@ -101,7 +107,7 @@ export async function downloadHermez(power: number, dir: string, opts: DownloadO
     const actual = await blake2b512(part);
     if (actual !== expected) {
       throw new Error(
-        `${url} does not match the blake2b-512 published in snarkjs's README (got ${actual.slice(0, 16)}…, ` +
+        `${url} does not match the ${opts.expectedBlake2b ? "expected blake2b-512" : "blake2b-512 published in snarkjs's README"} (got ${actual.slice(0, 16)}…, ` +
           `expected ${expected.slice(0, 16)}…); the file was discarded`,
       );
     }
@@ -117,5 +123,47 @@ export async function downloadHermez(power: number, dir: string, opts: DownloadO
   } finally {
     clearTimeout(timer);
     fs.rmSync(part, { force: true });
+  }
+}
+
+export interface FetchResult {
+  file: string;
+  /** false when a verified copy was already there. */
+  downloaded: boolean;
+}
+
+/**
+ * `ptau:fetch`: the Hermez file for `power` in `dir`, verified. A file already there is hashed
+ * first and kept if it matches, so re-running costs a hash, not a download. Failures become a
+ * FlavumError (one line, exit 1): offline is an expected condition here, not a bug.
+ */
+export async function fetchHermez(power: number, dir: string, opts: DownloadOptions = {}): Promise<FetchResult> {
+  if (!Number.isInteger(power) || (!opts.expectedBlake2b && !HERMEZ_BLAKE2B[power])) {
+    throw new FlavumError(
+      `--power must be an integer in ${HERMEZ_MIN_POWER}..${HERMEZ_MAX_POWER}, the Hermez files with a pinned hash ` +
+        `(got ${power}); a file of power ${HERMEZ_MIN_POWER} also serves every smaller circuit, and larger ones ` +
+        `are given explicitly with FLAVUM_PTAU`,
+      "BAD_PTAU_POWER",
+    );
+  }
+  const log = opts.progress ?? silent;
+  const expected = opts.expectedBlake2b ?? HERMEZ_BLAKE2B[power];
+  const file = path.join(dir, hermezFileName(power));
+  if (fs.existsSync(file)) {
+    const actual = await blake2b512(file);
+    if (actual === expected) {
+      log(`${file} is already there and matches the pinned blake2b-512; not downloading it again`);
+      return { file, downloaded: false };
+    }
+    log(`${file} does not match the pinned blake2b-512 (got ${actual.slice(0, 16)}…); downloading it again`);
+  }
+  try {
+    return { file: await downloadHermez(power, dir, opts), downloaded: true };
+  } catch (err) {
+    throw new FlavumError(
+      `${(err as Error).message}. Where the network is closed, give a file with FLAVUM_PTAU or FLAVUM_PTAU_DIR ` +
+        `(or let model:compile run a development-only ceremony)`,
+      "PTAU_DOWNLOAD",
+    );
   }
 }

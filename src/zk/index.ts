@@ -15,3 +15,4 @@ export { HERMEZ_BLAKE2B, hermezFileName, hermezUrl } from "./hermez";
 export { devPtauName } from "./devCeremony";
 export { buildCircuitKeys, replaceDirAtomically, sourceHash, wasmPath, KEY_FILES } from "./keys";
 export type { CircuitKeys } from "./keys";
+export { vkHash, shortHash } from "./vkHash";

@@ -60,7 +60,8 @@ function checkPower(power: number): void {
   }
 }
 
-function defaultCacheDir(): string {
+/** Where downloads, `ptau:fetch` and dev ceremonies keep ptau files: <FLAVUM_CACHE_DIR or build>/ptau. */
+export function ptauCacheDir(): string {
   return path.join(cacheRoot(), "ptau");
 }
 
@@ -134,7 +135,7 @@ export async function resolvePtau(power: number, opts: ResolvePtauOptions = {}):
     if (info) return { file: info.file, source: "env-dir", power: info.power };
   }
 
-  const cacheDir = path.resolve(opts.cacheDir ?? defaultCacheDir());
+  const cacheDir = path.resolve(opts.cacheDir ?? ptauCacheDir());
   const cached = fs.existsSync(cacheDir) ? pickFromDir(cacheDir, power, log) : undefined;
   if (cached) return { file: cached.file, source: "cache", power: cached.power };
 

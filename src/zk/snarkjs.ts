@@ -44,7 +44,12 @@ export interface SnarkjsApi {
   };
   zKey: {
     newZKey(r1cs: string, ptau: string, zkey: string, logger?: SnarkjsLogger): Promise<unknown>;
-    contribute(oldZkey: string, newZkey: string, name: string, entropy: string, logger?: SnarkjsLogger): Promise<unknown>;
+    /** Returns the 64-byte contribution hash. */
+    contribute(oldZkey: string, newZkey: string, name: string, entropy: string, logger?: SnarkjsLogger): Promise<Uint8Array>;
+    /** Returns the contribution hash, or false (after logging why) for a bad beacon or iteration count. */
+    beacon(oldZkey: string, newZkey: string, name: string, beaconHashHex: string, numIterationsExp: number, logger?: SnarkjsLogger): Promise<Uint8Array | false>;
+    verifyFromR1cs(r1cs: string, ptau: string, zkey: string, logger?: SnarkjsLogger): Promise<boolean>;
+    verifyFromInit(initZkey: string, ptau: string, zkey: string, logger?: SnarkjsLogger): Promise<boolean>;
     exportVerificationKey(zkey: string, logger?: SnarkjsLogger): Promise<VerificationKey>;
     exportSolidityVerifier(zkey: string, templates: Record<string, string>, logger?: SnarkjsLogger): Promise<string>;
   };

@@ -9,7 +9,7 @@ import fs from "fs";
 import os from "os";
 import path from "path";
 import { generateCircuit, WeightsMode, CircuitLayout } from "../../src/codegen/circuit";
-import { packOutputWord } from "../../src/rollup/layout";
+import { packOutputWord } from "../../src/protocol/batch";
 import { circuitInput } from "../../src/codegen/witness";
 import { quantizeInput, runInt } from "../../src/quant/intExec";
 import { packedHash } from "../../src/quant/commitment";

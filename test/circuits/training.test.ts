@@ -3,7 +3,8 @@
  * the executor (new weights, metric, public signals) for random small cases (fast-check) and for a
  * realistic logistic commit (d = 30, n = 16) on the breast-cancer fixture; tampered witnesses and
  * inputs are rejected: new weights not produced by the rule, other data than committed, another
- * parent, a forged metric, a merge over other weights or counts, a wrong division remainder.
+ * salt, another parent, a forged metric, a binding detached from its constraint, a merge over other
+ * weights or counts, a wrong division remainder.
  */
 import { expect } from "chai";
 import fc from "fast-check";
@@ -11,10 +12,11 @@ import fs from "fs";
 import os from "os";
 import path from "path";
 import { INCLUDE, Tester, compileMain, expectTamperRejected, readSignal } from "../helpers/circuit";
-import { fromField, toField } from "../../src/quant/fixed";
+import { FIELD_P, fromField, toField } from "../../src/quant/fixed";
 import {
   TrainingSpec, trainingSpec, generateTrainingCircuit, trainingCircuitInput, commitWeights, commitData,
   generateMergeCircuit, mergeCircuitInput, paramCount, quantizeData, weightsFromFloat, roundDiv, initialWeights,
+  TrainingSecrets, trainStep,
 } from "../../src/training";
 import { RangeOverflowError } from "../../src/errors";
 
@@ -43,6 +45,8 @@ async function witnessFails(t: Tester, input: object): Promise<boolean> {
 }
 
 const bigIntRange = (lo: bigint, hi: bigint) => fc.bigInt(lo, hi - 1n);
+/** A binding and a salt as the workflow would give them (any field elements). */
+const SECRETS: TrainingSecrets = { binding: FIELD_P - 12345n, salt: 0xfeedn };
 const signed = (bits: number) => bigIntRange(-(1n << BigInt(bits - 1)), 1n << BigInt(bits - 1));
 
 /** Random parent weights (|w| < 2 in real units), data and labels for a spec. */
@@ -53,12 +57,14 @@ function caseArb(s: TrainingSpec) {
     w: fc.array(bigIntRange(-wLim, wLim), { minLength: paramCount(s), maxLength: paramCount(s) }),
     X: fc.array(fc.array(signed(s.bx), { minLength: s.d, maxLength: s.d }), { minLength: rows, maxLength: rows }),
     y: fc.array(s.kind === "linear" ? signed(s.bp - 2) : fc.bigInt(0n, 1n), { minLength: rows, maxLength: rows }),
+    binding: fc.bigInt(0n, FIELD_P - 1n),
+    salt: fc.bigInt(0n, FIELD_P - 1n),
   });
 }
 
 /** Witness for (spec, parent, X, y): equals the executor on new weights, metric and public signals. */
-async function checkParity(t: Tester, s: TrainingSpec, parent: bigint[], X: bigint[][], y: bigint[]) {
-  const { input, result, publicSignals } = await trainingCircuitInput(s, parent, X, y);
+async function checkParity(t: Tester, s: TrainingSpec, parent: bigint[], X: bigint[][], y: bigint[], secrets = SECRETS) {
+  const { input, result, publicSignals } = await trainingCircuitInput(s, parent, X, y, secrets);
   const w = await t.calculateWitness(input as unknown as Record<string, unknown>, true);
   await t.checkConstraints(w);
   // Public signals sit at witness[1..]: outputs first, then public inputs in declaration order.
@@ -70,15 +76,15 @@ async function checkParity(t: Tester, s: TrainingSpec, parent: bigint[], X: bigi
 async function parityProperty(t: Tester, s: TrainingSpec) {
   let checked = 0;
   await fc.assert(
-    fc.asyncProperty(caseArb(s), async ({ w, X, y }) => {
+    fc.asyncProperty(caseArb(s), async ({ w, X, y, binding, salt }) => {
       try {
-        await trainingCircuitInput(s, w, X, y);
+        await trainingCircuitInput(s, w, X, y, { binding, salt });
       } catch (e) {
         // A weight or prediction leaving its range: the executor refuses before proving.
         if (e instanceof RangeOverflowError) return;
         throw e;
       }
-      await checkParity(t, s, w, X, y);
+      await checkParity(t, s, w, X, y, { binding, salt });
       checked++;
     }),
     { numRuns: RUNS },
@@ -195,7 +201,7 @@ describe("training circuits", function () {
         const yy = [...honest.input.y];
         yy[3] = "1";
         expect(await witnessFails(t, { ...honest.input, y: yy }), "other labels").to.equal(true);
-        const otherHash = await commitData(s, X.map((r, i) => (i === 5 ? [r[0], r[1], 34n] : r)), y);
+        const otherHash = await commitData(s, X.map((r, i) => (i === 5 ? [r[0], r[1], 34n] : r)), y, SECRETS.salt);
         expect(await witnessFails(t, { ...honest.input, dataHash: otherHash.toString() }), "dataHash of other data").to.equal(true);
         // A non-binary label cannot be committed either, even with its own data hash.
         const y2 = [...y];
@@ -209,6 +215,33 @@ describe("training circuits", function () {
         expect(await witnessFails(t, { ...honest.input, w: other.map((v) => toField(v).toString()) }), "other parent weights").to.equal(true);
         const input = { ...honest.input, parentHash: (await commitWeights(s, other)).toString() };
         expect(await witnessFails(t, input), "parentHash of other weights").to.equal(true);
+      });
+
+      it("rejects another salt than the data commitment's: salted and unsalted, the rows are bound", async () => {
+        expect(await witnessFails(t, { ...honest.input, salt: String(SECRETS.salt + 1n) }), "other salt").to.equal(true);
+        await expectTamperRejected(t, honest.w, { salt: SECRETS.salt + 1n });
+        // The commitment the contributor made with another salt is another dataHash entirely.
+        const resalted = await commitData(s, X, y, SECRETS.salt + 1n);
+        expect(resalted).to.not.equal(BigInt(honest.input.dataHash));
+        expect(await witnessFails(t, { ...honest.input, salt: String(SECRETS.salt + 1n), dataHash: resalted.toString() }), "consistent re-salt").to.equal(false);
+      });
+
+      it("keeps the binding in a constraint: a witness with another binding than its square fails", async () => {
+        const b = BigInt(honest.input.binding);
+        expect(readSignal(t, honest.w, "bindingSq")).to.equal((b * b) % FIELD_P);
+        await expectTamperRejected(t, honest.w, { binding: b + 1n });
+        await expectTamperRejected(t, honest.w, { bindingSq: readSignal(t, honest.w, "bindingSq") + 1n });
+        // The binding is public input 5 of 5 (statement order), after the metrics.
+        expect(honest.w[5]).to.equal(b);
+      });
+
+      it("counts correct over both steps' rows (K = 2), each scored by its own step's weights", async () => {
+        const first = trainStep(s, parent, X.slice(0, 4), y.slice(0, 4), 0);
+        const second = trainStep(s, first.weights, X.slice(4), y.slice(4), 1);
+        expect(second.correct, "the second step's rows must count for this test to tell").to.be.greaterThan(0);
+        expect(honest.result.correct).to.equal(first.correct + second.correct);
+        expect(Number(readSignal(t, honest.w, "correct"))).to.equal(honest.result.correct);
+        expect(BigInt(honest.input.metrics)).to.equal(BigInt(honest.result.correct) | (8n << 32n));
       });
 
       it("rejects a forged accuracy metric or sample count", async () => {

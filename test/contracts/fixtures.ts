@@ -3,10 +3,20 @@
  * a mock batch verifier, and a small TypeScript Poseidon Merkle tree for inclusion paths.
  */
 import hre from "hardhat";
-import { keccak256, toUtf8Bytes } from "ethers";
+import { AbiCoder, getBytes, hexlify, keccak256, toUtf8Bytes } from "ethers";
+import {
+  decodeTrace,
+  encodeTrace as encodeCompactTrace,
+  traceChallenge,
+  traceElements,
+  traceRlc,
+} from "../../src/protocol/traceBinding";
+import { nextSlot, OFFCHAIN_REQUEST_BASE, packMeta, type OutputLayout } from "../../src/protocol/batch";
 import { deployRollup } from "../../src/chain/deployRollup";
 import { poseidonHash } from "../../src/quant/commitment";
-import type { IFlavumInference, IModelRegistry, MockBatchVerifier } from "../../typechain-types";
+import { encodeQuantized } from "../../src/sdk/encodeInput";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import type { FlavumRollup, IFlavumInference, IModelRegistry, MockBatchVerifier } from "../../typechain-types";
 
 export const PROOF_SYSTEM = keccak256(toUtf8Bytes("groth16-bn254"));
 export const FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
@@ -31,25 +41,26 @@ export const digitsShape = (): IModelRegistry.ModelShapeStruct => ({
   outputShape: [1, 10],
   inputScale: 0,
   outputScale: 6,
+  inputBits: 6,
   outputBits: 16,
   outputCount: 10,
   hasLabel: true,
 });
 
-/** Accounts: deployer/admin, sequencer, model owner, users. */
-export async function deployedRollup() {
+/** Accounts: deployer/admin, sequencer, model owner, users. `inclusionDelay` defaults to deployRollup's 256. */
+export async function deployedRollup(inclusionDelay?: number) {
   const [admin, sequencer, owner, alice, bob] = await hre.ethers.getSigners();
-  const d = await deployRollup(hre, { sequencer: sequencer.address });
+  const d = await deployRollup(hre, { sequencer: sequencer.address, inclusionDelay });
   return { ...d, admin, sequencer, owner, alice, bob };
 }
 
-/** A registered digits model (id 1) with a mock verifier for batch sizes 1, 8 and 32. */
-export async function rollupWithModel() {
-  const d = await deployedRollup();
+/** A registered digits model (id 1) with a mock verifier for batch sizes 1, 8 and 32, fixed at registration. */
+export async function rollupWithModel(inclusionDelay?: number) {
+  const d = await deployedRollup(inclusionDelay);
   const reg = d.registry.connect(d.owner);
-  await reg.register(commitment(), digitsShape(), "ipfs://digits-v1");
   const mock = (await hre.ethers.deployContract("MockBatchVerifier")) as unknown as MockBatchVerifier;
-  for (const b of [1, 8, 32]) await reg.setVerifier(1n, b, await mock.getAddress());
+  const v = await mock.getAddress();
+  await reg.register(commitment(), digitsShape(), "ipfs://digits-v1", [1, 8, 32], [v, v, v]);
   return { ...d, mock, modelId: 1n };
 }
 
@@ -73,17 +84,94 @@ export async function buildSubtree(entries: IFlavumInference.InferenceEntryStruc
   return { root, path, leaves: levels[0] };
 }
 
-/** `abi.encodePacked(uint64 requestId, uint256 inputHash, uint256 outputWord)` per entry. */
-export function encodeTrace(entries: IFlavumInference.InferenceEntryStruct[]): string {
-  return (
-    "0x" +
-    entries
-      .map(
-        (e) =>
-          BigInt(e.requestId).toString(16).padStart(16, "0") +
-          BigInt(e.inputHash).toString(16).padStart(64, "0") +
-          BigInt(e.outputWord).toString(16).padStart(64, "0"),
-      )
-      .join("")
-  );
+/** The compact trace of src/protocol/traceBinding.ts (word size for the digits layout: 21 bytes). */
+export function encodeTrace(entries: IFlavumInference.InferenceEntryStruct[], wordBytes = 21): string {
+  const items = entries.map((e) => ({ requestId: BigInt(e.requestId), inputHash: BigInt(e.inputHash), outputWord: BigInt(e.outputWord) }));
+  return hexlify(encodeCompactTrace(items, wordBytes));
+}
+
+export type Entry = IFlavumInference.InferenceEntryStruct;
+
+/** The output layout digitsShape registers, as the batch statement packs it. */
+export const DIGITS_LAYOUT: OutputLayout = { outputBits: 16, outputCount: 10, hasLabel: true };
+export const DIGITS_INPUT = { inputSize: 64, inputScale: 0, inputBits: 6 };
+
+/** Request ids the sequencer gives off-chain requests: the rollup's queue ignores them. */
+export const offchainId = (i: number | bigint) => OFFCHAIN_REQUEST_BASE + BigInt(i);
+
+/** RequestStatus of IFlavumInference. */
+export const Status = { None: 0n, Pending: 1n, Included: 2n, Fulfilled: 3n, Cancelled: 4n, Rejected: 5n } as const;
+
+/** `abi.encode(int256[] values)`, the encoding requestInference accepts. */
+export const abiInput = (values: readonly bigint[]) => AbiCoder.defaultAbiCoder().encode(["int256[]"], [values]);
+
+/** A well-formed digits input (64 six-bit values derived from `seed`) and its PackedHash commitment. */
+export async function digitsInput(seed = 0) {
+  const values = Array.from({ length: 64 }, (_, i) => BigInt(((i * 7 + seed * 13) % 64) - 32));
+  return encodeQuantized(DIGITS_INPUT, values);
+}
+
+/** The id of model `modelId`'s batch `modelBatch`, as FlavumRollup.batchIdOf computes it: modelId << 64 | modelBatch. */
+export const batchIdOf = (modelId: bigint, modelBatch: bigint | number) => (modelId << 64n) | BigInt(modelBatch);
+
+/** keccak256(abi.encode(batchRoot, modelId, log2(batchSize))): what the rollup stores per batch. */
+export function batchCommitmentOf(batchRoot: bigint, modelId: bigint, batchSize: number) {
+  return keccak256(AbiCoder.defaultAbiCoder().encode(["uint256", "uint256", "uint256"], [batchRoot, modelId, Math.log2(batchSize)]));
+}
+
+/**
+ * The six public inputs a proof of the model's next batch must be for, computed from src/protocol
+ * and the model's on-chain trace state only: what a real prover would prove.
+ */
+export async function statementFor(
+  rollup: FlavumRollup,
+  s: { modelId: bigint; batchSize: number; count: number; newRoot: bigint; batchRoot: bigint; trace: string; layout?: OutputLayout },
+) {
+  const [root, nextLeaf, batches] = await rollup.modelTrace(s.modelId);
+  const { firstLeaf, rollover } = nextSlot(nextLeaf, s.batchSize);
+  const oldRoot = rollover ? await rollup.emptyRoot() : root;
+  const meta = packMeta({
+    modelId: s.modelId,
+    batchNumber: batches,
+    firstLeaf,
+    count: s.count,
+    layout: s.layout ?? DIGITS_LAYOUT,
+    batchSize: s.batchSize,
+  });
+  const chainId = (await hre.ethers.provider.getNetwork()).chainId;
+  const bytes = getBytes(s.trace);
+  const r = traceChallenge({ chainId, rollup: await rollup.getAddress(), oldRoot, newRoot: s.newRoot, batchRoot: s.batchRoot, meta }, bytes);
+  const h = traceRlc(traceElements(decodeTrace(bytes).items), r);
+  const pub: [bigint, bigint, bigint, bigint, bigint, bigint] = [oldRoot, s.newRoot, s.batchRoot, meta, r, h];
+  return { pub, firstLeaf, rollover, batchNumber: batches, batchId: batchIdOf(s.modelId, batches) };
+}
+
+/** `n` off-chain entries of `modelId` with distinct ids, input commitments and output words. */
+export function offchainEntries(modelId: bigint, n: number, from = 0): Entry[] {
+  return Array.from({ length: n }, (_, i) => ({
+    modelId,
+    requestId: offchainId(from + i),
+    inputHash: 1000n + BigInt(from + i),
+    outputWord: 0x100n * BigInt(from + i + 1) + BigInt((from + i) % 10),
+  }));
+}
+
+/**
+ * Submits `entries` as the next batch of `modelId` (size `batchSize`) through whatever mode the
+ * model's mock is in, with the entries' real subtree root; returns the batch id (the model's next
+ * batch, `batchIdOf(modelId, batches)`) and the subtree.
+ */
+export async function submitEntries(
+  f: { rollup: FlavumRollup; sequencer: HardhatEthersSigner },
+  modelId: bigint,
+  entries: Entry[],
+  batchSize = 8,
+  newRoot = 0x1234n,
+) {
+  const tree = await buildSubtree(entries, batchSize);
+  const seq = f.rollup.connect(f.sequencer);
+  const [, , batches] = await f.rollup.modelTrace(modelId);
+  const batchId = await f.rollup.batchIdOf(modelId, batches);
+  const tx = await seq.submitBatch(modelId, batchSize, entries.length, newRoot, tree.root, DUMMY_PROOF.a, DUMMY_PROOF.b, DUMMY_PROOF.c, encodeTrace(entries));
+  return { batchId, tree, tx };
 }

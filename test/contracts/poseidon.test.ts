@@ -34,7 +34,8 @@ describe("Poseidon hashers on chain", function () {
     expect(z[1]).to.equal(await poseidonHash([0n, 0n]));
     expect(emptyRoot).to.equal(z[20]);
     expect(await emptyTreeRoot()).to.equal(emptyRoot);
-    expect(await rollup.stateRoot()).to.equal(emptyRoot);
+    expect(await rollup.emptyRoot()).to.equal(emptyRoot);
+    expect((await rollup.modelTrace(1n)).root).to.equal(emptyRoot);
   });
 
   it("come from circomlibjs's generator with the uint256[n] entry point", () => {

@@ -1,15 +1,23 @@
 import { expect } from "chai";
 import hre from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { commitment, deployedRollup, digitsShape, PROOF_SYSTEM } from "./fixtures";
 
 describe("ModelRegistry", function () {
+  /** Model 1 with one verifier (batch size 8), and a second verifier contract to register with. */
   async function registered() {
     const d = await deployedRollup();
     const reg = d.registry.connect(d.owner);
-    await reg.register(commitment("a"), digitsShape(), "ipfs://a");
     const verifier = await hre.ethers.deployContract("MockBatchVerifier");
-    return { ...d, reg, verifier };
+    const v = await verifier.getAddress();
+    await reg.register(commitment("a"), digitsShape(), "ipfs://a", [8], [v]);
+    return { ...d, reg, verifier, v };
+  }
+
+  /** Any contract serves as a verifier where only registration is under test. */
+  async function verifierAddress() {
+    return (await hre.ethers.deployContract("MockBatchVerifier")).getAddress();
   }
 
   it("is the ERC-721 'Flavum Model' (FLVM)", async () => {
@@ -21,14 +29,15 @@ describe("ModelRegistry", function () {
 
   it("mints ids 1, 2, 3 to the registrant and emits ModelRegistered", async () => {
     const { registry, owner, alice } = await loadFixture(deployedRollup);
+    const v = await verifierAddress();
     const c = commitment("a");
-    await expect(registry.connect(owner).register(c, digitsShape(), "ipfs://a"))
+    await expect(registry.connect(owner).register(c, digitsShape(), "ipfs://a", [8], [v]))
       .to.emit(registry, "ModelRegistered")
       .withArgs(1n, owner.address, Object.values(c), "ipfs://a")
       .and.to.emit(registry, "Transfer")
       .withArgs(hre.ethers.ZeroAddress, owner.address, 1n);
-    await registry.connect(alice).register(commitment("b"), digitsShape(), "ipfs://b");
-    await registry.connect(owner).register(commitment("c"), digitsShape(), "");
+    await registry.connect(alice).register(commitment("b"), digitsShape(), "ipfs://b", [8], [v]);
+    await registry.connect(owner).register(commitment("c"), digitsShape(), "", [8], [v]);
     expect(await registry.ownerOf(1n)).to.equal(owner.address);
     expect(await registry.ownerOf(2n)).to.equal(alice.address);
     expect(await registry.ownerOf(3n)).to.equal(owner.address);
@@ -53,59 +62,53 @@ describe("ModelRegistry", function () {
   it("rejects malformed registrations with named errors", async () => {
     const { registry, owner } = await loadFixture(deployedRollup);
     const reg = registry.connect(owner);
-    await expect(reg.register({ ...commitment(), proofSystem: hre.ethers.ZeroHash }, digitsShape(), ""))
+    const v = await verifierAddress();
+    const register = (c: ReturnType<typeof commitment>, s: ReturnType<typeof digitsShape>) => reg.register(c, s, "", [8], [v]);
+    await expect(register({ ...commitment(), proofSystem: hre.ethers.ZeroHash }, digitsShape()))
       .to.be.revertedWithCustomError(registry, "FlavumMissingProofSystem");
-    await expect(reg.register(commitment(), { ...digitsShape(), outputCount: 16, outputBits: 16 }, ""))
+    await expect(register(commitment(), { ...digitsShape(), outputCount: 16, outputBits: 16 }))
       .to.be.revertedWithCustomError(registry, "FlavumInvalidOutputLayout")
       .withArgs(16, 16);
-    await expect(reg.register(commitment(), { ...digitsShape(), outputBits: 0 }, ""))
+    await expect(register(commitment(), { ...digitsShape(), outputBits: 0 }))
       .to.be.revertedWithCustomError(registry, "FlavumInvalidOutputLayout")
       .withArgs(10, 0);
-    await expect(reg.register(commitment(), { ...digitsShape(), inputShape: [] }, ""))
-      .to.be.revertedWithCustomError(registry, "FlavumInvalidShape");
-    await expect(reg.register(commitment(), { ...digitsShape(), outputShape: [1, 0] }, ""))
-      .to.be.revertedWithCustomError(registry, "FlavumInvalidShape");
+    await expect(register(commitment(), { ...digitsShape(), inputShape: [] })).to.be.revertedWithCustomError(registry, "FlavumInvalidShape");
+    await expect(register(commitment(), { ...digitsShape(), outputShape: [1, 0] })).to.be.revertedWithCustomError(registry, "FlavumInvalidShape");
+    expect(await registry.modelCount()).to.equal(0n);
     // 8 + 15 * 16 = 248 bits: the widest layout that fits.
-    await expect(reg.register(commitment(), { ...digitsShape(), outputCount: 15, outputBits: 16 }, "")).to.emit(
-      registry,
-      "ModelRegistered",
-    );
+    await expect(register(commitment(), { ...digitsShape(), outputCount: 15, outputBits: 16 })).to.emit(registry, "ModelRegistered");
   });
 
-  it("sets a verifier per batch size, only by the owner, once", async () => {
-    const { reg, registry, verifier, alice } = await loadFixture(registered);
-    const v = await verifier.getAddress();
-    await expect(reg.setVerifier(1n, 32, v)).to.emit(registry, "VerifierSet").withArgs(1n, 32, v);
-    expect(await registry.verifierOf(1n, 32)).to.equal(v);
-
-    await expect(registry.connect(alice).setVerifier(1n, 8, v))
-      .to.be.revertedWithCustomError(registry, "FlavumNotModelOwner")
-      .withArgs(1n, alice.address);
-    await expect(reg.setVerifier(1n, 32, v))
-      .to.be.revertedWithCustomError(registry, "FlavumVerifierAlreadySet")
-      .withArgs(1n, 32, v);
-    const other = await hre.ethers.deployContract("MockBatchVerifier");
-    await expect(reg.setVerifier(1n, 32, await other.getAddress()))
-      .to.be.revertedWithCustomError(registry, "FlavumVerifierAlreadySet")
-      .withArgs(1n, 32, v);
-    await reg.setVerifier(1n, 8, await other.getAddress());
-    expect(await registry.verifierOf(1n, 8)).to.equal(await other.getAddress());
-    expect(await registry.batchSizesOf(1n)).to.deep.equal([32n, 8n]);
+  it("fixes one verifier per batch size at registration, with the output layout the rollup checks", async () => {
+    const { registry, owner } = await loadFixture(deployedRollup);
+    const [v1, v8, v256] = [await verifierAddress(), await verifierAddress(), await verifierAddress()];
+    const tx = registry.connect(owner).register(commitment(), digitsShape(), "", [8, 1, 256], [v8, v1, v256]);
+    for (const [size, v] of [[8, v8], [1, v1], [256, v256]] as const) await expect(tx).to.emit(registry, "VerifierSet").withArgs(1n, size, v, anyValue);
+    expect(await registry.verifierOf(1n, 8)).to.equal(v8);
+    expect(await registry.verifierOf(1n, 1)).to.equal(v1);
+    expect(await registry.verifierOf(1n, 256)).to.equal(v256);
+    expect(await registry.batchSizesOf(1n)).to.deep.equal([8n, 1n, 256n]);
+    // outputBits | outputCount << 8 | hasLabel << 16
+    expect(await registry.servingOf(1n, 8)).to.deep.equal([v8, 16n | (10n << 8n) | (1n << 16n)]);
+    await registry.connect(owner).register(commitment(), { ...digitsShape(), outputBits: 12, outputCount: 3, hasLabel: false }, "", [4], [v8]);
+    expect(await registry.servingOf(2n, 4)).to.deep.equal([v8, 12n | (3n << 8n)]);
   });
 
-  it("refuses unknown models, bad batch sizes and non-contract verifiers", async () => {
-    const { reg, registry, verifier, alice } = await loadFixture(registered);
-    const v = await verifier.getAddress();
-    await expect(reg.setVerifier(9n, 32, v)).to.be.revertedWithCustomError(registry, "FlavumUnknownModel").withArgs(9n);
+  it("refuses bad batch sizes and non-contract verifiers, and answers unknown models with named errors", async () => {
+    const { reg, registry, v, alice } = await loadFixture(registered);
     for (const b of [0, 3, 24, 512])
-      await expect(reg.setVerifier(1n, b, v)).to.be.revertedWithCustomError(registry, "FlavumInvalidBatchSize").withArgs(b);
-    await expect(reg.setVerifier(1n, 32, alice.address))
+      await expect(reg.register(commitment(), digitsShape(), "", [8, b], [v, v])).to.be.revertedWithCustomError(registry, "FlavumInvalidBatchSize").withArgs(b);
+    await expect(reg.register(commitment(), digitsShape(), "", [32], [alice.address]))
       .to.be.revertedWithCustomError(registry, "FlavumVerifierNotContract")
       .withArgs(alice.address);
     await expect(registry.verifierOf(1n, 16)).to.be.revertedWithCustomError(registry, "FlavumVerifierNotSet").withArgs(1n, 16);
+    await expect(registry.servingOf(2n, 8)).to.be.revertedWithCustomError(registry, "FlavumVerifierNotSet").withArgs(2n, 8);
     await expect(registry.commitmentOf(2n)).to.be.revertedWithCustomError(registry, "FlavumUnknownModel").withArgs(2n);
     await expect(registry.shapeOf(2n)).to.be.revertedWithCustomError(registry, "FlavumUnknownModel").withArgs(2n);
+    await expect(registry.outputLayoutOf(2n)).to.be.revertedWithCustomError(registry, "FlavumUnknownModel").withArgs(2n);
+    await expect(registry.batchSizesOf(2n)).to.be.revertedWithCustomError(registry, "FlavumUnknownModel").withArgs(2n);
     await expect(registry.tokenURI(2n)).to.be.revertedWithCustomError(registry, "ERC721NonexistentToken").withArgs(2n);
+    await expect(registry.setMetadataURI(2n, "x")).to.be.revertedWithCustomError(registry, "FlavumUnknownModel").withArgs(2n);
   });
 
   it("lets only the owner update the metadata URI, and follows token transfers", async () => {

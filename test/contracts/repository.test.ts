@@ -11,10 +11,11 @@ import {
   mergePublicSignals,
   RepoRole,
   TokenKind,
+  trainingBinding,
   trainingPublicSignals,
 } from "../../src/chain/deployRepos";
 import { DUMMY_PROOF, FIELD } from "./fixtures";
-import type { MockRepositoryVerifier, ModelRepository } from "../../typechain-types";
+import type { MockRepositoryVerifier, ModelRepository, ModelRepositoryHarness } from "../../typechain-types";
 
 /** A field element derived from a tag, as the bytes32 the contract takes. */
 const fe = (tag: string) => toBeHex(BigInt(keccak256(toUtf8Bytes(tag))) % FIELD, 32);
@@ -36,7 +37,10 @@ describe("ModelRepository", function () {
       train: await train.getAddress(),
       merges: [await merge2.getAddress(), await merge3.getAddress(), await merge4.getAddress()] as [string, string, string],
     };
-    return { repository, address, train, merge2, merge3, merge4, verifiers, deployer, owner, maintainer, alice, bob, carol, outsider };
+    const { chainId } = await hre.ethers.provider.getNetwork();
+    /** The training binding of `who` pushing to `repoId` here, computed as the workflow does (statement.ts). */
+    const bindingOf = (who: { address: string }, repoId = REPO) => trainingBinding({ chainId, contract: address, repoId, author: who.address });
+    return { repository, address, train, merge2, merge3, merge4, verifiers, deployer, owner, maintainer, alice, bob, carol, outsider, bindingOf };
   }
 
   /** Repository 1 ("digits", initial commit 2) with a maintainer, three contributors and their branches. */
@@ -65,7 +69,7 @@ describe("ModelRepository", function () {
     const parentW = (await d.repository.commit(parent)).weightsHash;
     const w = fe(`w:${tag}`);
     const data = fe(`data:${tag}`);
-    await d.train.expectInputs(trainingPublicSignals({ parentWeightsHash: parentW, newWeightsHash: w, dataHash: data, correct, samples }));
+    await d.train.expectInputs(trainingPublicSignals({ parentWeightsHash: parentW, newWeightsHash: w, dataHash: data, correct, samples, binding: d.bindingOf(who) }));
     const r = d.repository.connect(who);
     const id = await r.pushCommit.staticCall(REPO, branch, parent, w, data, samples, correct, `ipfs://m/${tag}`, DUMMY_PROOF);
     const tx = await r.pushCommit(REPO, branch, parent, w, data, samples, correct, `ipfs://m/${tag}`, DUMMY_PROOF);
@@ -154,10 +158,11 @@ describe("ModelRepository", function () {
       ]);
       expect([...c.parents]).to.deep.equal([]);
       expect(await repository.head(REPO, "main")).to.equal(INITIAL);
-      const [names, heads] = await repository.branches(REPO);
+      const [names, heads, total] = await repository.branchesOf(REPO, 0, 10);
       expect([...names]).to.deep.equal(["main"]);
       expect([...heads]).to.deep.equal([INITIAL]);
-      expect([...(await repository.commitsOf(REPO))]).to.deep.equal([INITIAL]);
+      expect(total).to.equal(1n);
+      expect([...(await repository.commitsOf(REPO, 0, 10))[0]]).to.deep.equal([INITIAL]);
       const main = await repository.branchInfo(REPO, "main");
       expect([main.head, main.creator]).to.deep.equal([INITIAL, owner.address]);
     });
@@ -283,7 +288,7 @@ describe("ModelRepository", function () {
       await expect(repository.connect(alice).createBranch(REPO, "alice/exp", INITIAL))
         .to.emit(repository, "BranchCreated")
         .withArgs(REPO, INITIAL, alice.address, "alice/exp");
-      const [names, heads] = await repository.branches(REPO);
+      const [names, heads] = await repository.branchesOf(REPO, 0, 256);
       expect([...names]).to.deep.equal(["main", "alice", "bob", "carol", "alice/exp"]);
       expect([...heads]).to.deep.equal([INITIAL, INITIAL, INITIAL, INITIAL, INITIAL]);
       await expect(repository.connect(carol).createBranch(REPO, "alice", INITIAL))
@@ -314,7 +319,9 @@ describe("ModelRepository", function () {
       const { repository, alice, train } = d;
       const w = fe("w:a1");
       const data = fe("data:a1");
-      await train.expectInputs([BigInt(W0), BigInt(w), BigInt(data), 11n | (16n << 32n)]); // correct | samples << 32
+      const binding = d.bindingOf(alice);
+      expect(await repository.trainingBinding(REPO, alice.address)).to.equal(binding); // Solidity and statement.ts agree
+      await train.expectInputs([BigInt(W0), BigInt(w), BigInt(data), 11n | (16n << 32n), binding]); // correct | samples << 32, binding
       const tx = repository.connect(alice).pushCommit(REPO, "alice", INITIAL, w, data, 16, 11, "ipfs://m/a1", DUMMY_PROOF);
       await expect(tx)
         .to.emit(repository, "CommitPushed")
@@ -342,7 +349,8 @@ describe("ModelRepository", function () {
         0n,
       ]);
       expect([...c.parents]).to.deep.equal([INITIAL]);
-      expect([...(await repository.commitsOf(REPO))]).to.deep.equal([INITIAL, 3n]);
+      expect([...(await repository.commitsOf(REPO, 0, 256))[0]]).to.deep.equal([INITIAL, 3n]);
+      expect(await repository.trainingUse(REPO, W0, data)).to.equal(3n);
 
       // The next push on the branch builds on the new head.
       const next = await push(d, alice, "alice", 3n, "a2", 16, 13);
@@ -351,11 +359,11 @@ describe("ModelRepository", function () {
     });
 
     it("refuses a push whose proof does not verify for its public signals", async () => {
-      const { repository, alice, train } = await loadFixture(created);
+      const { repository, alice, train, bindingOf } = await loadFixture(created);
       const tAddr = await train.getAddress();
       const w = fe("w:a1");
       const data = fe("data:a1");
-      await train.expectInputs([BigInt(W0), BigInt(w), BigInt(data), 11n | (16n << 32n)]); // correct | samples << 32
+      await train.expectInputs([BigInt(W0), BigInt(w), BigInt(data), 11n | (16n << 32n), bindingOf(alice)]); // correct | samples << 32, binding
       const r = repository.connect(alice);
       // Another metric, other data, other weights: each is a different statement.
       for (const [ww, dd, correct] of [
@@ -427,7 +435,134 @@ describe("ModelRepository", function () {
     });
   });
 
+  describe("replays", function () {
+    it("a proof counts for its author only: another account replaying it (from the mempool) is refused", async () => {
+      const d = await loadFixture(created);
+      const { repository, alice, bob, maintainer, train } = d;
+      const w = fe("w:a1");
+      const data = fe("data:a1");
+      // The verifier accepts exactly alice's statement, as a real proof made for alice does.
+      await train.expectInputs(trainingPublicSignals({ parentWeightsHash: W0, newWeightsHash: w, dataHash: data, correct: 11, samples: 16, binding: d.bindingOf(alice) }));
+      for (const [who, branch] of [[bob, "bob"], [maintainer, "main"]] as const) {
+        await expect(repository.connect(who).pushCommit(REPO, branch, INITIAL, w, data, 16, 11, "", DUMMY_PROOF))
+          .to.be.revertedWithCustomError(repository, "FlavumInvalidTrainingProof")
+          .withArgs(REPO, INITIAL, await train.getAddress());
+      }
+      await expect(repository.connect(alice).pushCommit(REPO, "alice", INITIAL, w, data, 16, 11, "", DUMMY_PROOF)).to.emit(repository, "CommitPushed");
+      // Once it landed, the triple is spent: the replay fails before the verifier is even asked.
+      await expect(repository.connect(bob).pushCommit(REPO, "bob", INITIAL, w, data, 16, 11, "", DUMMY_PROOF))
+        .to.be.revertedWithCustomError(repository, "FlavumTrainingReused")
+        .withArgs(REPO, W0, data, 3n);
+    });
+
+    it("a proof counts in its repository only, even where the spec, verifier and parent weights are the same", async () => {
+      const d = await loadFixture(created);
+      const { repository, owner, alice, train, verifiers } = d;
+      await repository.connect(owner).createRepository("digits-fork", W0, ARCH, verifiers.train, verifiers.merges, "");
+      const fork = 3n; // its initial commit is 4, with the same weights W0
+      await repository.connect(owner).invite(fork, alice.address, RepoRole.Contributor);
+      await repository.connect(alice).createBranch(fork, "alice", 4n);
+      const a = await push(d, alice, "alice", INITIAL, "a1", 16, 11);
+      await expect(repository.connect(alice).pushCommit(fork, "alice", 4n, a.w, a.data, 16, 11, "", DUMMY_PROOF))
+        .to.be.revertedWithCustomError(repository, "FlavumInvalidTrainingProof")
+        .withArgs(fork, 4n, await train.getAddress());
+      expect(d.bindingOf(alice, fork)).to.not.equal(d.bindingOf(alice));
+      expect(await repository.trainingBinding(fork, alice.address)).to.equal(d.bindingOf(alice, fork));
+      // Another deployment of the contract (or another chain) derives other bindings again.
+      const other = await deployRepositories(hre);
+      expect(await other.repository.trainingBinding(REPO, alice.address)).to.not.equal(d.bindingOf(alice));
+    });
+
+    it("a (repository, parent weights, data) triple is used once: not on a second branch, not from a revert to the same weights", async () => {
+      const d = await loadFixture(created);
+      const { repository, alice, maintainer } = d;
+      const a = await push(d, alice, "alice", INITIAL, "a1", 16, 11);
+      await repository.connect(alice).createBranch(REPO, "alice-again", INITIAL);
+      await expect(repository.connect(alice).pushCommit(REPO, "alice-again", INITIAL, a.w, a.data, 16, 11, "", DUMMY_PROOF))
+        .to.be.revertedWithCustomError(repository, "FlavumTrainingReused")
+        .withArgs(REPO, W0, a.data, a.id);
+      // main moves on and is reverted to W0: the revert commit is another parent with the same weights.
+      await push(d, maintainer, "main", INITIAL, "m1", 16, 10);
+      const rv = await repository.connect(maintainer).revertTo.staticCall(REPO, "main", INITIAL);
+      await repository.connect(maintainer).revertTo(REPO, "main", INITIAL);
+      expect((await repository.commit(rv)).weightsHash).to.equal(W0);
+      await repository.connect(alice).createBranch(REPO, "alice-rv", rv);
+      await expect(repository.connect(alice).pushCommit(REPO, "alice-rv", rv, a.w, a.data, 16, 11, "", DUMMY_PROOF))
+        .to.be.revertedWithCustomError(repository, "FlavumTrainingReused")
+        .withArgs(REPO, W0, a.data, a.id);
+      // New data (in practice: the same rows under a fresh salt) from there is a new training.
+      await push(d, alice, "alice-rv", rv, "a1-resalted", 16, 11);
+      expect(await repository.trainingUse(REPO, W0, fe("data:unused"))).to.equal(0n);
+    });
+  });
+
+  describe("lists", function () {
+    it("pages branches and commits; a list of any length still reads (at most 256 entries a call)", async () => {
+      const d = await loadFixture(created);
+      const { repository, alice } = d;
+      const r = repository.connect(alice);
+      // A contributor growing the branch list far past one page.
+      const extra = 300;
+      for (let i = 0; i < extra; i++) await r.createBranch(REPO, `spam-${i}`, INITIAL);
+      const total = BigInt(4 + extra);
+      const [first, firstHeads, t1] = await repository.branchesOf(REPO, 0, 1000);
+      expect([first.length, firstHeads.length, t1]).to.deep.equal([256, 256, total]);
+      expect(first.slice(0, 5)).to.deep.equal(["main", "alice", "bob", "carol", "spam-0"]);
+      const [rest, , t2] = await repository.branchesOf(REPO, 256, 1000);
+      expect([rest.length, t2]).to.deep.equal([Number(total) - 256, total]);
+      expect(rest[rest.length - 1]).to.equal(`spam-${extra - 1}`);
+      const [mid, midHeads] = await repository.branchesOf(REPO, 2, 3);
+      expect([...mid]).to.deep.equal(["bob", "carol", "spam-0"]);
+      expect([...midHeads]).to.deep.equal([INITIAL, INITIAL, INITIAL]);
+      const [none, , t3] = await repository.branchesOf(REPO, total, 10);
+      expect([none.length, t3]).to.deep.equal([0, total]);
+      expect((await repository.branchesOf(REPO, 0, 0))[0].length).to.equal(0);
+
+      const a1 = await push(d, alice, "alice", INITIAL, "p1", 8, 4);
+      const a2 = await push(d, alice, "alice", a1.id, "p2", 8, 4);
+      expect([...(await repository.commitsOf(REPO, 0, 10))[0]]).to.deep.equal([INITIAL, a1.id, a2.id]);
+      const [page, count] = await repository.commitsOf(REPO, 1, 1);
+      expect([[...page], count]).to.deep.equal([[a1.id], 3n]);
+      expect((await repository.commitsOf(REPO, 3, 10))[0].length).to.equal(0);
+      await expect(repository.commitsOf(9n, 0, 1)).to.be.revertedWithCustomError(repository, "FlavumUnknownRepository").withArgs(9n);
+      await expect(repository.branchesOf(9n, 0, 1)).to.be.revertedWithCustomError(repository, "FlavumUnknownRepository").withArgs(9n);
+    });
+  });
+
   describe("merges", function () {
+    it("refuses to merge two commits with the same weights", async () => {
+      const d = await loadFixture(created);
+      const { repository, maintainer, merge2, alice, bob } = d;
+      const a = await push(d, alice, "alice", INITIAL, "same", 16, 11);
+      // Bob's data differs, his resulting weights are alice's (pushed with his own binding).
+      const data = fe("data:bob");
+      await d.train.expectInputs(trainingPublicSignals({ parentWeightsHash: W0, newWeightsHash: a.w, dataHash: data, correct: 11, samples: 16, binding: d.bindingOf(bob) }));
+      await repository.connect(bob).pushCommit(REPO, "bob", INITIAL, a.w, data, 16, 11, "", DUMMY_PROOF);
+      const b = await repository.head(REPO, "bob");
+      await merge2.setAccept(true);
+      await expect(repository.connect(maintainer).merge(REPO, "main", [a.id, b], fe("w:avg"), DUMMY_PROOF))
+        .to.be.revertedWithCustomError(repository, "FlavumMergeDuplicateWeights")
+        .withArgs(a.id, b, a.w);
+    });
+
+    it("refuses to merge two commits with the same data, should one-use triples ever let them through", async () => {
+      // The harness plants what pushCommit refuses (FlavumTrainingReused): two commits from one parent on the same data.
+      const d = await loadFixture(created);
+      const h = (await hre.ethers.deployContract("ModelRepositoryHarness")) as unknown as ModelRepositoryHarness;
+      const o = h.connect(d.owner);
+      await o.createRepository("digits", W0, ARCH, d.verifiers.train, d.verifiers.merges, "");
+      await o.createBranch(REPO, "x", INITIAL);
+      await o.createBranch(REPO, "y", INITIAL);
+      const data = fe("data:twice");
+      await o.plantTrainCommit(REPO, "x", INITIAL, fe("w:x"), data, 16, 10);
+      await o.plantTrainCommit(REPO, "y", INITIAL, fe("w:y"), data, 16, 10);
+      await d.merge2.setAccept(true);
+      await expect(o.merge(REPO, "main", [3n, 4n], fe("w:avg"), DUMMY_PROOF))
+        .to.be.revertedWithCustomError(h, "FlavumMergeDuplicateData")
+        .withArgs(3n, 4n, data);
+      await expect(o.merge(REPO, "main", [3n], fe("w:x"), DUMMY_PROOF)).to.emit(h, "Merged"); // one of them alone is fine
+    });
+
     it("merges 2 commits with a proof of exactly [W, h_a, h_b, n_a, n_b]", async () => {
       const d = await loadFixture(round1);
       const { repository, maintainer, merge2, a, b } = d;
@@ -658,7 +793,7 @@ describe("ModelRepository", function () {
       expect([...c.parents]).to.deep.equal([merge1]);
       expect(await repository.head(REPO, "main")).to.equal(id);
       // History is kept: every commit is still there, in order.
-      expect([...(await repository.commitsOf(REPO))]).to.deep.equal([INITIAL, d.a.id, d.b.id, merge1, id]);
+      expect([...(await repository.commitsOf(REPO, 0, 256))[0]]).to.deep.equal([INITIAL, d.a.id, d.b.id, merge1, id]);
       await expect(m.revertTo(REPO, "main", id))
         .to.be.revertedWithCustomError(repository, "FlavumNothingToRevert")
         .withArgs(REPO, "main", id);

@@ -93,4 +93,29 @@ describe("command line", function () {
     expect(c.code).to.not.equal(0);
     expect(c.err).to.match(/--index 9 is out of range: .* holds 4 sample\(s\)/);
   });
+
+  // Hardhat's own parsing would answer these with a stack trace; each gets one line naming the flag.
+  it("answers bad flags and missing networks with one line, not a stack trace", () => {
+    const oneLine = (r: { code: number | null; err: string }, re: RegExp) => {
+      expect(r.code, r.err).to.not.equal(0);
+      expect(r.err).to.match(re);
+      expect(r.err).to.not.match(/^\s+at /m);
+    };
+    const sample = "fixtures/data/logreg_cancer.sample.json";
+    oneLine(hardhat("model:prove", "--name", "cli_logreg", "--input", sample, "--index", "-1", "--out", proofFile), /--index -1 is out of range/);
+    oneLine(hardhat("model:prove", "--name", "cli_logreg", "--input", sample, "--index", "two", "--out", proofFile), /--index must be an integer, got "two"/);
+    oneLine(hardhat("model:prove", "--name", "cli_logreg", "--input", sample), /--out is required: the file to write the proof JSON to/);
+    oneLine(hardhat("trace:show", "--request", "abc", "--network", "localhost"), /--request must be a request id \(a non-negative integer\), got "abc"/);
+    oneLine(hardhat("batch:run"), /batch:run needs a persistent chain.*--network localhost/);
+    oneLine(hardhat("repo:log", "--repo", "x"), /repo:log needs a persistent chain/);
+    const noRemote = spawnSync("npx", ["hardhat", "rollup:deploy", "--network", "remote"], {
+      cwd: REPO, encoding: "utf8", env: { ...process.env, FLAVUM_RPC_URL: "", FLAVUM_PRIVATE_KEY: "" },
+    });
+    oneLine({ code: noRemote.status, err: noRemote.stderr }, /--network remote needs FLAVUM_RPC_URL .* and FLAVUM_PRIVATE_KEY/);
+    // A port nothing listens on: the node was never started.
+    const noNode = spawnSync("npx", ["hardhat", "rollup:deploy", "--network", "localhost"], {
+      cwd: REPO, encoding: "utf8", env: { ...process.env, FLAVUM_RPC_URL: "http://127.0.0.1:9" },
+    });
+    oneLine({ code: noNode.status, err: noNode.stderr }, /cannot reach the localhost node at http:\/\/127\.0\.0\.1:9: start one with `npx hardhat node`/);
+  });
 });

@@ -2,7 +2,9 @@
  * Model repositories end to end, with real training and merge proofs on the Hardhat network: an
  * owner and three contributors on a split of the breast-cancer data, two rounds of training, proven
  * FedAvg merges, a commit rejected on review, a forged commit refused by the contract, a stale
- * parent, a revert — and every commit an NFT owned by its author.
+ * parent, a revert — and every commit an NFT owned by its author. Replays: a contributor's proof
+ * pushed by another account, or on another repository of the same spec (same verifier, same
+ * initial weights), or a second time, is refused; so is a merge of the same rows re-ordered.
  */
 import { expect } from "chai";
 import fs from "fs";
@@ -11,7 +13,7 @@ import path from "path";
 import hre from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { deployRepositories } from "../../src/chain/deployRepos";
-import { EvmRepoLedger } from "../../src/chain/evmRepos";
+import { EvmRepoLedger, GrothCalldata } from "../../src/chain/evmRepos";
 import { ObjectStore } from "../../src/repos/objectStore";
 import { LocalIndex } from "../../src/repos/localIndex";
 import * as repos from "../../src/repos/workflow";
@@ -130,6 +132,59 @@ describe("model repositories end to end", function () {
 
     const outsider = await ctxFor(address, 5);
     await expect(repos.reject(outsider, "cancer", a1, "no")).to.be.rejectedWith(/no permission/);
+  });
+
+  it("refuses a proof replayed by another account, on another repository of the same spec, or twice", async () => {
+    const { address, repoId, initial } = await loadFixture(created);
+    const [alice, bob] = await Promise.all([ctxFor(address, 1), ctxFor(address, 2)]);
+    const owner = await ctxFor(address, 0);
+    const t = await repos.train(alice, "cancer", roundData(0, 0));
+    const rec = objects.getJson<{ weightsHash: string; dataHash: string; samples: number; correct: number; proof: GrothCalldata }>(t.id);
+    // The salt stays in alice's local index, never in the shareable record nor on chain.
+    const salt = alice.index.salt(t.id)!;
+    expect(salt > 0n).to.equal(true);
+    expect(JSON.stringify(rec)).to.not.include(salt.toString());
+    const send = (ctx: repos.RepoContext, repo: bigint, branch: string, parent: bigint) =>
+      ctx.ledger.pushCommit(repo, branch, parent, BigInt(rec.weightsHash), BigInt(rec.dataHash), rec.samples, rec.correct, "", rec.proof);
+
+    // Bob lifts alice's proof from the mempool before it lands and sends it as his own.
+    bob.index.add(t.id, "cancer");
+    await expect(repos.push(bob, "cancer", t.id)).to.be.rejectedWith(/was proven for 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 and counts only when that account pushes it/);
+    await bob.ledger.createBranch(repoId, "bob", initial);
+    await expect(send(bob, repoId, "bob", initial)).to.be.rejectedWith(/training proof does not verify .*a proof counts only for the account, repository, chain and contract/);
+
+    const a1 = (await repos.push(alice, "cancer", t.id)).commitId;
+    // Pushed again by alice herself, on a second branch from the same parent: the triple is spent.
+    await alice.ledger.createBranch(repoId, "alice-again", initial);
+    await expect(send(alice, repoId, "alice-again", initial)).to.be.rejectedWith(new RegExp(`already pushed: commit ${a1} of repository ${repoId}`));
+    const copy = objects.putJson({ ...objects.getJson<Record<string, unknown>>(t.id), createdAt: "again" });
+    alice.index.add(copy, "cancer");
+    await expect(repos.push(alice, "cancer", copy)).to.be.rejectedWith(new RegExp(`already pushed: commit ${a1}`));
+
+    // A second repository of the same spec sharing the deployed verifier (as repo:create does on a
+    // persistent network) and the same initial weights: the audit's cross-repository replay.
+    const info = await owner.ledger.repository(repoId);
+    const w0 = (await owner.ledger.commit(initial)).weightsHash;
+    const fork = await owner.ledger.createRepository("cancer-fork", w0, info.architectureHash, info.trainVerifier, info.mergeVerifiers, "");
+    await repos.invite(owner, "cancer-fork", alice.ledger.account, "contributor");
+    await alice.ledger.createBranch(fork.repoId, "alice", fork.initialCommit);
+    await expect(send(alice, fork.repoId, "alice", fork.initialCommit)).to.be.rejectedWith(/training proof does not verify/);
+
+    // Bob's rows are alice's in reverse order: another data commitment, the same gradient, the same
+    // weights. Merging both would count those 16 samples twice.
+    const reversed = dataFile("c0-r0-reversed", slices[0].slice(0, 16).reverse());
+    const tb = await repos.train(bob, "cancer", reversed);
+    const b1 = (await repos.push(bob, "cancer", tb.id)).commitId;
+    const [ca, cb] = await Promise.all([owner.ledger.commit(a1), owner.ledger.commit(b1)]);
+    expect(cb.weightsHash).to.equal(ca.weightsHash);
+    expect(cb.dataHash).to.not.equal(ca.dataHash);
+    await expect(repos.merge(owner, "cancer", [a1, b1])).to.be.rejectedWith(new RegExp(`commits ${a1} and ${b1} have the same weights`));
+    // The contract refuses it too, whatever the proof (the check comes before the verifier).
+    await expect(owner.ledger.merge(repoId, "main", [a1, b1], ca.weightsHash, rec.proof)).to.be.rejectedWith(/FlavumMergeDuplicateWeights|have the same weights/);
+
+    // And the log reads accuracy as correct over the commit's rows.
+    const entry = (await repos.log(owner, "cancer")).commits.find((c) => c.id === String(a1))!;
+    expect(entry.metrics.trainAccuracy).to.equal(rec.correct / 16);
   });
 
   it("gives clear errors for bad data and unknown commits", async () => {

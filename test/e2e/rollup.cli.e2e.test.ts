@@ -9,11 +9,13 @@ import os from "os";
 import path from "path";
 import { REPO } from "../helpers/circuit";
 import { usePtauDir } from "../helpers/fixtures";
+import Database from "better-sqlite3";
 
 describe("rollup command line on a hardhat node", function () {
   const port = 20000 + Math.floor(Math.random() * 20000);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "flavum-rollup-cli-"));
-  const env = { ...process.env, FLAVUM_RPC_URL: `http://127.0.0.1:${port}`, FLAVUM_DEPLOYMENTS_DIR: tmp };
+  // A cache of its own: the default sequencer stores live under it, and no run sees another's.
+  const env = { ...process.env, FLAVUM_RPC_URL: `http://127.0.0.1:${port}`, FLAVUM_DEPLOYMENTS_DIR: tmp, FLAVUM_CACHE_DIR: path.join(tmp, "build") };
   const store = path.join(tmp, "sequencer.db");
   let node: ChildProcess;
 
@@ -26,8 +28,7 @@ describe("rollup command line on a hardhat node", function () {
     return JSON.parse(r.out.trim().split("\n").pop()!);
   };
 
-  before(async () => {
-    usePtauDir();
+  const startNode = async () => {
     node = spawn("npx", ["hardhat", "node", "--port", String(port)], { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("hardhat node did not start")), 60_000);
@@ -38,15 +39,24 @@ describe("rollup command line on a hardhat node", function () {
         }
       });
     });
+  };
+  const stopNode = async () => {
+    if (!node?.pid || node.exitCode !== null) return;
+    const exited = new Promise((r) => node.once("exit", r));
+    process.kill(-node.pid, "SIGTERM");
+    await exited;
+  };
+
+  before(async () => {
+    usePtauDir();
+    await startNode();
     const c = spawnSync("npx", ["hardhat", "model:compile", "--onnx", "fixtures/models/logreg_cancer.onnx", "--name", "rollup_logreg",
       "--calibration", "fixtures/data/logreg_cancer.calibration.json"], { cwd: REPO, encoding: "utf8", env });
     expect(c.status, c.stderr).to.equal(0);
   });
 
   // npx starts the node as its child: end the whole process group, or the node outlives the tests.
-  after(() => {
-    if (node?.pid) process.kill(-node.pid, "SIGTERM");
-  });
+  after(stopNode);
 
   it("deploys, registers, queues, proves, submits and traces across commands", () => {
     const d = hardhat("rollup:deploy");
@@ -54,6 +64,13 @@ describe("rollup command line on a hardhat node", function () {
     const recorded = JSON.parse(fs.readFileSync(path.join(tmp, "localhost.json"), "utf8"));
     expect(recorded.FlavumRollup.address).to.match(/^0x[0-9a-fA-F]{40}$/);
     expect(recorded.FlavumRollup.txHash).to.match(/^0x[0-9a-f]{64}$/);
+    // Every record says which chain it is on, where its ABI is and which build its code came from.
+    for (const key of ["ModelRegistry", "FlavumRollup", "ModelRepository", "Poseidon2", "Poseidon4"]) {
+      expect(recorded[key].chainId, key).to.equal("31337");
+      expect(recorded[key].buildId, key).to.match(/^0x[0-9a-f]{64}$/);
+      expect(recorded[key].abi.artifact, key).to.be.a("string");
+    }
+    expect(fs.existsSync(path.join(REPO, recorded.FlavumRollup.abi.file))).to.equal(true);
 
     const reg = json(hardhat("model:register", "--name", "rollup_logreg", "--batch", "4", "--store", store, "--json"));
     expect(reg.modelId).to.equal("1");
@@ -70,7 +87,7 @@ describe("rollup command line on a hardhat node", function () {
     expect(json(hardhat("batch:prove", "--store", store, "--json")).inferences).to.equal(4);
     const s = json(hardhat("batch:submit", "--store", store, "--json"));
     expect(s).to.include.keys("batchId", "txHash", "gasUsed", "inferences");
-    expect(s.batchId).to.equal("0");
+    expect(s.batchId).to.equal(((1n << 64n) | 0n).toString()); // model 1, its batch 0
     expect(s.inferences).to.equal(4);
 
     const t = json(hardhat("trace:show", "--request", requests[2], "--store", store, "--json"));
@@ -89,5 +106,44 @@ describe("rollup command line on a hardhat node", function () {
     const t = hardhat("trace:show", "--request", "12345", "--store", store);
     expect(t.code).to.not.equal(0);
     expect(t.err).to.match(/unknown request 12345/);
+  });
+
+  it("never deletes a sequencer store: a new deployment gets its own, an old one at a reused address is moved aside", async () => {
+    const pendingIn = (file: string) => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return (db.prepare("SELECT COUNT(*) AS n FROM requests WHERE status = 'pending'").get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    };
+    const storeOf = (rollup: string) => path.join(tmp, "build", "rollup", "localhost", `31337-${rollup.toLowerCase()}`, "sequencer.db");
+    const rollupAddress = () => JSON.parse(fs.readFileSync(path.join(tmp, "localhost.json"), "utf8")).FlavumRollup.address as string;
+
+    // A fresh chain, so the deployments below follow the same nonces as after the restart further down.
+    await stopNode();
+    await startNode();
+    expect(hardhat("rollup:deploy").code).to.equal(0);
+    const first = rollupAddress();
+    json(hardhat("model:register", "--name", "rollup_logreg", "--batch", "4", "--json"));
+    json(hardhat("infer:request", "--model", "rollup_logreg", "--input", "fixtures/data/logreg_cancer.sample.json", "--json"));
+    expect(pendingIn(storeOf(first))).to.equal(4);
+
+    const again = hardhat("rollup:deploy");
+    expect(again.code, again.err).to.equal(0);
+    expect(again.err).to.contain(`the earlier rollup ${first} keeps its sequencer store ${storeOf(first)}`);
+    expect(rollupAddress()).to.not.equal(first);
+    expect(pendingIn(storeOf(first))).to.equal(4);
+
+    // A restarted node hands out the same addresses: the new rollup must not inherit the old history.
+    await stopNode();
+    await startNode();
+    const fresh = hardhat("rollup:deploy");
+    expect(fresh.code, fresh.err).to.equal(0);
+    expect(rollupAddress()).to.equal(first);
+    const kept = /was kept as (\S+)/.exec(fresh.err)?.[1];
+    expect(kept, fresh.err).to.be.a("string");
+    expect(pendingIn(kept!)).to.equal(4);
+    expect(fs.existsSync(storeOf(first))).to.equal(false);
   });
 });

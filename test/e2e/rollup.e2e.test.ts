@@ -5,46 +5,28 @@
  * on-chain request answered through the request/callback pattern.
  */
 import { expect } from "chai";
-import fs from "fs";
-import os from "os";
 import path from "path";
 import hre from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { deployRollup } from "../../src/chain/deployRollup";
 import { EvmRollupLedger } from "../../src/chain/evmRollup";
 import type { RollupLedger } from "../../src/chain/ledger";
-import { compileModel } from "../../src/model/compile";
-import { SequencerStore } from "../../src/rollup/store";
 import { Sequencer } from "../../src/rollup/sequencer";
-import { openSequencer, registerModel } from "../../src/rollup/service";
-import { unpackOutputWord } from "../../src/rollup/layout";
-import { dataPath, heldout, onnxPath, usePtauDir } from "../helpers/fixtures";
+import { openSequencer } from "../../src/rollup/service";
+import { unpackOutputWord } from "../../src/protocol/batch";
+import { getBytes } from "ethers";
+import { heldout } from "../helpers/fixtures";
+import { compileRollupModel, copyStore, registeredRollup } from "../helpers/rollup";
 
 const B = 4;
-const tmpStore = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), "flavum-rollup-")), "sequencer.db");
 
 describe("rollup end to end", function () {
-  before(async () => {
-    usePtauDir();
-    await compileModel({ onnx: onnxPath("logreg_cancer"), name: "rollup_logreg", calibration: dataPath("logreg_cancer", "calibration") });
-  });
+  before(compileRollupModel);
 
-  async function registeredOnce() {
-    const d = await deployRollup(hre);
-    const store = tmpStore();
-    const seq = await openSequencer(hre, { store, addresses: d.addresses });
-    const reg = await registerModel(seq, hre, "rollup_logreg", B);
-    seq.store.close();
-    return { d, store, modelId: reg.modelId };
-  }
-
-  // loadFixture rewinds the chain for every test, so every test also starts from a copy of the
-  // store as it was right after registration.
+  const registeredOnce = () => registeredRollup(B);
   async function registered() {
     const f = await loadFixture(registeredOnce);
-    const store = tmpStore();
-    fs.copyFileSync(f.store, store);
-    return { ...f, store };
+    return { ...f, store: copyStore(f.store) };
   }
 
   it("registers the model as an NFT with its batch verifier", async () => {
@@ -62,9 +44,9 @@ describe("rollup end to end", function () {
     const batch = await seq.proveNext();
     expect(batch?.count).to.equal(3);
     const settled = (await seq.submit())!;
-    expect(settled.batchId).to.equal(0n);
-    expect(await d.rollup.batchCount()).to.equal(1n);
-    expect(await d.rollup.stateRoot()).to.equal(seq.tree.root);
+    expect(settled.batchId).to.equal(await d.rollup.batchIdOf(modelId, 0n));
+    expect((await d.rollup.modelTrace(modelId)).batches).to.equal(1n);
+    expect((await d.rollup.modelTrace(modelId)).root).to.equal(seq.tree(modelId).root);
 
     for (const id of ids) {
       const t = await seq.trace(id);
@@ -77,7 +59,7 @@ describe("rollup end to end", function () {
     // A forged output for a proven request does not verify.
     const t0 = await seq.trace(ids[0]);
     const forged = { modelId, requestId: ids[0], inputHash: BigInt(t0.inputHash!), outputWord: BigInt(t0.outputWord!) + 1n };
-    expect(await d.rollup.verifyInference(0n, forged, t0.index!, t0.path!.map(BigInt))).to.equal(false);
+    expect(await d.rollup.verifyInference(settled.batchId, forged, t0.index!, t0.path!.map(BigInt))).to.equal(false);
     seq.store.close();
   });
 
@@ -99,10 +81,11 @@ describe("rollup end to end", function () {
     seq.store.close();
 
     seq = await openSequencer(hre, { store, addresses: d.addresses });
-    expect(await d.rollup.batchCount()).to.equal(1n);
+    const batches = async () => (await d.rollup.modelTrace(modelId)).batches;
+    expect(await batches()).to.equal(1n);
     expect(await seq.submit()).to.equal(undefined); // nothing left in flight: reconcile recorded it
     for (const id of ids) expect((await seq.trace(id)).verified).to.equal(true);
-    expect(await d.rollup.batchCount()).to.equal(1n);
+    expect(await batches()).to.equal(1n);
 
     // A batch proven before a crash is still there after it, and settles once.
     const more = seq.request(modelId.toString(), heldout("logreg_cancer").inputs.slice(5, 6));
@@ -110,9 +93,9 @@ describe("rollup end to end", function () {
     seq.store.close();
     seq = await openSequencer(hre, { store, addresses: d.addresses });
     const s = (await seq.submit())!;
-    expect(s.batchId).to.equal(1n);
+    expect(s.batchId).to.equal(await d.rollup.batchIdOf(modelId, 1n));
     expect((await seq.trace(more[0])).verified).to.equal(true);
-    expect(await d.rollup.batchCount()).to.equal(2n);
+    expect(await batches()).to.equal(2n);
     seq.store.close();
   });
 
@@ -130,14 +113,14 @@ describe("rollup end to end", function () {
     // A second rollup sharing the registry: same model, same verifier, same empty root.
     const [owner] = await hre.ethers.getSigners();
     const Rollup = await hre.ethers.getContractFactory("FlavumRollup");
-    const twin = await Rollup.deploy(d.addresses.registry, d.addresses.poseidon2, d.addresses.poseidon4, owner.address, await d.rollup.stateRoot());
+    const twin = await Rollup.deploy(d.addresses.registry, d.addresses.poseidon2, d.addresses.poseidon4, owner.address, await d.rollup.emptyRoot(), 256);
     await twin.grantRole(await twin.SEQUENCER_ROLE(), owner.address);
     const ledger = await EvmRollupLedger.connect(hre, { registry: d.addresses.registry, rollup: await twin.getAddress() });
     const { solidityCalldata } = await import("../../src/zk");
     const { proof, publicSignals } = b.proof as { proof: never; publicSignals: string[] };
     const cd = solidityCalldata(proof, publicSignals);
     await expect(
-      ledger.sendBatch({ modelId, batchSize: B, count: b.count, newRoot: b.newRoot, batchRoot: b.batchRoot, proof: cd, trace: new Uint8Array() }),
+      ledger.sendBatch({ modelId, batchSize: B, count: b.count, newRoot: b.newRoot, batchRoot: b.batchRoot, proof: cd, trace: getBytes(b.trace) }),
     ).to.be.revertedWithCustomError(twin, "FlavumInvalidBatchProof");
     seq.store.close();
   });

@@ -10,8 +10,10 @@ import path from "path";
 import {
   TrainingSpec, trainingSpec, plan, quantizeData, weightsFromFloat, weightsToFloat, trainStep, trainCommit,
   sgdStepFloat, fedAvg, roundDiv, commitWeights, commitData, evaluate, trainFloat, initialWeights, paramCount,
-  sigmoidTable, sigmoidInt,
+  sigmoidTable, sigmoidInt, dataDigest, trainingBinding, trainingPublicSignals, packMetrics, decodeTrainingStatement,
+  TRAINING_PUBLIC_SIGNALS, newDataSalt,
 } from "../../src/training";
+import { FIELD_P } from "../../src/quant/fixed";
 import { FlavumError, RangeOverflowError } from "../../src/errors";
 
 const real = (lo: number, hi: number) => fc.double({ min: lo, max: hi, noNaN: true, noDefaultInfinity: true });
@@ -147,6 +149,19 @@ describe("training: fixed-point SGD executor", function () {
       const q = quantizeData(s, [[7, 7], [7, 7]], [1, 1]);
       expect(() => trainCommit(s, weightsFromFloat(s, [20, 20, 0]), q.X, q.y)).to.throw(RangeOverflowError, /prediction for row 0/);
     });
+    it("counts correct over all n·K rows (each scored before its own step), so correct / samples is an accuracy for K > 1", () => {
+      const s = trainingSpec({ kind: "logistic", d: 2, n: 2, K: 2, lr: 0.5 });
+      // Large positive weights: every row with x_0 > 0 is class 1 before and after the first step.
+      const w = weightsFromFloat(s, [4, 0, 0]);
+      const q = quantizeData(s, [[1, 0], [2, 0], [-1, 0], [3, 0]], [1, 0, 0, 1]);
+      const c = trainCommit(s, w, q.X, q.y);
+      const perStep = [0, 1].map((k) => trainStep(s, k === 0 ? w : c.steps[0], q.X.slice(2 * k, 2 * k + 2), q.y.slice(2 * k, 2 * k + 2), k).correct);
+      expect(perStep).to.deep.equal([1, 2]); // row 1 (x=2, y=0) is wrong; the second step's rows are right
+      expect(c.correct).to.equal(3);
+      expect(c.correct / (s.n * s.K)).to.equal(0.75);
+      expect(c.predictions).to.have.length(4);
+    });
+
     it("refuses data of the wrong row count", () => {
       const s = trainingSpec({ kind: "logistic", d: 2, n: 2, K: 2 });
       const q = quantizeData(s, [[1, 1], [2, 2]], [1, 0]);
@@ -185,9 +200,48 @@ describe("training: fixed-point SGD executor", function () {
       expect(await commitWeights(s, w)).to.equal(await commitWeights(s, [...w]));
       expect(await commitWeights(s, w)).to.not.equal(await commitWeights(s, [1n, -2n, 4n]));
       const X = [[1n, 2n], [3n, 4n]];
-      const base = await commitData(s, X, [0n, 1n]);
-      expect(await commitData(s, [[1n, 2n], [3n, 5n]], [0n, 1n])).to.not.equal(base);
-      expect(await commitData(s, X, [1n, 1n])).to.not.equal(base);
+      const salt = 12345n;
+      const base = await commitData(s, X, [0n, 1n], salt);
+      expect(await commitData(s, X, [0n, 1n], salt)).to.equal(base);
+      expect(await commitData(s, [[1n, 2n], [3n, 5n]], [0n, 1n], salt)).to.not.equal(base);
+      expect(await commitData(s, X, [1n, 1n], salt)).to.not.equal(base);
+    });
+
+    it("salts the data commitment: it differs from the unsalted digest, and two salts give two commitments", async () => {
+      const s = trainingSpec({ kind: "logistic", d: 2, n: 2 });
+      const X = [[1n, 0n], [0n, 1n]];
+      const y = [0n, 1n];
+      const digest = await dataDigest(s, X, y);
+      const [s1, s2] = [newDataSalt(), newDataSalt()];
+      expect(s1).to.not.equal(s2);
+      for (const v of [s1, s2]) expect(v >= 0n && v < 1n << 248n).to.equal(true);
+      const [c1, c2] = [await commitData(s, X, y, s1), await commitData(s, X, y, s2)];
+      expect(c1).to.not.equal(digest);
+      expect(c2).to.not.equal(digest);
+      expect(c1).to.not.equal(c2);
+      // Salt 0 is still a salted form (Poseidon(digest, 0)), not the digest itself.
+      expect(await commitData(s, X, y, 0n)).to.not.equal(digest);
+      await expect(commitData(s, X, y, FIELD_P)).to.be.rejectedWith(/data salt must be a field element/);
+    });
+  });
+
+  describe("training statement", () => {
+    it("has five public inputs; binding is keccak(chainId, contract, repoId, author) mod p, a different one for each", () => {
+      expect([...TRAINING_PUBLIC_SIGNALS]).to.deep.equal(["parentWeightsHash", "newWeightsHash", "dataHash", "metrics", "binding"]);
+      const base = { chainId: 31337n, contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3", repoId: 1n, author: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8" };
+      const b = trainingBinding(base);
+      expect(b < FIELD_P).to.equal(true);
+      const others = [
+        { ...base, chainId: 1n },
+        { ...base, contract: "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512" },
+        { ...base, repoId: 2n },
+        { ...base, author: "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC" },
+      ].map(trainingBinding);
+      expect(new Set([b, ...others]).size).to.equal(5);
+      const pub = trainingPublicSignals({ parentWeightsHash: 1n, newWeightsHash: 2n, dataHash: 3n, correct: 11, samples: 16, binding: b });
+      expect(pub).to.deep.equal([1n, 2n, 3n, packMetrics(11, 16), b]);
+      expect(decodeTrainingStatement(pub)).to.deep.equal({ parentWeightsHash: 1n, newWeightsHash: 2n, dataHash: 3n, correct: 11, samples: 16, binding: b });
+      expect(() => packMetrics(1, 1n << 32n)).to.throw(/32 bits/);
     });
   });
 
