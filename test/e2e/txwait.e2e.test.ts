@@ -4,23 +4,18 @@
  * a dropped transaction (nonce used by another) is resent, and --replace reuses the nonce.
  */
 import { expect } from "chai";
-import fs from "fs";
-import os from "os";
-import path from "path";
 import Database from "better-sqlite3";
 import hre from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { deployRollup } from "../../src/chain/deployRollup";
 import type { EvmRollupLedger } from "../../src/chain/evmRollup";
 import { sendAndWait, TxProvider, waitForTx } from "../../src/chain/txWait";
-import { compileModel } from "../../src/model/compile";
 import { SequencerStore } from "../../src/rollup/store";
 import type { Sequencer } from "../../src/rollup/sequencer";
-import { openSequencer, registerModel } from "../../src/rollup/service";
-import { dataPath, heldout, onnxPath, usePtauDir } from "../helpers/fixtures";
+import { openSequencer } from "../../src/rollup/service";
+import { heldout } from "../helpers/fixtures";
+import { compileRollupModel, copyStore, registeredRollup, tmpStore } from "../helpers/rollup";
 
 const B = 4;
-const tmpStore = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), "flavum-txwait-")), "sequencer.db");
 
 /** A scripted provider: each call reads the current state, which the test changes between polls. */
 function fakeProvider(state: {
@@ -112,7 +107,7 @@ describe("waitForTx", () => {
 
 describe("SequencerStore migration", () => {
   it("adds the transaction nonce and sender columns to a store written before them, idempotently", () => {
-    const file = tmpStore();
+    const file = tmpStore("txwait");
     const db = new Database(file);
     db.exec(`CREATE TABLE batches (
       local_id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -137,30 +132,19 @@ describe("batch:submit with automine off", function () {
   const send = (method: string, params: unknown[] = []) => hre.network.provider.send(method, params);
   const provider = () => hre.ethers.provider;
 
-  before(async () => {
-    usePtauDir();
-    await compileModel({ onnx: onnxPath("logreg_cancer"), name: "rollup_logreg", calibration: dataPath("logreg_cancer", "calibration") });
-  });
+  before(compileRollupModel);
 
   afterEach(async () => {
     await send("evm_setAutomine", [true]);
     await send("evm_mine");
   });
 
-  async function registeredOnce() {
-    const d = await deployRollup(hre);
-    const store = tmpStore();
-    const seq = await openSequencer(hre, { store, addresses: d.addresses });
-    const reg = await registerModel(seq, hre, "rollup_logreg", B);
-    seq.store.close();
-    return { d, store, modelId: reg.modelId };
-  }
+  const registeredOnce = () => registeredRollup(B);
 
   /** A fresh copy of the registered store, a proven batch of two, and the sequencer's account. */
   async function provenBatch(samples = [0, 2]) {
     const f = await loadFixture(registeredOnce);
-    const store = tmpStore();
-    fs.copyFileSync(f.store, store);
+    const store = copyStore(f.store, "txwait");
     const msgs: string[] = [];
     const seq = await open(store, f.d.addresses, msgs);
     seq.request(f.modelId.toString(), heldout("logreg_cancer").inputs.slice(...samples));
