@@ -20,6 +20,7 @@ import { batchPaths, buildBatchCircuit } from "../src/rollup/batchBuild";
 import { hasher, log2Exact, zeroRoots } from "../src/rollup/merkle";
 import { KEY_FILES, powerFor, Progress, readPtauInfo, readR1csInfo, solidityCalldata, sourceHash } from "../src/zk";
 import { repoRoot } from "../src/zk/paths";
+import { ptauCacheDir } from "../src/zk/ptau";
 import { benchDir, BenchOptions, errorMessage, progress, scoped } from "./common";
 import { compileCached } from "./circuitCache";
 import { deployProjectVerifier, measureVerifyGas } from "./gas";
@@ -111,9 +112,12 @@ export function rollupModels(opts: BenchOptions): string[] {
 /** The largest prepared ptau file of power ≤ maxPower: FLAVUM_PTAU, else the best in FLAVUM_PTAU_DIR. */
 export function ptauFile(maxPower: number): { file: string; power: number } | undefined {
   const candidates: string[] = [];
+  // The same places resolvePtau looks, short of downloading: a file, a folder, then the cache that
+  // `ptau:fetch` fills.
+  const dirOf = process.env.FLAVUM_PTAU_DIR && fs.existsSync(process.env.FLAVUM_PTAU_DIR) ? process.env.FLAVUM_PTAU_DIR : ptauCacheDir();
   if (process.env.FLAVUM_PTAU) candidates.push(path.resolve(process.env.FLAVUM_PTAU));
-  else if (process.env.FLAVUM_PTAU_DIR && fs.existsSync(process.env.FLAVUM_PTAU_DIR)) {
-    const dir = path.resolve(process.env.FLAVUM_PTAU_DIR);
+  else if (fs.existsSync(dirOf)) {
+    const dir = path.resolve(dirOf);
     for (const n of fs.readdirSync(dir)) if (n.endsWith(".ptau") && !n.startsWith(".")) candidates.push(path.join(dir, n));
   }
   let best: { file: string; power: number } | undefined;

@@ -84,6 +84,8 @@ interface IFlavumInference {
 
     /// @notice The request fee is `fee`, but `paid` was sent.
     error FlavumInsufficientFee(uint256 paid, uint256 fee);
+    /// @notice `paid` does not fit the 128 bits a request's escrow holds.
+    error FlavumFeeTooLarge(uint256 paid);
     /// @notice No model `modelId` can be asked (unregistered, or wider than 64 bits).
     error FlavumUnknownRequestModel(uint256 modelId);
     /// @notice `value` is not a canonical BN254 field element.
@@ -213,7 +215,8 @@ interface IFlavumInference {
     function withdrawEarnings(address payable to) external;
 
     /**
-     * @notice Fees `sequencer` earned and has not withdrawn.
+     * @notice What `sequencer` may withdraw: the fees of requests its batches included, and for a requester
+     * whose refund could not be sent (it refused ether), that refund.
      * @param sequencer the account
      * @return the amount in wei
      */
@@ -221,7 +224,8 @@ interface IFlavumInference {
 
     /**
      * @notice Model `modelId`'s oldest pending on-chain request: the next one a batch of that model must
-     * include (0 if none).
+     * include (0 if none). Reverts with `FlavumQueueBacklog` when more than 64 closed requests precede it
+     * (call `advanceQueue`).
      * @param modelId the model
      * @return requestId the request, or 0
      * @return dueBlock the block from which batches must include it

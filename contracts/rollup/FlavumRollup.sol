@@ -414,6 +414,7 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference {
         returns (uint256 requestId)
     {
         if (msg.value < _requestFee) revert FlavumInsufficientFee(msg.value, _requestFee);
+        if (msg.value > type(uint128).max) revert FlavumFeeTooLarge(msg.value);
         if (modelId > type(uint64).max || !_registry.isRegistered(modelId)) revert FlavumUnknownRequestModel(modelId);
         if (inputHash >= FIELD_MODULUS) revert FlavumNotFieldElement(inputHash);
         _checkInput(modelId, input);

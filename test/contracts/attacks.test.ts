@@ -322,6 +322,10 @@ describe("Attacks on the rollup contracts", function () {
       await expect(ask(good.input, 1n << 64n)).to.be.revertedWithCustomError(rollup, "FlavumUnknownRequestModel").withArgs(1n << 64n);
       await expect(ask(good.input, modelId, 5n, FEE - 1n)).to.be.revertedWithCustomError(rollup, "FlavumInsufficientFee").withArgs(FEE - 1n, FEE);
       await expect(ask(good.input, modelId, FIELD_P)).to.be.revertedWithCustomError(rollup, "FlavumNotFieldElement").withArgs(FIELD_P);
+      // A payment wider than the escrow's 128 bits would be truncated: refused instead.
+      const huge = 1n << 128n;
+      await hre.network.provider.send("hardhat_setBalance", [alice.address, toBeHex(huge * 2n)]);
+      await expect(ask(good.input, modelId, 5n, huge)).to.be.revertedWithCustomError(rollup, "FlavumFeeTooLarge").withArgs(huge);
       // Not abi.encode(int256[]): empty, raw packed values, a moved offset, truncated, trailing bytes.
       const bytes = getBytes(good.input);
       const packed = hexlify(concat(values.map((v) => zeroPadValue(toBeHex(BigInt.asUintN(256, v)), 32))));
