@@ -110,7 +110,7 @@ describe("batch circuit (logreg_cancer, B = 4)", function () {
     await expectTamperRejected(t, w, { "bound[0]": readSignal(t, w, "bound[0]") + 1n });
   });
 
-  it("pins the count to 1..B and the output layout to the circuit's", async () => {
+  it("pins the count to 1..B, and the output layout and batch size to the circuit's", async () => {
     const meta = BigInt(plan.circuitInput.meta as string);
     const countMask = 0xffffn << META.countShift;
     const withCount = (c: bigint) => ((meta & ~countMask) | (c << META.countShift)).toString();
@@ -119,5 +119,7 @@ describe("batch circuit (logreg_cancer, B = 4)", function () {
     // The registry claiming 2 outputs (or another width) for this one-output circuit.
     expect(await noWitness({ meta: (meta + (1n << (META.layoutShift + 8n))).toString() })).to.equal(true);
     expect(await noWitness({ meta: (meta + (1n << META.layoutShift)).toString() })).to.equal(true);
+    // A proof of this B = 4 circuit cannot be made for a statement of another batch size.
+    expect(await noWitness({ meta: (meta + (1n << META.levelsShift)).toString() })).to.equal(true);
   });
 });
