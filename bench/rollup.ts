@@ -14,6 +14,7 @@ import { loadModel, LoadedModel } from "../src/model/artifacts";
 import { proveInference } from "../src/model/prove";
 import { readSamples } from "../src/model/samples";
 import { generateBatchCircuit } from "../src/codegen/batch";
+import { BATCH_PUBLIC_INPUTS } from "../src/protocol/batch";
 import { deployRollup } from "../src/chain/deployRollup";
 import { openSequencer, registerModel, resetStore } from "../src/rollup/service";
 import { batchPaths, buildBatchCircuit } from "../src/rollup/batchBuild";
@@ -25,9 +26,6 @@ import { benchDir, BenchOptions, errorMessage, progress, scoped } from "./common
 import { compileCached } from "./circuitCache";
 import { deployProjectVerifier, measureVerifyGas } from "./gas";
 import type { ModelResult, ModelSpec } from "./models";
-
-/** The batch circuit has five public inputs (oldRoot, newRoot, batchRoot, ctx, meta). */
-const BATCH_PUBLIC = 5;
 
 export const ROLLUP_MODELS = ["mlp_digits", "cnn_digits", "cnn_pad_avg_digits", "logreg_cancer"];
 
@@ -177,8 +175,8 @@ async function measureSize(
 ): Promise<RollupRow> {
   const name = model.manifest.name;
   const row: RollupRow = { model: name, batchSize: B, measured: false };
-  const fitsPower = (c: number) => powerFor(c, BATCH_PUBLIC) <= ptau.power;
-  const tooBig = (c: number) => `needs 2^${powerFor(c, BATCH_PUBLIC)} (available: 2^${ptau.power})`;
+  const fitsPower = (c: number) => powerFor(c, BATCH_PUBLIC_INPUTS.length) <= ptau.power;
+  const tooBig = (c: number) => `needs 2^${powerFor(c, BATCH_PUBLIC_INPUTS.length)} (available: 2^${ptau.power})`;
 
   if (samples.length < B) {
     row.error = `only ${samples.length} held-out samples, fewer than the batch size`;
@@ -191,7 +189,7 @@ async function measureSize(
   const setRow = (c: number, estimated = false) => {
     row.constraints = c;
     row.estimated = estimated || undefined;
-    row.power = powerFor(c, BATCH_PUBLIC);
+    row.power = powerFor(c, BATCH_PUBLIC_INPUTS.length);
     if (!estimated) known.set(B, c);
   };
 
@@ -205,7 +203,7 @@ async function measureSize(
   } else {
     const estimate = extrapolate(model, B, known);
     // Only skip the compile when the circuit is clearly (≥ 10 %) over the limit.
-    if (estimate * 0.9 + BATCH_PUBLIC >= 2 ** ptau.power) {
+    if (estimate * 0.9 + BATCH_PUBLIC_INPUTS.length >= 2 ** ptau.power) {
       setRow(estimate, true);
       row.note = `${tooBig(estimate)}; not compiled (extrapolated from ${known.size ? `B = ${[...known.keys()].join(", ")}` : "the single-inference circuit"})`;
       return row;

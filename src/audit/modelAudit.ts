@@ -26,12 +26,13 @@ import { quantizeValue } from "../quant/fixed";
 import { packedHash, poseidonHash } from "../quant/commitment";
 import { generateCircuit } from "../codegen/circuit";
 import { generateBatchCircuit } from "../codegen/batch";
+import { BATCH_PUBLIC_INPUTS } from "../protocol/batch";
 import { affineNodes, weightLayout } from "../codegen/weights";
 import { MODEL_FILES, ModelManifest, modelsRoot, validateName } from "../model/artifacts";
 import { qgraphFromJson } from "../model/qgraphJson";
-import { batchContractName } from "../rollup/batchBuild";
+import { batchContractName, batchVerifierHeader } from "../rollup/batchBuild";
 import { hasher, log2Exact, zeroRoots } from "../rollup/merkle";
-import { architectureHash } from "../rollup/service";
+import { architectureHash } from "../model/architectureHash";
 import { outputLayoutWord } from "../protocol/batch";
 import { PROOF_SYSTEM_ID } from "../chain/evmRollup";
 import { compileCircuit } from "../zk/circom";
@@ -136,7 +137,7 @@ export async function auditModel(
   const layout = weightLayout(q);
   const weights = await poseidonHash([await packedHash(layout.weights, layout.weightBits), await packedHash(layout.biases, layout.biasBits)]);
   add("commitment.weightsHash", weights, BigInt(onchain.commitment.weightsHash), "Poseidon(PackedHash(weights), PackedHash(biases)) of the quantized graph");
-  add("commitment.architectureHash", architectureHash({ q } as Parameters<typeof architectureHash>[0]), onchain.commitment.architectureHash);
+  add("commitment.architectureHash", architectureHash(q), onchain.commitment.architectureHash);
 
   // ---- layouts the registry serves vs what the circuit computes
   const out = q.tensors[q.output];
@@ -273,7 +274,7 @@ async function verifyZkeyForSource(source: string, base: string, zkey: string, p
     fs.writeFileSync(main, source);
     log(`audit: compiling the regenerated circuit ${base}`);
     const compiled = await compileCircuit(main, tmp, { progress: log });
-    const ptau = ptauFile ?? (await resolvePtau(powerFor(compiled.constraints, 5), { progress: log })).file;
+    const ptau = ptauFile ?? (await resolvePtau(powerFor(compiled.constraints, BATCH_PUBLIC_INPUTS.length), { progress: log })).file;
     log(`audit: verifying ${zkey} against the regenerated r1cs (${compiled.constraints} constraints) and ${ptau}`);
     const logger = snarkjsLogger(silent, "audit");
     // snarkjs reports some mismatches on console.log only; keep them for the report, off the terminal.
@@ -329,7 +330,8 @@ interface VerifierComparison {
 async function compareVerifier(hre: HardhatRuntimeEnvironment, zkey: string, name: string, B: number, address: string, log: Progress): Promise<VerifierComparison> {
   const contract = batchContractName(name, B);
   // The same header arguments as buildBatchCircuit, so an honest build reproduces the exact source text.
-  const source = await renderVerifier(zkey, contract, `model "${name}", batch size ${B}`, `npx hardhat model:register --name ${name} --batch ${B}`);
+  const header = batchVerifierHeader(name, B);
+  const source = await renderVerifier(zkey, contract, header.source, header.regenerate);
   const file = `contracts/verifiers/${contract}.sol`;
   const runtime = compileRuntime(hre, file, source, contract);
   const onchain = await hre.ethers.provider.getCode(address);

@@ -6,7 +6,7 @@
 import type { QGraph } from "../quant/qgraph";
 import { FlavumError } from "../errors";
 import { generateCircuit } from "./circuit";
-import { TREE_DEPTH, BATCH_PUBLIC_INPUTS, META, META_BITS, outputLayoutWord } from "../protocol/batch";
+import { TREE_DEPTH, BATCH_PUBLIC_INPUTS, META, META_BITS, outputLayoutWord, outputWordBits } from "../protocol/batch";
 import { log2Exact } from "../rollup/merkle";
 
 export interface GeneratedBatchCircuit {
@@ -21,7 +21,7 @@ export function generateBatchCircuit(q: QGraph, name: string, batchSize: number,
   const levels = log2Exact(batchSize);
   const model = generateCircuit(q, name, "public");
   const out = q.tensors[q.output];
-  if (8 + out.size * out.bits > 248)
+  if (outputWordBits(out.size, out.bits) > 248)
     throw new FlavumError(`model "${name}" has ${out.size} outputs of ${out.bits} bits: too many for one trace word (at most 240 bits)`);
   const height = TREE_DEPTH - levels;
   const templateName = `FlavumBatch_${model.templateName.replace(/^Flavum_/, "")}_${batchSize}`;

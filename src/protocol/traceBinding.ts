@@ -15,9 +15,10 @@
  */
 import { keccak256, solidityPacked } from "ethers";
 import { FlavumError } from "../errors";
+import { FIELD_P } from "../quant/fixed";
 
-/** The BN254 scalar field: Groth16's public inputs, Poseidon and the RLC live here. */
-export const FIELD_P = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+// The BN254 scalar field: Groth16's public inputs, Poseidon and the RLC live here.
+export { FIELD_P };
 
 export interface TraceItem {
   requestId: bigint;

@@ -9,7 +9,7 @@ import { buildCircuitKeys, exportVerifier, replaceDirAtomically, KEY_FILES, wasm
 import { repoRoot } from "../zk/paths";
 import { LoadedModel, verifierContractName } from "../model/artifacts";
 import { hasher, log2Exact, zeroRoots } from "./merkle";
-import { MAX_BATCH } from "../protocol/batch";
+import { BATCH_PUBLIC_INPUTS, MAX_BATCH } from "../protocol/batch";
 import { FlavumError } from "../errors";
 
 export interface BatchBuild {
@@ -25,6 +25,15 @@ export interface BatchBuild {
 
 export function batchContractName(model: string, batchSize: number): string {
   return verifierContractName(model).replace(/Verifier$/, `Batch${batchSize}Verifier`);
+}
+
+/**
+ * The header a batch verifier is generated with: what it verifies and the command that regenerates
+ * it. The build, a ceremony's finalize and model:audit all render the contract with it, so an honest
+ * verifier is byte-for-byte reproducible.
+ */
+export function batchVerifierHeader(name: string, batchSize: number): { source: string; regenerate: string } {
+  return { source: `model "${name}", batch size ${batchSize}`, regenerate: `npx hardhat model:register --name ${name} --batch ${batchSize}` };
 }
 
 export function batchPaths(model: LoadedModel, batchSize: number) {
@@ -48,9 +57,9 @@ export async function buildBatchCircuit(model: LoadedModel, batchSize: number, p
   const p = batchPaths(model, batchSize);
   const keys = await replaceDirAtomically(p.dir, async (tmp) => {
     // The model folder may have been rebuilt since: reuse only what matches this exact source.
-    return buildCircuitKeys({ source: gen.source, base: p.base, dir: tmp, previousDir: p.dir, publicSignals: 5, ptau, progress });
+    return buildCircuitKeys({ source: gen.source, base: p.base, dir: tmp, previousDir: p.dir, publicSignals: BATCH_PUBLIC_INPUTS.length, ptau, progress });
   });
-  await exportVerifier(p.zkey, p.contract, p.verifierFile, `model "${model.manifest.name}", batch size ${batchSize}`,
-    `npx hardhat model:register --name ${model.manifest.name} --batch ${batchSize}`);
+  const header = batchVerifierHeader(model.manifest.name, batchSize);
+  await exportVerifier(p.zkey, p.contract, p.verifierFile, header.source, header.regenerate);
   return { ...p, keys, batchSize };
 }

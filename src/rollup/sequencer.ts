@@ -15,7 +15,7 @@ import { reviewSamples } from "../model/samples";
 import { quantizeInput, runInt } from "../quant/intExec";
 import { packedHash } from "../quant/commitment";
 import { prove, verify, solidityCalldata, shortHash, vkHash, Progress, silent } from "../zk";
-import type { BatchSubmission, InferenceProof, RollupLedger, SentTx } from "../chain/ledger";
+import type { BatchSubmission, InferenceProof, ModelTraceState, RollupLedger, SentTx } from "../chain/ledger";
 import { describeTx, stillPendingError } from "../chain/txWait";
 import { SequencerStore, BatchRow, ServedModel } from "./store";
 import { BatchRequest, planBatch, TraceEntry } from "./batchWitness";
@@ -214,7 +214,7 @@ export class Sequencer {
           this.progress(`batch slot ${b.batchNumber} of model ${b.modelId} was taken by another batch: its requests go back to the mempool`);
           this.store.markStale(b.localId);
         }
-      } else if (chain.root !== b.oldRoot && !(b.firstLeaf === 0n && chain.nextLeaf > 0n)) {
+      } else if (b.oldRoot !== this.expectedOldRoot(chain, b.batchSize)) {
         this.store.markStale(b.localId);
       }
     }
@@ -227,6 +227,11 @@ export class Sequencer {
           "STORE_DIVERGED",
         );
     }
+  }
+
+  /** The root the model's next batch of size B starts from: its tree's, or an empty one after a rollover. */
+  private expectedOldRoot(chain: ModelTraceState, batchSize: number): bigint {
+    return nextSlot(chain.nextLeaf, batchSize).rollover ? new TraceTree(this.h).root : chain.root;
   }
 
   private settle(b: BatchRow, batchId: bigint, txHash: string, gasUsed: bigint | null): void {

@@ -2,12 +2,12 @@
  * Wiring for the rollup commands: where the sequencer's store lives, connecting to the recorded
  * rollup, and registering a compiled model (batch circuit, verifier, NFT).
  */
-import crypto from "crypto";
 import path from "path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { Progress, silent, shortHash } from "../zk";
 import { FlavumError } from "../errors";
-import { loadModel, LoadedModel, modelVkHash } from "../model/artifacts";
+import { loadModel, modelVkHash } from "../model/artifacts";
+import { architectureHash } from "../model/architectureHash";
 import { liveRegistrations, recordRegistration, Registration } from "../model/registrations";
 import { isEphemeral } from "../chain/deployments";
 import { EvmRollupLedger, RollupAddresses, recordedRollup } from "../chain/evmRollup";
@@ -33,13 +33,6 @@ export async function openSequencer(
     store.close();
     throw e;
   }
-}
-
-/** Hash of what the model computes without its weights: node kinds, shapes and scales. */
-export function architectureHash(model: LoadedModel): string {
-  const q = model.q;
-  const arch = q.nodes.map((n) => ({ kind: n.kind, out: q.tensors[n.out].shape, scale: q.tensors[n.out].scale, bits: q.tensors[n.out].bits }));
-  return "0x" + crypto.createHash("sha256").update(JSON.stringify({ input: q.input.shape, arch, head: q.head })).digest("hex");
 }
 
 export interface Registered {
@@ -118,7 +111,7 @@ export async function registerModel(seq: Sequencer, hre: HardhatRuntimeEnvironme
   const out = model.q.tensors[model.q.output];
   const { modelId } = await ledger.registerModel({
     weightsHash: BigInt(m.weightsCommitment),
-    architectureHash: architectureHash(model),
+    architectureHash: architectureHash(model.q),
     circuitHash: "0x" + build.keys.hash,
     vkHash: "0x" + build.keys.vkHash,
     inputShape: m.inputShape, outputShape: m.outputShape, inputScale: m.inputScale, outputScale: m.outputScale,

@@ -7,7 +7,7 @@ import fs from "fs";
 import path from "path";
 import { FlavumError } from "../errors";
 import { loadModel } from "../model/artifacts";
-import { batchPaths } from "../rollup/batchBuild";
+import { batchPaths, batchVerifierHeader } from "../rollup/batchBuild";
 import type { VerifierTarget } from "./ceremony";
 import { cacheRoot, repoRoot } from "./paths";
 
@@ -37,7 +37,7 @@ function batchVerifier(name: string, batch: number): { dir: string; verifier: Ve
   const p = batchPaths(loadModel(name), batch);
   return {
     dir: p.dir,
-    verifier: { contract: p.contract, file: p.verifierFile, source: `model "${name}", batch size ${batch}`, regenerate: `npx hardhat model:register --name ${name} --batch ${batch}` },
+    verifier: { contract: p.contract, file: p.verifierFile, ...batchVerifierHeader(name, batch) },
   };
 }
 

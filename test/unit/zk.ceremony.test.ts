@@ -16,19 +16,17 @@ import {
 import { blake2b512, HERMEZ_BLAKE2B } from "../../src/zk/hermez";
 import { assertSetupAllowed, pinnedPower, setupProblems } from "../../src/zk/setupPolicy";
 import { REPO } from "../helpers/circuit";
+import { rejection as anyRejection } from "../helpers/rejection";
 
 const PTAU = path.resolve(REPO, "..", "shared", "ptau", "dev_pot12_final.ptau");
 const SOURCE = fs.readFileSync(path.join(REPO, "test", "fixtures-zk", "Multiplier.circom"), "utf8");
 const BASE = "multiplier";
 
+/** The FlavumError a promise rejects with; any other error is rethrown, a resolve fails the test. */
 async function rejection(p: Promise<unknown>): Promise<FlavumError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof FlavumError) return e;
-    throw e;
-  }
-  throw new Error("expected a FlavumError");
+  const e = await anyRejection(p);
+  if (e instanceof FlavumError) return e;
+  throw e;
 }
 
 const readKeys = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, "keys.json"), "utf8")) as CircuitKeys;

@@ -18,17 +18,9 @@ import { pidAlive, removeStaleBuilds, replaceDirAtomically } from "../../src/zk/
 import { formatDuration, heartbeat, SNARKJS_LOGGER_METHODS, snarkjsLogger } from "../../src/zk/log";
 import { snarkjs } from "../../src/zk/snarkjs";
 import { REPO } from "../helpers/circuit";
+import { rejection } from "../helpers/rejection";
 
 const FIXTURES = path.join(REPO, "test", "fixtures-zk");
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected the promise to reject");
-}
 
 /** A pid that certainly belonged to a process and is certainly gone: a child that has exited. */
 function deadPid(): number {

@@ -21,6 +21,7 @@ import {
   WitnessError,
 } from "../../src/zk";
 import { devCeremony } from "../../src/zk/devCeremony";
+import { rejection } from "../helpers/rejection";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const FIXTURES = path.join(ROOT, "test", "fixtures-zk");
@@ -33,15 +34,6 @@ if (!process.env.FLAVUM_PTAU_DIR) process.env.FLAVUM_PTAU_DIR = path.resolve(ROO
 // circom_tester shells out to `circom`; hardhat.config.ts puts bin/ on PATH, plain mocha may not.
 if (!process.env.PATH?.split(path.delimiter).includes(path.join(ROOT, "bin"))) {
   process.env.PATH = `${path.join(ROOT, "bin")}${path.delimiter}${process.env.PATH ?? ""}`;
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected the promise to reject");
 }
 
 describe("zk toolchain", function () {
