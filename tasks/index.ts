@@ -6,3 +6,4 @@ import "./bench";
 import "./ptau";
 import "./ceremony";
 import "./audit";
+import "./state";

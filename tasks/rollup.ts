@@ -4,6 +4,11 @@ import { flavumAction, progress, userPath } from "./util";
 import { INSECURE_DEV_SETUP_HELP } from "../src/zk/setupPolicy";
 import { deployRollup, DEFAULT_INCLUSION_DELAY } from "../src/chain/deployRollup";
 import { deployRepositories } from "../src/chain/deployRepos";
+import { deployState, DEFAULT_DEADLINE, DEFAULT_STATE } from "../src/chain/deployState";
+import { checkStateParameters } from "../src/rollup/stateBuild";
+import { EvmStateLedger, recordedState } from "../src/chain/evmState";
+import { runStateBatch } from "../src/rollup/stateSequencer";
+import { FlavumError } from "../src/errors";
 import { recordedRollup } from "../src/chain/evmRollup";
 import { defaultStorePath, moveStoreAside, openSequencer, registerModel } from "../src/rollup/service";
 import { idArg, intArg } from "./args";
@@ -39,17 +44,27 @@ async function previousStore(hre: any): Promise<{ rollup: string; store: string 
   return fs.existsSync(store) ? { rollup, store } : undefined;
 }
 
-task("rollup:deploy", "Deploy ModelRegistry, FlavumRollup, the Poseidon hashers and ModelRepository; record them in deployments/<network>.json")
+task("rollup:deploy", "Deploy ModelRegistry, FlavumRollup, FlavumState (data points), the Poseidon hashers and ModelRepository; record them in deployments/<network>.json")
   .addOptionalParam("from", "Signer index", 0, types.int)
   .addOptionalParam("inclusionDelay", `Blocks after which a pending on-chain request must be included, or may be cancelled (default ${DEFAULT_INCLUSION_DELAY})`)
+  .addOptionalParam("deadline", `Blocks within which a queued state operation (deposit, transfer, exit, authorisation) must be processed before exodus may open (default ${DEFAULT_DEADLINE})`)
+  .addOptionalParam("stateDepth", `Depth of the state tree: data points 1..2^depth - 1 (default ${DEFAULT_STATE.depth})`)
+  .addOptionalParam("stateOps", `Operations per state batch, a power of two (default ${DEFAULT_STATE.opsPerBatch})`)
+  .addOptionalParam("traceStore", "Where batch traces are posted: calldata (the only mode this version settles)", "calldata")
   .setAction(
-    flavumAction(async (a: { from: number; inclusionDelay?: string }, hre) => {
+    flavumAction(async (a: { from: number; inclusionDelay?: string; deadline?: string; stateDepth?: string; stateOps?: string; traceStore: string }, hre) => {
       const inclusionDelay = intArg("inclusion-delay", a.inclusionDelay, { min: 1, fallback: DEFAULT_INCLUSION_DELAY });
+      const deadline = intArg("deadline", a.deadline, { min: 1, fallback: DEFAULT_DEADLINE });
+      const stateParams = { depth: intArg("state-depth", a.stateDepth, { min: 2, fallback: DEFAULT_STATE.depth }), opsPerBatch: intArg("state-ops", a.stateOps, { min: 1, fallback: DEFAULT_STATE.opsPerBatch }) };
+      checkStateParameters(stateParams);
+      if (a.traceStore !== "calldata")
+        throw new FlavumError(`--trace-store ${a.traceStore} is not available yet: this version settles traces in calldata only (blob and ipfs are in progress)`, "BAD_INPUT");
       if (hre.network.name === "hardhat")
         progress("note: the in-process hardhat network forgets this deployment when the command ends; use --network localhost with `npx hardhat node` to keep it");
       const previous = await previousStore(hre);
       const d = await deployRollup(hre, { signerIndex: a.from, inclusionDelay });
       if (previous) progress(`the earlier rollup ${previous.rollup} keeps its sequencer store ${previous.store}; deployments/${hre.network.name}.json now records the new one`);
+      const st = await deployState(hre, d, { ...stateParams, deadline, signerIndex: a.from });
       const r = await deployRepositories(hre, { signerIndex: a.from });
       // Each deployment has its own store; one left at this path by an earlier chain (a restarted
       // node reuses addresses) holds another rollup's history: keep it, out of the way.
@@ -59,7 +74,7 @@ task("rollup:deploy", "Deploy ModelRegistry, FlavumRollup, the Poseidon hashers 
         const aside = moveStoreAside(store);
         if (aside) progress(`a sequencer store of an earlier deployment at the same address was kept as ${aside}`);
       }
-      console.log(`ModelRegistry   ${d.addresses.registry}\nFlavumRollup    ${d.addresses.rollup}\nModelRepository ${r.address}\nempty root      ${d.emptyRoot}`);
+      console.log(`ModelRegistry   ${d.addresses.registry}\nFlavumRollup    ${d.addresses.rollup}\nFlavumState     ${st.addresses.state} (depth ${stateParams.depth}, ${stateParams.opsPerBatch} ops per state batch, deadline ${deadline} blocks)\nDataPointToken  ${st.addresses.token}\nModelRepository ${r.address}\nempty root      ${d.emptyRoot}`);
     }, { artifacts: true }),
   );
 
@@ -80,15 +95,29 @@ storeParams(
 );
 
 storeParams(
-  task("infer:request", "Queue inference requests with the sequencer")
+  task("infer:request", "Queue inference requests with the sequencer (--input), or request one on chain on a data point (--datapoint)")
     .addParam("model", "Model id or name")
-    .addParam("input", "JSON samples (array of flat arrays, or one flat array)")
+    .addOptionalParam("input", "JSON samples (array of flat arrays, or one flat array)")
+    .addOptionalParam("datapoint", "A data point id: an on-chain request, authorised by the next state batch (yours, or common)")
     .addFlag("strict", "Refuse input the model would round (a fraction for an integer input) instead of warning on stderr")
     .addFlag("json", "Print JSON"),
 ).setAction(
-  seqAction(async (a: StoreArgs & { model: string; input: string; strict: boolean; json: boolean }, hre) =>
+  seqAction(async (a: StoreArgs & { model: string; input?: string; datapoint?: string; strict: boolean; json: boolean }, hre) =>
     withSequencer(hre, a, async (seq) => {
-      const ids = seq.request(a.model, readSamples(userPath(a.input)), { strict: a.strict, what: `input file ${a.input}` });
+      if ((a.input === undefined) === (a.datapoint === undefined)) throw new FlavumError(`give either --input (off-chain requests) or --datapoint (an on-chain request on a data point)`, "BAD_INPUT");
+      let ids: bigint[];
+      if (a.datapoint !== undefined) {
+        const dpId = idArg("datapoint", a.datapoint, "data point");
+        const modelId = seq.served(a.model).modelId;
+        const ledger = await EvmStateLedger.connect(hre, recordedState(hre.network.name), a.from, progress);
+        const rollup = await hre.ethers.getContractAt("FlavumRollup", recordedRollup(hre.network.name).rollup);
+        const fee = await rollup.estimateFee(modelId);
+        const id = (await ledger.state.requestInference.staticCall(modelId, dpId, hre.ethers.ZeroAddress, { value: fee })) as bigint;
+        await ledger.send(`requesting model ${modelId} on data point ${dpId}`, ledger.state.requestInference(modelId, dpId, hre.ethers.ZeroAddress, { value: fee }));
+        ids = [id];
+      } else {
+        ids = seq.request(a.model, readSamples(userPath(a.input!)), { strict: a.strict, what: `input file ${a.input}` });
+      }
       console.log(a.json ? JSON.stringify({ requests: ids.map(String) }) : `queued request(s) ${ids.join(", ")}`);
     }),
   ),
@@ -99,15 +128,15 @@ async function proveStep(seq: Sequencer) {
   return seq.proveNext();
 }
 
-async function submitStep(seq: Sequencer, json: boolean, replace = false) {
+async function submitStep(seq: Sequencer, json: boolean, replace = false, stateBatches?: unknown[]) {
   const s = await seq.submit({ replace });
   // Delivery is a queue: results proven earlier but not yet delivered go out on every run.
   const fulfilled = await seq.deliver();
   if (!s) {
-    console.log(json ? JSON.stringify({ batchId: null, fulfilled }) : `no proven batch to submit${fulfilled ? `; ${fulfilled} on-chain request(s) fulfilled` : ""}`);
+    console.log(json ? JSON.stringify({ batchId: null, fulfilled, ...(stateBatches && { stateBatches }) }) : `no proven batch to submit${fulfilled ? `; ${fulfilled} on-chain request(s) fulfilled` : ""}`);
     return;
   }
-  const out = { batchId: s.batchId.toString(), txHash: s.txHash, gasUsed: s.gasUsed.toString(), inferences: s.inferences };
+  const out = { batchId: s.batchId.toString(), txHash: s.txHash, gasUsed: s.gasUsed.toString(), inferences: s.inferences, ...(stateBatches && { stateBatches }) };
   console.log(json ? JSON.stringify(out) : `batch ${out.batchId}: ${out.inferences} inference(s) settled in ${out.txHash}, ${out.gasUsed} gas` +
     (fulfilled ? `, ${fulfilled} on-chain request(s) fulfilled` : ""));
 }
@@ -130,16 +159,32 @@ storeParams(
   seqAction(async (a: StoreArgs & { json: boolean; replace: boolean }, hre) => withSequencer(hre, a, (seq) => submitStep(seq, a.json, a.replace))),
 );
 
-storeParams(task("batch:run", "Prove and settle the next batch").addFlag("json", "Print JSON")).setAction(
-  seqAction(async (a: StoreArgs & { json: boolean }, hre) =>
-    withSequencer(hre, a, async (seq) => {
+/** State batches first (they release requests on data points to their models), as many as are due. */
+async function stateSteps(hre: any, a: StoreArgs) {
+  let address: string;
+  try {
+    address = recordedState(hre.network.name);
+  } catch {
+    return [];
+  }
+  const ledger = await EvmStateLedger.connect(hre, address, a.from, progress);
+  const settled = [];
+  for (let s; (s = await runStateBatch(ledger, { progress })); ) settled.push({ stateBatch: s.stateBatch.toString(), operations: s.count, status: s.status.toString(2), txHash: s.txHash, gasUsed: s.gasUsed.toString() });
+  return settled;
+}
+
+storeParams(task("batch:run", "Prove and settle what is due: state batches (deposits, transfers, exits), then the next inference batch").addFlag("json", "Print JSON")).setAction(
+  seqAction(async (a: StoreArgs & { json: boolean }, hre) => {
+    const states = await stateSteps(hre, a);
+    if (!a.json) for (const s of states) console.log(`state batch ${s.stateBatch}: ${s.operations} operation(s) settled in ${s.txHash}, ${s.gasUsed} gas`);
+    return withSequencer(hre, a, async (seq) => {
       if (!(await proveStep(seq))) {
         const fulfilled = await seq.deliver();
-        return console.log(a.json ? JSON.stringify({ batchId: null, fulfilled }) : `nothing pending${fulfilled ? `; ${fulfilled} on-chain request(s) fulfilled` : ""}`);
+        return console.log(a.json ? JSON.stringify({ batchId: null, fulfilled, stateBatches: states }) : `no inference pending${fulfilled ? `; ${fulfilled} on-chain request(s) fulfilled` : ""}`);
       }
-      await submitStep(seq, a.json);
-    }),
-  ),
+      await submitStep(seq, a.json, false, states);
+    });
+  }),
 );
 
 storeParams(

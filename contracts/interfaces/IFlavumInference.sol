@@ -27,14 +27,16 @@ interface IFlavumInference {
 
     /// @notice Where an on-chain request stands: pending, included in a proven batch (its fee paid to the
     /// sequencer), fulfilled (callback run), cancelled by its requester or rejected by the sequencer
-    /// (both refunded).
+    /// (both refunded), or — a request on a data point — waiting for a state batch to prove the requester
+    /// may use the data point.
     enum RequestStatus {
         None,
         Pending,
         Included,
         Fulfilled,
         Cancelled,
-        Rejected
+        Rejected,
+        Authorizing
     }
 
     /**

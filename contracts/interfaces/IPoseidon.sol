@@ -18,3 +18,9 @@ interface IPoseidon4 {
     /// @notice Poseidon of four field elements.
     function poseidon(uint256[4] memory input) external pure returns (uint256);
 }
+
+/// @notice Poseidon of five field elements (the state tree's data-point leaf hash).
+interface IPoseidon5 {
+    /// @notice Poseidon of five field elements.
+    function poseidon(uint256[5] memory input) external pure returns (uint256);
+}

@@ -9,6 +9,8 @@ import {IFlavumInference} from "../interfaces/IFlavumInference.sol";
 import {IFlavumConsumer} from "../interfaces/IFlavumConsumer.sol";
 import {IGroth16Verifier} from "../interfaces/IGroth16Verifier.sol";
 import {IPoseidon2, IPoseidon4} from "../interfaces/IPoseidon.sol";
+import {IFlavumDataPointRequests} from "../interfaces/IFlavumDataPointRequests.sol";
+import {IFlavumState} from "../interfaces/IFlavumState.sol";
 
 /**
  * @title FlavumRollup
@@ -16,7 +18,7 @@ import {IPoseidon2, IPoseidon4} from "../interfaces/IPoseidon.sol";
  * contracts (see {IFlavumInference}). The admin (`DEFAULT_ADMIN_ROLE`) grants, revokes and rotates
  * `SEQUENCER_ROLE` and sets the minimum request fee; it cannot touch fees held for requests.
  */
-contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference {
+contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavumDataPointRequests {
     /// @notice The role allowed to submit batches and reject unprovable requests.
     bytes32 public constant SEQUENCER_ROLE = keccak256("SEQUENCER_ROLE");
 
@@ -81,6 +83,12 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference {
     mapping(uint256 modelId => mapping(uint256 position => uint256 requestId)) private _queued;
     mapping(address sequencer => uint256) private _earnings;
 
+    /// @dev The rollup state (data points), attached once by the admin; zero before.
+    IFlavumState private _state;
+    mapping(uint256 requestId => uint256 dpId) private _requestDataPoint;
+    /// @dev Delivered results on data points: the output word and the batch that proved it.
+    mapping(uint256 dpId => mapping(uint256 modelId => uint256[2])) private _dataPointResults;
+
     /**
      * @param registry_ the model registry
      * @param poseidon2_ the circomlibjs Poseidon hasher of two inputs
@@ -127,6 +135,8 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference {
     ) external onlyRole(SEQUENCER_ROLE) {
         if (count == 0 || count > batchSize) revert FlavumInvalidCount(count, batchSize);
         if (modelId > type(uint64).max) revert FlavumModelIdTooLarge(modelId);
+        // No inference batch settles in exodus or while a state operation is overdue.
+        if (address(_state) != address(0)) _state.checkLive();
         (Slot memory slot, uint256[6] memory pub) = _statement(modelId, batchSize, count, newRoot, batchRoot_, trace);
         if (!IGroth16Verifier(slot.verifier).verifyProof(a, b, c, pub)) {
             revert FlavumInvalidBatchProof(modelId, slot.batchId, slot.verifier);
@@ -413,27 +423,116 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference {
         payable
         returns (uint256 requestId)
     {
+        if (inputHash >= FIELD_MODULUS) revert FlavumNotFieldElement(inputHash);
+        _checkRequest(modelId);
+        _checkInput(modelId, input);
+        requestId = _openRequest(modelId, inputHash, msg.sender, callback, RequestStatus.Pending);
+        _enqueue(modelId, requestId);
+        emit InferenceRequested(requestId, modelId, inputHash, input, callback);
+    }
+
+    function _checkRequest(uint256 modelId) private view {
         if (msg.value < _requestFee) revert FlavumInsufficientFee(msg.value, _requestFee);
         if (msg.value > type(uint128).max) revert FlavumFeeTooLarge(msg.value);
         if (modelId > type(uint64).max || !_registry.isRegistered(modelId)) revert FlavumUnknownRequestModel(modelId);
-        if (inputHash >= FIELD_MODULUS) revert FlavumNotFieldElement(inputHash);
-        _checkInput(modelId, input);
+    }
 
+    function _openRequest(uint256 modelId, uint256 inputHash, address requester, address callback, RequestStatus status)
+        private
+        returns (uint256 requestId)
+    {
         requestId = ++_requestCount;
         _requests[requestId] = InferenceRequest({
             inputHash: inputHash,
-            requester: msg.sender,
+            requester: requester,
             modelId: uint64(modelId),
-            status: RequestStatus.Pending,
+            status: status,
             callback: callback,
             createdBlock: uint64(block.number),
             fee: uint128(msg.value),
             batchId: 0
         });
+    }
+
+    function _enqueue(uint256 modelId, uint256 requestId) private {
         ModelTrace storage q = _traces[modelId];
         _queued[modelId][q.tail] = requestId;
         ++q.tail;
-        emit InferenceRequested(requestId, modelId, inputHash, input, callback);
+    }
+
+    // ------------------------------------------------------------------ requests on data points
+
+    modifier onlyState() {
+        if (msg.sender != address(_state) || msg.sender == address(0)) revert FlavumNotStateContract(address(_state));
+        _;
+    }
+
+    /**
+     * @notice Attaches the rollup state contract, once: from then on inference batches check it is live, and
+     * it opens, releases and refuses requests on data points.
+     * @param state the FlavumState
+     */
+    function attachState(address state) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(_state) != address(0)) revert FlavumStateAlreadyAttached(address(_state));
+        if (state == address(0)) revert FlavumZeroAddress("state");
+        _state = IFlavumState(state);
+        emit StateAttached(state);
+    }
+
+    /// @notice The attached state contract (zero if none).
+    function stateContract() external view returns (address) {
+        return address(_state);
+    }
+
+    /// @inheritdoc IFlavumDataPointRequests
+    function openDataPointRequest(uint256 modelId, uint256 dpId, uint256 contentHash, address requester, address callback)
+        external
+        payable
+        onlyState
+        returns (uint256 requestId)
+    {
+        _checkRequest(modelId);
+        requestId = _openRequest(modelId, contentHash, requester, callback, RequestStatus.Authorizing);
+        _requestDataPoint[requestId] = dpId;
+        emit DataPointInferenceRequested(requestId, modelId, dpId, requester, callback);
+    }
+
+    /// @inheritdoc IFlavumDataPointRequests
+    function releaseDataPointRequest(uint256 requestId) external onlyState {
+        InferenceRequest storage request = _requests[requestId];
+        if (request.status != RequestStatus.Authorizing) revert FlavumWrongRequestStatus(requestId, request.status);
+        request.status = RequestStatus.Pending;
+        // Due from its authorisation: the model's sequencer could not serve it earlier.
+        request.createdBlock = uint64(block.number);
+        _enqueue(request.modelId, requestId);
+        emit InferenceRequested(requestId, request.modelId, request.inputHash, "", request.callback);
+    }
+
+    /// @inheritdoc IFlavumDataPointRequests
+    function refuseDataPointRequest(uint256 requestId, string calldata reason) external onlyState {
+        InferenceRequest storage request = _requests[requestId];
+        if (request.status != RequestStatus.Authorizing) revert FlavumWrongRequestStatus(requestId, request.status);
+        _reject(requestId, request, reason);
+    }
+
+    /// @inheritdoc IFlavumDataPointRequests
+    function isSequencer(address account) external view returns (bool) {
+        return hasRole(SEQUENCER_ROLE, account);
+    }
+
+    /// @inheritdoc IFlavumDataPointRequests
+    function dataPointResult(uint256 dpId, uint256 modelId)
+        external
+        view
+        returns (bool found, uint256 outputWord, uint256 batchId)
+    {
+        uint256[2] memory r = _dataPointResults[dpId][modelId];
+        return (r[1] != 0 || r[0] != 0, r[0], r[1]);
+    }
+
+    /// @notice The data point request `requestId` asks about (0 for a request on an input).
+    function dataPointOfRequest(uint256 requestId) external view returns (uint256) {
+        return _requestDataPoint[requestId];
     }
 
     /**
@@ -468,6 +567,8 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference {
         if (!verifyInference(batchId, entry, index, path)) revert FlavumInclusionNotProven(requestId, batchId);
 
         request.status = RequestStatus.Fulfilled;
+        uint256 dpId = _requestDataPoint[requestId];
+        if (dpId != 0) _dataPointResults[dpId][entry.modelId] = [entry.outputWord, batchId];
         emit InferenceFulfilled(requestId, batchId, entry.modelId, entry.outputWord);
 
         address callback = request.callback;
@@ -505,6 +606,10 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference {
         InferenceRequest storage request = _requests[requestId];
         if (request.requester == address(0)) revert FlavumUnknownRequest(requestId);
         if (request.status != RequestStatus.Pending) revert FlavumWrongRequestStatus(requestId, request.status);
+        _reject(requestId, request, reason);
+    }
+
+    function _reject(uint256 requestId, InferenceRequest storage request, string calldata reason) private {
         request.status = RequestStatus.Rejected;
         uint256 refund = request.fee;
         request.fee = 0;

@@ -2,6 +2,7 @@
  * The rollup ledger on an EVM chain, through ethers v6 and Hardhat's runtime: FlavumRollup and
  * ModelRegistry at known addresses (deployments/<network>.json, or given by the caller).
  */
+import { AbiCoder } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { Contract } from "ethers";
 import { FlavumError } from "../errors";
@@ -171,13 +172,26 @@ export class EvmRollupLedger implements RollupLedger {
 
   async onchainRequests(): Promise<OnchainRequest[]> {
     const events = await this.rollup.queryFilter(this.rollup.filters.InferenceRequested(), this.fromBlock);
-    return events.map((e) => {
+    const requests = events.map((e) => {
       const a = (e as unknown as { args: Record<string, unknown> }).args;
       return {
         requestId: a.requestId as bigint, modelId: a.modelId as bigint, inputHash: a.inputHash as bigint,
         input: a.input as string, callback: a.callback as string,
       };
     });
+    // A request on a data point carries no input: its values are the data point's, deposited on L1.
+    const onDataPoints = requests.filter((r) => r.input === "0x");
+    if (onDataPoints.length) {
+      const state = await this.hre.ethers.getContractAt("FlavumState", await this.rollup.stateContract());
+      for (const r of onDataPoints) {
+        const dpId = (await this.rollup.dataPointOfRequest(r.requestId)) as bigint;
+        const [dep] = await state.queryFilter(state.filters.DataPointDeposited(dpId), this.fromBlock);
+        // `values` is also a method of ethers' Result: the argument is read by position.
+        const values = dep ? [...(dep as unknown as { args: bigint[][] }).args[5]] : [];
+        r.input = AbiCoder.defaultAbiCoder().encode(["int256[]"], [values]);
+      }
+    }
+    return requests;
   }
 
   async requestStatus(requestId: bigint): Promise<OnchainRequestStatus> {

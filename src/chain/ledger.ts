@@ -18,7 +18,7 @@ export interface ModelTraceState {
 }
 
 /** An on-chain request's status, as IFlavumInference.RequestStatus numbers it. */
-export const REQUEST_STATUS = ["none", "pending", "included", "fulfilled", "cancelled", "rejected"] as const;
+export const REQUEST_STATUS = ["none", "pending", "included", "fulfilled", "cancelled", "rejected", "authorizing"] as const;
 export type OnchainRequestStatus = (typeof REQUEST_STATUS)[number];
 
 export interface ModelRegistration {

@@ -1,7 +1,8 @@
 /**
  * Poseidon hashers on chain: the contracts circomlibjs generates (`poseidonContract.createCode(n)`),
  * which compute the same Poseidon as circomlib's circuits and circomlibjs's `buildPoseidon()`.
- * FlavumRollup hashes trace leaves with the 4-input hasher and tree nodes with the 2-input one.
+ * FlavumRollup hashes trace leaves with the 4-input hasher and tree nodes with the 2-input one; FlavumState
+ * hashes data-point leaves with the 5-input one and content commitments with those of 2..6 inputs.
  * The hashers are stateless and deterministic, so a recorded deployment of the same bytecode is reused
  * on persistent networks.
  */
@@ -12,7 +13,8 @@ import { FlavumError } from "../errors";
 import { sendAndWait } from "./txWait";
 import type { Progress } from "../zk/log";
 
-export type PoseidonArity = 2 | 4;
+/** circomlibjs generates working hashers of 1..6 inputs (more overflow the EVM's DUP16); Flavum uses 2..6. */
+export type PoseidonArity = 2 | 3 | 4 | 5 | 6;
 
 interface PoseidonContractGenerator {
   createCode(nInputs: number): string;

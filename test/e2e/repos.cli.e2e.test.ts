@@ -47,7 +47,7 @@ describe("repository command line on a hardhat node", function () {
   });
 
   it("runs a round across commands and collaborators", () => {
-    ok(hardhat("rollup:deploy"));
+    ok(hardhat("rollup:deploy", "--state-depth", "8", "--state-ops", "4"));
     expect(ok(hardhat("repo:create", "--name", "cancer", "--onnx", "fixtures/models/logreg_cancer.onnx"))).to.match(/repository cancer is id 1; initial commit 2 on main/);
     const accounts = ["0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"];
     for (const a of accounts) ok(hardhat("repo:invite", "--repo", "cancer", "--account", a, "--role", "contributor"));

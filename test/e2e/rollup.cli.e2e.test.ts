@@ -59,7 +59,7 @@ describe("rollup command line on a hardhat node", function () {
   after(stopNode);
 
   it("deploys, registers, queues, proves, submits and traces across commands", () => {
-    const d = hardhat("rollup:deploy");
+    const d = hardhat("rollup:deploy", "--state-depth", "8", "--state-ops", "4");
     expect(d.code, d.err).to.equal(0);
     const recorded = JSON.parse(fs.readFileSync(path.join(tmp, "localhost.json"), "utf8"));
     expect(recorded.FlavumRollup.address).to.match(/^0x[0-9a-fA-F]{40}$/);
@@ -123,13 +123,13 @@ describe("rollup command line on a hardhat node", function () {
     // A fresh chain, so the deployments below follow the same nonces as after the restart further down.
     await stopNode();
     await startNode();
-    expect(hardhat("rollup:deploy").code).to.equal(0);
+    expect(hardhat("rollup:deploy", "--state-depth", "8", "--state-ops", "4").code).to.equal(0);
     const first = rollupAddress();
     json(hardhat("model:register", "--name", "rollup_logreg", "--batch", "4", "--json"));
     json(hardhat("infer:request", "--model", "rollup_logreg", "--input", "fixtures/data/logreg_cancer.sample.json", "--json"));
     expect(pendingIn(storeOf(first))).to.equal(4);
 
-    const again = hardhat("rollup:deploy");
+    const again = hardhat("rollup:deploy", "--state-depth", "8", "--state-ops", "4");
     expect(again.code, again.err).to.equal(0);
     expect(again.err).to.contain(`the earlier rollup ${first} keeps its sequencer store ${storeOf(first)}`);
     expect(rollupAddress()).to.not.equal(first);
@@ -138,7 +138,7 @@ describe("rollup command line on a hardhat node", function () {
     // A restarted node hands out the same addresses: the new rollup must not inherit the old history.
     await stopNode();
     await startNode();
-    const fresh = hardhat("rollup:deploy");
+    const fresh = hardhat("rollup:deploy", "--state-depth", "8", "--state-ops", "4");
     expect(fresh.code, fresh.err).to.equal(0);
     expect(rollupAddress()).to.equal(first);
     const kept = /was kept as (\S+)/.exec(fresh.err)?.[1];
