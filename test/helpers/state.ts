@@ -35,3 +35,12 @@ export async function stateBatch(ledger: EvmStateLedger) {
 export async function rebuilt(ledger: EvmStateLedger) {
   return rebuildState(await ledger.history(), STATE_TEST.depth, STATE_TEST.opsPerBatch);
 }
+
+/** Proves a plan with the deployed state circuit's keys, as the sequencer does (for attacks that post something else). */
+export async function proveStatePlan(plan: import("../../src/rollup/stateWitness").StateBatchPlan) {
+  const { prove, solidityCalldata } = await import("../../src/zk");
+  const { statePaths } = await import("../../src/rollup/stateBuild");
+  const p = statePaths({ depth: STATE_TEST.depth, opsPerBatch: STATE_TEST.opsPerBatch });
+  const res = await prove(p.wasm, p.zkey, plan.circuitInput);
+  return solidityCalldata(res.proof, res.publicSignals);
+}
