@@ -2,14 +2,16 @@ import fs from "fs";
 import { task, types } from "hardhat/config";
 import { flavumAction, progress, userPath } from "./util";
 import { INSECURE_DEV_SETUP_HELP } from "../src/zk/setupPolicy";
-import { deployRollup, DEFAULT_INCLUSION_DELAY } from "../src/chain/deployRollup";
+import { deployRollup, DEFAULT_INCLUSION_DELAY, traceStoreConfig } from "../src/chain/deployRollup";
+import { traceStoreMode } from "../src/traceStore/commitment";
 import { deployRepositories } from "../src/chain/deployRepos";
 import { deployState, DEFAULT_DEADLINE, DEFAULT_STATE } from "../src/chain/deployState";
 import { checkStateParameters } from "../src/rollup/stateBuild";
 import { EvmStateLedger, recordedState } from "../src/chain/evmState";
 import { runStateBatch } from "../src/rollup/stateSequencer";
 import { FlavumError } from "../src/errors";
-import { recordedRollup } from "../src/chain/evmRollup";
+import { EvmRollupLedger, recordedRollup } from "../src/chain/evmRollup";
+import { attachLocalCommittee } from "../src/traceStore/localCommittee";
 import { defaultStorePath, moveStoreAside, openSequencer, registerModel } from "../src/rollup/service";
 import { idArg, intArg } from "./args";
 import { readSamples } from "../src/model/samples";
@@ -18,10 +20,18 @@ import type { Sequencer } from "../src/rollup/sequencer";
 type StoreArgs = { store?: string; from: number };
 const withSequencer = async <T>(hre: any, a: StoreArgs, fn: (s: Sequencer) => Promise<T>): Promise<T> => {
   const seq = await openSequencer(hre, { store: a.store && userPath(a.store), signerIndex: a.from, progress });
+  let stopCommittee = async () => undefined as void;
   try {
+    // An IPFS deployment's batches need the committee's attestations (src/traceStore/localCommittee.ts).
+    const ledger = seq.ledger as EvmRollupLedger;
+    if ((await ledger.traceStore()) === "ipfs") {
+      const { committee, threshold } = await ledger.dacCommittee();
+      stopCommittee = await attachLocalCommittee(ledger, committee, threshold);
+    }
     return await fn(seq);
   } finally {
     seq.store.close();
+    await stopCommittee();
   }
 };
 /** Sequencer commands act on a rollup an earlier command deployed: the chain must outlive them. */
@@ -50,19 +60,25 @@ task("rollup:deploy", "Deploy ModelRegistry, FlavumRollup, FlavumState (data poi
   .addOptionalParam("deadline", `Blocks within which a queued state operation (deposit, transfer, exit, authorisation) must be processed before exodus may open (default ${DEFAULT_DEADLINE})`)
   .addOptionalParam("stateDepth", `Depth of the state tree: data points 1..2^depth - 1 (default ${DEFAULT_STATE.depth})`)
   .addOptionalParam("stateOps", `Operations per state batch, a power of two (default ${DEFAULT_STATE.opsPerBatch})`)
-  .addOptionalParam("traceStore", "Where batch traces are posted: calldata (the only mode this version settles)", "calldata")
+  .addOptionalParam("traceStore", "Where batch traces are posted: calldata (bound on chain), blob (EIP-4844) or ipfs (validium, with --dac)", "calldata")
+  .addOptionalParam("dac", "ipfs: the data-availability committee, comma-separated addresses")
+  .addOptionalParam("dacThreshold", "ipfs: how many committee members must attest each batch")
   .setAction(
-    flavumAction(async (a: { from: number; inclusionDelay?: string; deadline?: string; stateDepth?: string; stateOps?: string; traceStore: string }, hre) => {
+    flavumAction(async (a: { from: number; inclusionDelay?: string; deadline?: string; stateDepth?: string; stateOps?: string; traceStore: string; dac?: string; dacThreshold?: string }, hre) => {
       const inclusionDelay = intArg("inclusion-delay", a.inclusionDelay, { min: 1, fallback: DEFAULT_INCLUSION_DELAY });
       const deadline = intArg("deadline", a.deadline, { min: 1, fallback: DEFAULT_DEADLINE });
       const stateParams = { depth: intArg("state-depth", a.stateDepth, { min: 2, fallback: DEFAULT_STATE.depth }), opsPerBatch: intArg("state-ops", a.stateOps, { min: 1, fallback: DEFAULT_STATE.opsPerBatch }) };
       checkStateParameters(stateParams);
-      if (a.traceStore !== "calldata")
-        throw new FlavumError(`--trace-store ${a.traceStore} is not available yet: this version settles traces in calldata only (blob and ipfs are in progress)`, "BAD_INPUT");
+      const traceStore = traceStoreMode(a.traceStore);
+      const dac = a.dac ? a.dac.split(",").map((x) => x.trim()).filter(Boolean) : [];
+      for (const m of dac) if (!hre.ethers.isAddress(m)) throw new FlavumError(`--dac must list addresses, got "${m}"`, "BAD_INPUT");
+      if (traceStore === "ipfs" && !dac.length) throw new FlavumError(`--trace-store ipfs needs its committee: --dac <addresses> --dac-threshold k`, "BAD_INPUT");
+      const dacThreshold = traceStore === "ipfs" ? intArg("dac-threshold", a.dacThreshold, { min: 1, fallback: dac.length }) : 0;
+      traceStoreConfig(traceStore, dac, dacThreshold);
       if (hre.network.name === "hardhat")
         progress("note: the in-process hardhat network forgets this deployment when the command ends; use --network localhost with `npx hardhat node` to keep it");
       const previous = await previousStore(hre);
-      const d = await deployRollup(hre, { signerIndex: a.from, inclusionDelay });
+      const d = await deployRollup(hre, { signerIndex: a.from, inclusionDelay, traceStore, dac, dacThreshold });
       if (previous) progress(`the earlier rollup ${previous.rollup} keeps its sequencer store ${previous.store}; deployments/${hre.network.name}.json now records the new one`);
       const st = await deployState(hre, d, { ...stateParams, deadline, signerIndex: a.from });
       const r = await deployRepositories(hre, { signerIndex: a.from });
@@ -74,7 +90,7 @@ task("rollup:deploy", "Deploy ModelRegistry, FlavumRollup, FlavumState (data poi
         const aside = moveStoreAside(store);
         if (aside) progress(`a sequencer store of an earlier deployment at the same address was kept as ${aside}`);
       }
-      console.log(`ModelRegistry   ${d.addresses.registry}\nFlavumRollup    ${d.addresses.rollup}\nFlavumState     ${st.addresses.state} (depth ${stateParams.depth}, ${stateParams.opsPerBatch} ops per state batch, deadline ${deadline} blocks)\nDataPointToken  ${st.addresses.token}\nModelRepository ${r.address}\nempty root      ${d.emptyRoot}`);
+      console.log(`ModelRegistry   ${d.addresses.registry}\nFlavumRollup    ${d.addresses.rollup}\nFlavumState     ${st.addresses.state} (depth ${stateParams.depth}, ${stateParams.opsPerBatch} ops per state batch, deadline ${deadline} blocks)\nDataPointToken  ${st.addresses.token}\nModelRepository ${r.address}\ntrace store     ${traceStore}${traceStore === "ipfs" ? ` (committee ${dac.join(", ")}, ${dacThreshold} of ${dac.length})` : ""}\nempty root      ${d.emptyRoot}`);
     }, { artifacts: true }),
   );
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IFlavumInference} from "./IFlavumInference.sol";
+
 /**
  * @title Flavum rollup: batch settlement
  * @notice A sequencer posts batches of proven inferences. Every model has its own depth-20 Poseidon
@@ -30,6 +32,56 @@ pragma solidity ^0.8.24;
  * full of on-chain requests (forced inclusion). Their fees go to the submitting sequencer.
  */
 interface IFlavumRollup {
+    /// @notice Where a deployment posts its batch traces: calldata (bound on chain), EIP-4844 blobs (the
+    /// versioned hash recorded) or IPFS (the CID digest recorded, attested by a k-of-n committee).
+    enum TraceStore {
+        Calldata,
+        Blob,
+        Ipfs
+    }
+
+    /**
+     * @notice How traces are stored, fixed at deployment.
+     * @param mode the trace store
+     * @param committee the data-availability committee (IPFS only), sorted ascending
+     * @param threshold how many of its members must attest each batch (IPFS only)
+     */
+    struct TraceStoreConfig {
+        TraceStore mode;
+        address[] committee;
+        uint256 threshold;
+    }
+
+    /**
+     * @notice A batch whose trace is posted outside calldata, with its proof.
+     * @param modelId the model
+     * @param batchSize its registered batch size
+     * @param count the real inferences
+     * @param newRoot the model's trace root after the batch
+     * @param batchRoot the batch subtree's root
+     * @param a the proof's A point
+     * @param b the proof's B point
+     * @param c the proof's C point
+     * @param h the proven RLC of the entries at r
+     */
+    struct PostedBatch {
+        uint256 modelId;
+        uint16 batchSize;
+        uint16 count;
+        uint256 newRoot;
+        uint256 batchRoot;
+        uint256[2] a;
+        uint256[2][2] b;
+        uint256[2] c;
+        uint256 h;
+    }
+
+    /// @notice The deployment stores traces in `mode`; IPFS batches need `threshold` attestations of `committee`.
+    event TraceStoreConfigured(TraceStore mode, address[] committee, uint256 threshold);
+    /// @notice Batch `batchId`'s trace was posted to `mode`, committed as `data`; the proof binds r to `data` and
+    /// proves the posted entries' RLC at r is `h`, which anyone holding the data can recompute.
+    event BatchDataPosted(uint256 indexed batchId, TraceStore mode, bytes32 data, uint256 h);
+
     /**
      * @notice Batch `batchId` (the model's batch `modelBatch`) of model `modelId` moved the model's trace
      * root from `oldRoot` to `newRoot`.
@@ -52,6 +104,14 @@ interface IFlavumRollup {
     /// @notice Model `modelId`'s queue head moved from `from` to `to` past closed requests.
     event QueueAdvanced(uint256 indexed modelId, uint256 from, uint256 to);
 
+    /// @notice This deployment stores traces in `mode`; the call is for another store.
+    error FlavumWrongTraceStore(TraceStore mode);
+    /// @notice A blob batch was sent without a blob.
+    error FlavumNoBlob();
+    /// @notice The committee given is not the deployment's.
+    error FlavumWrongCommittee();
+    /// @notice Batch `batchId` is not a blob or IPFS batch (its requests were served when it settled).
+    error FlavumNotPostedBatch(uint256 batchId);
     /// @notice A batch must hold 1..`batchSize` inferences, got `count`.
     error FlavumInvalidCount(uint16 count, uint16 batchSize);
     /// @notice A model id must fit 64 bits, got `modelId`.
@@ -105,6 +165,44 @@ interface IFlavumRollup {
         uint256[2] calldata c,
         bytes calldata trace
     ) external;
+
+    /**
+     * @notice Settles a batch whose trace is in blob 0 of this (type-3) transaction: r binds the blob's
+     * versioned hash; `h` is the RLC of the proven entries at r, recorded for anyone to check against the blob.
+     * On-chain requests in it are fulfilled later with `fulfillFromBatch`.
+     * @param batch the batch and its proof
+     */
+    function submitBatchBlob(PostedBatch calldata batch) external;
+
+    /**
+     * @notice Settles a batch whose trace was published to IPFS as a raw block with sha2-256 digest
+     * `cidDigest`, attested by at least the threshold of the committee (EIP-712 `Availability(batchId, digest)`,
+     * domain "FlavumDAC" "1", signatures sorted by signer).
+     * @param batch the batch and its proof
+     * @param cidDigest the trace's sha2-256 digest (its CIDv1 raw)
+     * @param committee the deployment's committee
+     * @param signatures 65-byte attestations, ascending by signer
+     */
+    function submitBatchIpfs(
+        PostedBatch calldata batch,
+        bytes32 cidDigest,
+        address[] calldata committee,
+        bytes calldata signatures
+    ) external;
+
+    /**
+     * @notice Delivers a pending on-chain request proven in blob or IPFS batch `batchId`: its fee goes to the
+     * batch's sequencer and its callback runs. Anyone may call it.
+     * @param batchId the batch
+     * @param entry the request's trace entry
+     * @param index its leaf in the batch subtree
+     * @param path its inclusion path
+     */
+    function fulfillFromBatch(uint256 batchId, IFlavumInference.InferenceEntry calldata entry, uint256 index, uint256[] calldata path)
+        external;
+
+    /// @notice The trace store, the committee's threshold and the hash of its members (IPFS).
+    function traceStore() external view returns (TraceStore mode, uint256 dacThreshold, bytes32 dacCommittee);
 
     /**
      * @notice Moves the sequencer role from `previous` to `next`. Only the admin.

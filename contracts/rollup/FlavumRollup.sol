@@ -11,6 +11,7 @@ import {IGroth16Verifier} from "../interfaces/IGroth16Verifier.sol";
 import {IPoseidon2, IPoseidon4} from "../interfaces/IPoseidon.sol";
 import {IFlavumDataPointRequests} from "../interfaces/IFlavumDataPointRequests.sol";
 import {IFlavumState} from "../interfaces/IFlavumState.sol";
+import {DacAttestation} from "../libraries/DacAttestation.sol";
 
 /**
  * @title FlavumRollup
@@ -65,6 +66,12 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
         ModelTrace trace;
     }
 
+    /// @dev Where batch traces are posted (fixed per deployment), and for IPFS the committee that attests them.
+    TraceStore private immutable _traceStore;
+    bytes32 private immutable _dacCommittee;
+    uint256 private immutable _dacThreshold;
+    bytes32 private immutable _dacDomain;
+
     IModelRegistry private immutable _registry;
     IPoseidon2 private immutable _poseidon2;
     IPoseidon4 private immutable _poseidon4;
@@ -88,6 +95,8 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
     mapping(uint256 requestId => uint256 dpId) private _requestDataPoint;
     /// @dev Delivered results on data points: the output word and the batch that proved it.
     mapping(uint256 dpId => mapping(uint256 modelId => uint256[2])) private _dataPointResults;
+    /// @dev Who settled each blob or IPFS batch: its on-chain requests' fees go there when they are fulfilled.
+    mapping(uint256 batchId => address) private _batchSubmitters;
 
     /**
      * @param registry_ the model registry
@@ -96,6 +105,7 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
      * @param admin the holder of `DEFAULT_ADMIN_ROLE`
      * @param emptyRoot_ the root of the empty depth-20 trace tree (zero leaves)
      * @param inclusionDelay_ blocks after which a pending on-chain request must be included (or may be cancelled)
+     * @param store where traces are posted: calldata, blobs or IPFS with a data-availability committee
      */
     constructor(
         address registry_,
@@ -103,7 +113,8 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
         address poseidon4_,
         address admin,
         uint256 emptyRoot_,
-        uint64 inclusionDelay_
+        uint64 inclusionDelay_,
+        TraceStoreConfig memory store
     ) {
         if (registry_ == address(0)) revert FlavumZeroAddress("registry");
         if (poseidon2_ == address(0)) revert FlavumZeroAddress("poseidon2");
@@ -116,6 +127,29 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
         _emptyRoot = emptyRoot_;
         _inclusionDelay = inclusionDelay_;
         _deployBlock = uint64(block.number);
+        _traceStore = store.mode;
+        if (store.mode == TraceStore.Ipfs) {
+            if (store.threshold == 0 || store.threshold > store.committee.length) {
+                revert DacAttestation.FlavumDacBadThreshold(store.threshold, store.committee.length);
+            }
+            for (uint256 i = 1; i < store.committee.length; ++i) {
+                if (store.committee[i] <= store.committee[i - 1]) revert DacAttestation.FlavumDacSignersNotSorted(i);
+            }
+        } else if (store.committee.length != 0 || store.threshold != 0) {
+            revert FlavumWrongTraceStore(store.mode);
+        }
+        _dacCommittee = keccak256(abi.encode(store.committee));
+        emit TraceStoreConfigured(store.mode, store.committee, store.threshold);
+        _dacThreshold = store.threshold;
+        _dacDomain = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256("FlavumDAC"),
+                keccak256("1"),
+                block.chainid,
+                address(this)
+            )
+        );
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
@@ -133,11 +167,10 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
         uint256[2] calldata c,
         bytes calldata trace
     ) external onlyRole(SEQUENCER_ROLE) {
-        if (count == 0 || count > batchSize) revert FlavumInvalidCount(count, batchSize);
-        if (modelId > type(uint64).max) revert FlavumModelIdTooLarge(modelId);
-        // No inference batch settles in exodus or while a state operation is overdue.
-        if (address(_state) != address(0)) _state.checkLive();
-        (Slot memory slot, uint256[6] memory pub) = _statement(modelId, batchSize, count, newRoot, batchRoot_, trace);
+        (Slot memory slot, uint256[6] memory pub) = _slot(modelId, batchSize, count, newRoot, batchRoot_);
+        pub[4] = uint256(keccak256(abi.encodePacked(block.chainid, address(this), pub[0], pub[1], pub[2], pub[3], trace)))
+            % FIELD_MODULUS;
+        (pub[5], slot.onchain) = _bindTrace(trace, count, pub[4]);
         if (!IGroth16Verifier(slot.verifier).verifyProof(a, b, c, pub)) {
             revert FlavumInvalidBatchProof(modelId, slot.batchId, slot.verifier);
         }
@@ -145,15 +178,62 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
         _record(modelId, batchSize, count, slot, pub);
     }
 
-    /// @dev Where the batch lands and the six public inputs its proof must verify for.
-    function _statement(
-        uint256 modelId,
-        uint16 batchSize,
-        uint16 count,
-        uint256 newRoot,
-        uint256 batchRoot_,
-        bytes calldata trace
-    ) private returns (Slot memory slot, uint256[6] memory pub) {
+    /// @inheritdoc IFlavumRollup
+    function submitBatchBlob(PostedBatch calldata batch) external onlyRole(SEQUENCER_ROLE) {
+        if (_traceStore != TraceStore.Blob) revert FlavumWrongTraceStore(_traceStore);
+        bytes32 versionedHash = blobhash(0);
+        if (versionedHash == 0) revert FlavumNoBlob();
+        _submitPosted(batch, versionedHash);
+    }
+
+    /// @inheritdoc IFlavumRollup
+    function submitBatchIpfs(
+        PostedBatch calldata batch,
+        bytes32 cidDigest,
+        address[] calldata committee,
+        bytes calldata signatures
+    ) external onlyRole(SEQUENCER_ROLE) {
+        if (_traceStore != TraceStore.Ipfs) revert FlavumWrongTraceStore(_traceStore);
+        if (keccak256(abi.encode(committee)) != _dacCommittee) revert FlavumWrongCommittee();
+        uint256 batchId = (batch.modelId << 64) | _traces[batch.modelId].batches;
+        DacAttestation.verify(_dacDomain, batchId, cidDigest, signatures, committee, _dacThreshold);
+        _submitPosted(batch, cidDigest);
+    }
+
+    /**
+     * @dev A batch whose trace is posted elsewhere, committed to by `data` (a blob's versioned hash, a CID's
+     * digest): r binds that commitment, h is the sequencer's and is recorded for anyone to check against the
+     * posted entries. On-chain requests are not served here: they are fulfilled with their inclusion proof
+     * (`fulfillFromBatch`), and such a batch may not leave an overdue one behind.
+     */
+    function _submitPosted(PostedBatch calldata p, bytes32 data) private {
+        uint256 modelId = p.modelId;
+        (Slot memory slot, uint256[6] memory pub) = _slot(modelId, p.batchSize, p.count, p.newRoot, p.batchRoot);
+        pub[4] = uint256(keccak256(abi.encodePacked(block.chainid, address(this), pub[0], pub[1], pub[2], pub[3], data)))
+            % FIELD_MODULUS;
+        pub[5] = p.h;
+        if (!IGroth16Verifier(slot.verifier).verifyProof(p.a, p.b, p.c, pub)) {
+            revert FlavumInvalidBatchProof(modelId, slot.batchId, slot.verifier);
+        }
+        uint256 next = _skipClosed(modelId, slot.trace);
+        if (next != 0) {
+            uint256 due = uint256(_requests[next].createdBlock) + _inclusionDelay;
+            if (block.number >= due) revert FlavumOverdueRequest(modelId, next, due);
+        }
+        _batchSubmitters[slot.batchId] = msg.sender;
+        _record(modelId, p.batchSize, p.count, slot, pub);
+        emit BatchDataPosted(slot.batchId, _traceStore, data, p.h);
+    }
+
+    /// @dev Where the batch lands and its first four public inputs (the roots and meta).
+    function _slot(uint256 modelId, uint16 batchSize, uint16 count, uint256 newRoot, uint256 batchRoot_)
+        private
+        returns (Slot memory slot, uint256[6] memory pub)
+    {
+        if (count == 0 || count > batchSize) revert FlavumInvalidCount(count, batchSize);
+        if (modelId > type(uint64).max) revert FlavumModelIdTooLarge(modelId);
+        // No inference batch settles in exodus or while a state operation is overdue.
+        if (address(_state) != address(0)) _state.checkLive();
         uint256 layout;
         (slot.verifier, layout) = _registry.servingOf(modelId, batchSize);
         slot.trace = _traces[modelId];
@@ -172,9 +252,6 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
         pub[3] = modelId | (uint256(slot.trace.batches) << META_BATCH_SHIFT) | (slot.firstLeaf << META_FIRST_LEAF_SHIFT)
             | (uint256(count) << META_COUNT_SHIFT) | (layout << META_LAYOUT_SHIFT)
             | (_log2(batchSize) << META_LEVELS_SHIFT);
-        pub[4] = uint256(keccak256(abi.encodePacked(block.chainid, address(this), pub[0], pub[1], pub[2], pub[3], trace)))
-            % FIELD_MODULUS;
-        (pub[5], slot.onchain) = _bindTrace(trace, count, pub[4]);
     }
 
     /// @dev Two updated slots (the model's root; its counters and queue), one new (the batch commitment).
@@ -347,6 +424,11 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
     /// @inheritdoc IFlavumRollup
     function inclusionDelay() external view returns (uint64) {
         return _inclusionDelay;
+    }
+
+    /// @inheritdoc IFlavumRollup
+    function traceStore() external view returns (TraceStore mode, uint256 dacThreshold, bytes32 dacCommittee) {
+        return (_traceStore, _dacThreshold, _dacCommittee);
     }
 
     /// @inheritdoc IFlavumRollup
@@ -565,7 +647,33 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
         }
         uint256 batchId = request.batchId;
         if (!verifyInference(batchId, entry, index, path)) revert FlavumInclusionNotProven(requestId, batchId);
+        _deliver(requestId, request, entry, batchId);
+    }
 
+    /// @inheritdoc IFlavumRollup
+    function fulfillFromBatch(uint256 batchId, InferenceEntry calldata entry, uint256 index, uint256[] calldata path)
+        external
+    {
+        uint256 requestId = entry.requestId;
+        InferenceRequest storage request = _requests[requestId];
+        if (request.requester == address(0)) revert FlavumUnknownRequest(requestId);
+        if (request.status != RequestStatus.Pending) revert FlavumWrongRequestStatus(requestId, request.status);
+        if (entry.modelId != request.modelId || entry.inputHash != request.inputHash) revert FlavumEntryMismatch(requestId);
+        address sequencer = _batchSubmitters[batchId];
+        if (sequencer == address(0)) revert FlavumNotPostedBatch(batchId);
+        if (!verifyInference(batchId, entry, index, path)) revert FlavumInclusionNotProven(requestId, batchId);
+        request.status = RequestStatus.Included;
+        request.batchId = uint128(batchId);
+        uint256 fee = request.fee;
+        _earnings[sequencer] += fee;
+        emit InferenceIncluded(requestId, batchId, sequencer, fee);
+        _deliver(requestId, request, entry, batchId);
+    }
+
+    /// @dev Marks a proven request fulfilled, records a data point's result, and runs the callback.
+    function _deliver(uint256 requestId, InferenceRequest storage request, InferenceEntry calldata entry, uint256 batchId)
+        private
+    {
         request.status = RequestStatus.Fulfilled;
         uint256 dpId = _requestDataPoint[requestId];
         if (dpId != 0) _dataPointResults[dpId][entry.modelId] = [entry.outputWord, batchId];

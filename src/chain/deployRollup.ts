@@ -9,7 +9,9 @@ import { hasher, zeroRoots } from "../rollup/merkle";
 import { EvmLedger } from "./evm";
 import { deployPoseidon } from "./poseidonContracts";
 import type { FlavumRollup, ModelRegistry } from "../../typechain-types";
-import type { BaseContract } from "ethers";
+import { getAddress, type BaseContract } from "ethers";
+import { FlavumError } from "../errors";
+import { traceStoreIndex, TraceStoreMode } from "../traceStore/commitment";
 
 export interface DeployRollupOptions {
   /** Holder of DEFAULT_ADMIN_ROLE (defaults to the deployer; otherwise the deployer hands it over). */
@@ -20,6 +22,23 @@ export interface DeployRollupOptions {
   signerIndex?: number;
   /** Blocks after which a pending on-chain request must be included (or may be cancelled); default 256. */
   inclusionDelay?: number;
+  /** Where batch traces are posted (default calldata); IPFS needs its committee and threshold. */
+  traceStore?: TraceStoreMode;
+  dac?: string[];
+  dacThreshold?: number;
+}
+
+/** The contract's TraceStoreConfig: IPFS committees sorted ascending (the contract refuses others). */
+export function traceStoreConfig(mode: TraceStoreMode = "calldata", dac: string[] = [], threshold = 0) {
+  if (mode !== "ipfs") {
+    if (dac.length || threshold) throw new FlavumError(`--dac and --dac-threshold belong to --trace-store ipfs`, "BAD_INPUT");
+    return { mode: traceStoreIndex(mode), committee: [] as string[], threshold: 0 };
+  }
+  const committee = [...new Set(dac.map((a) => getAddress(a)))].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+  if (committee.length !== dac.length) throw new FlavumError(`--dac lists an address twice`, "BAD_INPUT");
+  if (!(threshold >= 1 && threshold <= committee.length))
+    throw new FlavumError(`--dac-threshold must be 1..${committee.length} (the committee's size), got ${threshold}`, "BAD_INPUT");
+  return { mode: traceStoreIndex(mode), committee, threshold };
 }
 
 /** ~50 minutes at 12 s blocks: long enough for a sequencer to batch, short enough to bound censorship. */
@@ -54,7 +73,7 @@ export async function deployRollup(hre: HardhatRuntimeEnvironment, opts: DeployR
   const registryAddress = await registryC.getAddress();
   const { contract: rollupC } = await ledger.deploy(
     "FlavumRollup",
-    [registryAddress, p2.address, p4.address, deployer, emptyRoot, opts.inclusionDelay ?? DEFAULT_INCLUSION_DELAY],
+    [registryAddress, p2.address, p4.address, deployer, emptyRoot, opts.inclusionDelay ?? DEFAULT_INCLUSION_DELAY, traceStoreConfig(opts.traceStore, opts.dac, opts.dacThreshold)],
     "FlavumRollup",
   );
   const registry = registryC as unknown as ModelRegistry;

@@ -2,7 +2,16 @@
  * The rollup ledger on an EVM chain, through ethers v6 and Hardhat's runtime: FlavumRollup and
  * ModelRegistry at known addresses (deployments/<network>.json, or given by the caller).
  */
+import fs from "fs";
+import path from "path";
 import { AbiCoder } from "ethers";
+import { repoRoot } from "../zk/paths";
+import { TRACE_STORES, TraceStoreMode } from "../traceStore/commitment";
+import { sendBlobTx, traceSidecar } from "../traceStore/blob";
+import { signerPrivateKey } from "./signerKey";
+
+/** Gas ceiling of a blob batch (verification ~230k, bookkeeping): a blob transaction cannot be estimated. */
+const BLOB_BATCH_GAS_LIMIT = 1_500_000n;
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { Contract } from "ethers";
 import { FlavumError } from "../errors";
@@ -37,7 +46,21 @@ export function recordedRollup(network: string): RollupAddresses {
   return { registry, rollup };
 }
 
+/**
+ * Publishes a trace to IPFS and gathers the committee's attestations of it for one batch: what an IPFS
+ * deployment's sequencer needs besides its proof (src/traceStore/ipfsPoster.ts runs one on Helia nodes).
+ */
+export interface IpfsPoster {
+  post(args: { batchId: bigint; trace: Uint8Array; rollup: string; chainId: bigint }): Promise<{ cidDigest: string; committee: string[]; signatures: string }>;
+}
+
 export class EvmRollupLedger implements RollupLedger {
+  /** Needed by IPFS deployments to settle a batch. */
+  ipfsPoster?: IpfsPoster;
+  /** Where blob deployments keep each batch's sidecar (published for whoever rebuilds the trace). */
+  blobArchive?: string;
+  private store?: TraceStoreMode;
+
   private constructor(
     readonly hre: HardhatRuntimeEnvironment,
     readonly evm: EvmLedger,
@@ -63,7 +86,19 @@ export class EvmRollupLedger implements RollupLedger {
 
   async state(): Promise<RollupState> {
     const net = await this.hre.ethers.provider.getNetwork();
-    return { chainId: net.chainId, rollup: await this.rollup.getAddress() };
+    return { chainId: net.chainId, rollup: await this.rollup.getAddress(), traceStore: await this.traceStore() };
+  }
+
+  /** The IPFS committee and threshold, as the deployment announced them. */
+  async dacCommittee(): Promise<{ committee: string[]; threshold: number }> {
+    const [ev] = await this.rollup.queryFilter(this.rollup.filters.TraceStoreConfigured(), this.fromBlock);
+    const a = (ev as unknown as { args?: { committee: string[]; threshold: bigint } } | undefined)?.args;
+    return { committee: a ? [...a.committee] : [], threshold: Number(a?.threshold ?? 0) };
+  }
+
+  async traceStore(): Promise<TraceStoreMode> {
+    this.store ??= TRACE_STORES[Number((await this.rollup.traceStore())[0])];
+    return this.store;
   }
 
   async modelTrace(modelId: bigint): Promise<ModelTraceState> {
@@ -110,11 +145,36 @@ export class EvmRollupLedger implements RollupLedger {
   }
 
   async sendBatch(b: BatchSubmission, replacing?: SentTx): Promise<SentTx> {
-    const overrides = replacing ? await this.replacementFees(replacing) : {};
-    const tx = await this.rollup.submitBatch(
-      b.modelId, b.batchSize, b.count, b.newRoot, b.batchRoot, b.proof.a, b.proof.b, b.proof.c, b.trace, overrides,
-    );
-    return { hash: tx.hash as string, nonce: Number(tx.nonce), from: tx.from as string };
+    const mode = await this.traceStore();
+    if (mode === "calldata") {
+      const overrides = replacing ? await this.replacementFees(replacing) : {};
+      const tx = await this.rollup.submitBatch(
+        b.modelId, b.batchSize, b.count, b.newRoot, b.batchRoot, b.proof.a, b.proof.b, b.proof.c, b.trace, overrides,
+      );
+      return { hash: tx.hash as string, nonce: Number(tx.nonce), from: tx.from as string };
+    }
+    if (b.h === undefined) throw new FlavumError(`a ${mode} batch needs its proven h`, "BAD_INPUT");
+    const posted = { modelId: b.modelId, batchSize: b.batchSize, count: b.count, newRoot: b.newRoot, batchRoot: b.batchRoot, a: b.proof.a, b: b.proof.b, c: b.proof.c, h: b.h };
+    if (mode === "ipfs") {
+      if (!this.ipfsPoster) throw new FlavumError(`this rollup stores traces on IPFS: the sequencer needs a trace node and the committee's attestations (an IPFS poster)`, "NO_POSTER");
+      const state = await this.state();
+      const batchId = (b.modelId << 64n) | (await this.modelTrace(b.modelId)).batches;
+      const att = await this.ipfsPoster.post({ batchId, trace: b.trace, rollup: state.rollup, chainId: state.chainId });
+      const tx = await this.rollup.submitBatchIpfs(posted, att.cidDigest, att.committee, att.signatures);
+      return { hash: tx.hash as string, nonce: Number(tx.nonce), from: tx.from as string };
+    }
+    const data = this.rollup.interface.encodeFunctionData("submitBatchBlob", [posted]);
+    const sent = await sendBlobTx({
+      privateKey: signerPrivateKey(this.hre, this.evm.signerIndex), provider: this.hre.ethers.provider as never,
+      to: await this.rollup.getAddress(), data, blobs: await traceSidecar(b.trace, { maxBlobs: 1 }),
+      // Nodes estimate gas without the blob (BLOBHASH reads 0 and the call reverts): a fixed ceiling instead.
+      gasLimit: BLOB_BATCH_GAS_LIMIT,
+    });
+    // Nodes keep no blobs retrievable by RPC (and prune them after ~18 days): the sidecar is archived here.
+    const archive = this.blobArchive ?? path.join(repoRoot(), "build", "rollup", this.network, "blobs");
+    fs.mkdirSync(archive, { recursive: true });
+    fs.writeFileSync(path.join(archive, `${sent.hash}.json`), JSON.stringify(sent.sidecar));
+    return { hash: sent.hash, from: await (await this.evm.signer()).getAddress() };
   }
 
   /** The same nonce and fees high enough that nodes accept it as a replacement (geth wants ≥ 10% more on each). */
@@ -205,7 +265,10 @@ export class EvmRollupLedger implements RollupLedger {
   }
 
   async fulfill(requestId: bigint, p: InferenceProof): Promise<string> {
-    const { tx } = await this.evm.send(`fulfilling request ${requestId}`, this.rollup.fulfill(requestId, entryOf(p), p.index, p.path));
+    // Blob and IPFS batches leave their on-chain requests pending: delivery proves their inclusion.
+    const fromBatch = p.batchId !== undefined && (await this.requestStatus(requestId)) === "pending";
+    const call = fromBatch ? this.rollup.fulfillFromBatch(p.batchId, entryOf(p), p.index, p.path) : this.rollup.fulfill(requestId, entryOf(p), p.index, p.path);
+    const { tx } = await this.evm.send(`fulfilling request ${requestId}`, call);
     return tx.hash as string;
   }
 }

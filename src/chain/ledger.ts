@@ -3,10 +3,13 @@
  * EVM chain; another ledger is another implementation of this interface plus a contract port.
  */
 import type { SolidityCalldata } from "../zk";
+import type { TraceStoreMode } from "../traceStore/commitment";
 
 export interface RollupState {
   chainId: bigint;
   rollup: string;
+  /** Where the deployment posts batch traces (calldata when absent). */
+  traceStore?: TraceStoreMode;
 }
 
 /** One model's trace tree on the ledger: its root, next free leaf, batches settled and rollovers. */
@@ -48,6 +51,8 @@ export interface BatchSubmission {
   batchRoot: bigint;
   proof: Omit<SolidityCalldata, "pub">;
   trace: Uint8Array;
+  /** The proven RLC of the entries (public input h): sent as is when the trace is posted outside calldata. */
+  h?: bigint;
 }
 
 export interface SettledBatchEvent {
@@ -80,6 +85,8 @@ export interface InferenceProof {
   outputWord: bigint;
   index: number;
   path: bigint[];
+  /** The batch that proves it (needed for requests in blob or IPFS batches, delivered by fulfillFromBatch). */
+  batchId?: bigint;
 }
 
 /** A transaction as sent: hash, sender and nonce (so its fate can be told and a replacement can reuse the nonce). */

@@ -108,6 +108,20 @@ export function traceChallenge(c: ChallengeContext, trace: Uint8Array): bigint {
   return BigInt(keccak256(packed)) % FIELD_P;
 }
 
+/**
+ * r for a trace posted outside calldata (a blob, an IPFS block): the same statement, with the bytes32 the
+ * contract records of the posted trace in place of the trace. The roots (batchRoot among them) fix the
+ * proven entries before r, and `data` fixes the posted ones, so posted entries other than the proven ones
+ * give another RLC at r except with probability 3B/p: anyone holding the data can check it against h.
+ */
+export function postedChallenge(c: ChallengeContext, data: string): bigint {
+  const packed = solidityPacked(
+    ["uint256", "address", "uint256", "uint256", "uint256", "uint256", "bytes32"],
+    [c.chainId, c.rollup, c.oldRoot, c.newRoot, c.batchRoot, c.meta, data],
+  );
+  return BigInt(keccak256(packed)) % FIELD_P;
+}
+
 /** h = Σ_j e_j · r^(j+1) mod p: reverse Horner, exactly as FlavumRollup computes it. */
 export function traceRlc(elements: readonly bigint[], r: bigint): bigint {
   let acc = 0n;

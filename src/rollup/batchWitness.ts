@@ -9,7 +9,8 @@ import { packedHash, poseidonHash } from "../quant/commitment";
 import { toField } from "../quant/fixed";
 import { FlavumError } from "../errors";
 import { packMeta, packOutputWord, outputWordBits } from "../protocol/batch";
-import { encodeTrace, traceChallenge, traceElements, traceRlc, wordBytesFor } from "../protocol/traceBinding";
+import { encodeTrace, postedChallenge, traceChallenge, traceElements, traceRlc, wordBytesFor } from "../protocol/traceBinding";
+import { dataCommitment, TraceStoreMode } from "../traceStore/commitment";
 import { TraceTree, log2Exact, subtreeLevels, Hash2 } from "./merkle";
 
 /** A request to prove: a float sample (off-chain requests) or an already quantized input (on-chain ones). */
@@ -40,6 +41,8 @@ export interface BatchPlan {
   meta: bigint;
   /** The compact trace as posted, its challenge r and its RLC h (public inputs). */
   trace: Uint8Array;
+  /** Posted outside calldata: what the contract records of it (and r binds). */
+  dataCommitment?: string;
   r: bigint;
   h: bigint;
   firstLeaf: bigint;
@@ -61,6 +64,8 @@ export async function planBatch(args: {
   rollup: string;
   chainId: bigint;
   requests: BatchRequest[];
+  /** Where the trace is posted (default calldata). */
+  store?: TraceStoreMode;
 }): Promise<BatchPlan> {
   const { q, h, tree, modelId, batchSize, requests } = args;
   const levelsCount = log2Exact(batchSize);
@@ -92,7 +97,9 @@ export async function planBatch(args: {
   // The tree itself changes only once the batch is settled on chain.
   const newRoot = climb(h, args.firstLeaf >> BigInt(levelsCount), batchRoot, siblings);
   const trace = encodeTrace(entries, wordBytesFor(outputWordBits(out.size, bits)));
-  const r = traceChallenge({ chainId: args.chainId, rollup: args.rollup, oldRoot, newRoot, batchRoot, meta }, trace);
+  const ctx = { chainId: args.chainId, rollup: args.rollup, oldRoot, newRoot, batchRoot, meta };
+  const posted = args.store && args.store !== "calldata" ? await dataCommitment(args.store, trace) : undefined;
+  const r = posted ? postedChallenge(ctx, posted) : traceChallenge(ctx, trace);
   const rlc = traceRlc(traceElements(entries), r);
   const circuitInput = {
     oldRoot: oldRoot.toString(), newRoot: newRoot.toString(), batchRoot: batchRoot.toString(),
@@ -101,7 +108,7 @@ export async function planBatch(args: {
     requestId: [...entries.map((e) => e.requestId), ...Array(batchSize - entries.length).fill(0n)].map(String),
     siblings: siblings.map(String),
   };
-  return { entries, leaves, levels, oldRoot, newRoot, batchRoot, meta, trace, r, h: rlc, firstLeaf: args.firstLeaf, circuitInput };
+  return { entries, leaves, levels, oldRoot, newRoot, batchRoot, meta, trace, dataCommitment: posted, r, h: rlc, firstLeaf: args.firstLeaf, circuitInput };
 }
 
 /** The root reached from `node` at position `index` through `siblings` (bottom-up). */

@@ -278,7 +278,7 @@ export class Sequencer {
     const plan = await planBatch({
       q: model.q, h: this.h, tree: slot.rollover ? new TraceTree(this.h) : this.tree(served.modelId), modelId: served.modelId,
       batchSize: served.batchSize, batchNumber: chain.batches, firstLeaf: slot.firstLeaf,
-      rollup: state.rollup, chainId: state.chainId, requests,
+      rollup: state.rollup, chainId: state.chainId, requests, store: state.traceStore,
     });
     this.progress(`model ${served.modelId} (${served.name}) batch ${chain.batches}: proving ${requests.length} inference(s) in a batch of ${served.batchSize}`);
     const res = await prove(paths.wasm, paths.zkey, plan.circuitInput, { progress: this.progress });
@@ -360,7 +360,7 @@ export class Sequencer {
     const cd = solidityCalldata(proof, publicSignals);
     return {
       modelId: b.modelId, batchSize: b.batchSize, count: b.count, newRoot: b.newRoot, batchRoot: b.batchRoot,
-      proof: { a: cd.a, b: cd.b, c: cd.c }, trace: getBytes(b.trace),
+      proof: { a: cd.a, b: cd.b, c: cd.c }, trace: getBytes(b.trace), h: BigInt(publicSignals[5]),
     };
   }
 
@@ -398,9 +398,11 @@ export class Sequencer {
    */
   async deliver(): Promise<number> {
     let n = 0;
+    const posted = ((await this.ledger.state()).traceStore ?? "calldata") !== "calldata";
     for (const r of this.store.undelivered()) {
       const status = await this.ledger.requestStatus(r.id);
-      if (status !== "included") {
+      // A blob or IPFS batch leaves its on-chain requests pending until their inclusion is proven here.
+      if (status !== "included" && !(posted && status === "pending")) {
         this.store.markDelivered(r.id);
         continue;
       }
@@ -421,7 +423,7 @@ export class Sequencer {
     const levels = subtreeLevels(this.h, b.leaves);
     return {
       modelId: BigInt(e.modelId), requestId: BigInt(e.requestId), inputHash: BigInt(e.inputHash),
-      outputWord: BigInt(e.outputWord), index: e.index, path: subtreePath(levels, e.index),
+      outputWord: BigInt(e.outputWord), index: e.index, path: subtreePath(levels, e.index), batchId: b.batchId ?? undefined,
     };
   }
 

@@ -402,13 +402,24 @@ describe("Attacks on the rollup contracts", function () {
         .map((x) => x.name)
         .sort();
       expect(writes).to.deep.equal([
-        "advanceQueue", "cancelRequest", "fulfill", "grantRole", "rejectRequest", "renounceRole", "requestInference", "revokeRole", "rotateSequencer",
-        "setRequestFee", "submitBatch", "withdrawEarnings",
+        "advanceQueue", "attachState", "cancelRequest", "fulfill", "fulfillFromBatch", "grantRole", "openDataPointRequest", "refuseDataPointRequest",
+        "rejectRequest", "releaseDataPointRequest", "renounceRole", "requestInference", "revokeRole", "rotateSequencer",
+        "setRequestFee", "submitBatch", "submitBatchBlob", "submitBatchIpfs", "withdrawEarnings",
       ]);
       expect((rollup.interface as Interface).getFunction("withdrawFees")).to.equal(null);
       const [req] = await request(rollup, alice, 1);
       await expect(rollup.connect(admin).withdrawEarnings(admin.address)).to.be.revertedWithCustomError(rollup, "FlavumNothingToWithdraw").withArgs(admin.address);
       await expect(rollup.connect(admin).cancelRequest(req.id)).to.be.revertedWithCustomError(rollup, "FlavumNotRequester");
+      // The state contract's hooks answer only the attached state contract, and refuse only its own requests.
+      for (const call of [
+        rollup.connect(admin).refuseDataPointRequest(req.id, "x"),
+        rollup.connect(admin).releaseDataPointRequest(req.id),
+        rollup.connect(admin).openDataPointRequest(1n, 1n, 1n, admin.address, admin.address),
+      ])
+        await expect(call).to.be.revertedWithCustomError(rollup, "FlavumNotStateContract");
+      // A calldata batch's requests were served when it settled: no second payout through fulfillFromBatch.
+      await expect(rollup.fulfillFromBatch(0n, { modelId: 1n, requestId: req.id, inputHash: (await rollup.requestOf(req.id)).inputHash, outputWord: 0n }, 0, []))
+        .to.be.revertedWithCustomError(rollup, "FlavumNotPostedBatch");
       // A new fee applies to new requests only.
       await rollup.connect(admin).setRequestFee(FEE * 10n);
       expect((await rollup.requestOf(req.id)).fee).to.equal(FEE);

@@ -1,3 +1,4 @@
+import { traceStoreConfig } from "../../src/chain/deployRollup";
 import { expect } from "chai";
 import hre from "hardhat";
 import { randomBytes } from "crypto";
@@ -208,7 +209,7 @@ describe("FlavumRollup batches", function () {
       await mock.expectInputs(pub);
       // A second rollup on the same registry and verifier, same empty root, batch 0, leaf 0: only r differs.
       const other = (await hre.ethers.deployContract("FlavumRollup", [
-        await registry.getAddress(), await poseidon2.getAddress(), await poseidon4.getAddress(), admin.address, emptyRoot, 256,
+        await registry.getAddress(), await poseidon2.getAddress(), await poseidon4.getAddress(), admin.address, emptyRoot, 256, traceStoreConfig(),
       ])) as unknown as FlavumRollup;
       await other.grantRole(await other.SEQUENCER_ROLE(), sequencer.address);
       await expect(other.connect(sequencer).submitBatch(modelId, 8, 4, 21n, 22n, a, b, c, trace)).to.be.revertedWithCustomError(
@@ -377,6 +378,7 @@ describe("FlavumRollup batches", function () {
     it("refuses zero addresses and a non-field empty root at deployment", async () => {
       const { registry, poseidon2, poseidon4, admin } = await loadFixture(deployedRollup);
       const F = await hre.ethers.getContractFactory("FlavumRollup");
+      const CALLDATA = traceStoreConfig();
       const [r, p2, p4] = [await registry.getAddress(), await poseidon2.getAddress(), await poseidon4.getAddress()];
       const zero = hre.ethers.ZeroAddress;
       for (const [args, what] of [
@@ -385,8 +387,8 @@ describe("FlavumRollup batches", function () {
         [[r, p2, zero, admin.address], "poseidon4"],
         [[r, p2, p4, zero], "admin"],
       ] as const)
-        await expect(F.deploy(...args, 1n, 256)).to.be.revertedWithCustomError(F, "FlavumZeroAddress").withArgs(what);
-      await expect(F.deploy(r, p2, p4, admin.address, FIELD, 256)).to.be.revertedWithCustomError(F, "FlavumNotFieldElement").withArgs(FIELD);
+        await expect(F.deploy(...args, 1n, 256, CALLDATA)).to.be.revertedWithCustomError(F, "FlavumZeroAddress").withArgs(what);
+      await expect(F.deploy(r, p2, p4, admin.address, FIELD, 256, CALLDATA)).to.be.revertedWithCustomError(F, "FlavumNotFieldElement").withArgs(FIELD);
     });
   });
 });

@@ -8,7 +8,7 @@ import { expect } from "chai";
 import path from "path";
 import hre from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { deployRollup } from "../../src/chain/deployRollup";
+import { deployRollup, traceStoreConfig } from "../../src/chain/deployRollup";
 import { EvmRollupLedger } from "../../src/chain/evmRollup";
 import type { RollupLedger } from "../../src/chain/ledger";
 import { Sequencer } from "../../src/rollup/sequencer";
@@ -113,7 +113,7 @@ describe("rollup end to end", function () {
     // A second rollup sharing the registry: same model, same verifier, same empty root.
     const [owner] = await hre.ethers.getSigners();
     const Rollup = await hre.ethers.getContractFactory("FlavumRollup");
-    const twin = await Rollup.deploy(d.addresses.registry, d.addresses.poseidon2, d.addresses.poseidon4, owner.address, await d.rollup.emptyRoot(), 256);
+    const twin = await Rollup.deploy(d.addresses.registry, d.addresses.poseidon2, d.addresses.poseidon4, owner.address, await d.rollup.emptyRoot(), 256, traceStoreConfig());
     await twin.grantRole(await twin.SEQUENCER_ROLE(), owner.address);
     const ledger = await EvmRollupLedger.connect(hre, { registry: d.addresses.registry, rollup: await twin.getAddress() });
     const { solidityCalldata } = await import("../../src/zk");
