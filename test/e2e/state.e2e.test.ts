@@ -79,6 +79,23 @@ describe("rollup state end to end (real proofs)", function () {
     expect((await s.state.dataPoint(dpId)).location).to.equal(2n);
   });
 
+  it("moves an ERC-20 balance in with a data point and pays it out on the claim", async () => {
+    const { s, ledger } = await fixture();
+    const [, alice] = await hre.ethers.getSigners();
+    const token = await (await hre.ethers.getContractFactory("TestToken")).deploy();
+    await (await token.mint(alice.address, 1000n)).wait();
+    await (await (token.connect(alice) as typeof token).approve(s.addresses.state, 600n)).wait();
+    const { values, bits } = quantizedSample(2);
+    await (await s.state.connect(alice).depositERC20(values, bits, await token.getAddress(), 600n)).wait();
+    await (await s.state.connect(alice).requestExit(1n)).wait();
+    expect((await stateBatch(ledger))!.status).to.equal(0b11n);
+    const exit = (await rebuilt(ledger)).exits.get(1n)!;
+    expect(exit.leaf.balance).to.equal(600n);
+    expect(exit.leaf.asset).to.equal(BigInt(await token.getAddress()));
+    await expect(s.state.connect(alice).claim(exit.stateBatch, exit.slot, 1n, exit.leaf.contentHash, await token.getAddress(), 600n, exit.path))
+      .to.changeTokenBalances(token, [alice, s.state], [600n, -600n]);
+  });
+
   it("exodus with the sequencer stopped: owners withdraw from the last proven state, queued deposits are refunded", async () => {
     const { s, ledger } = await fixture();
     const [, alice, bob] = await hre.ethers.getSigners();
