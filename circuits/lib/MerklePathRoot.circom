@@ -7,7 +7,8 @@ include "circomlib/circuits/poseidon.circom";
 // neighbours bottom-up. One product per level picks which side the running node goes; the other side
 // is what is left of node + sibling, so the order costs no second product.
 // Preconditions: indexBits are boolean (the caller's decomposition), depth >= 1.
-// Cost: depth * 244 constraints (243 per Poseidon(2), 1 per order).
+// Cost (measured, circom 2.2.3): depth * 244 constraints (243 per Poseidon(2), 1 per order); 241 per
+// level at --O2.
 // TypeScript twin: climb in src/rollup/batchWitness.ts, StateTree in src/rollup/stateTree.ts.
 template MerklePathRoot(depth) {
     signal input leaf;

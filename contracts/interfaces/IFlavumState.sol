@@ -10,10 +10,11 @@ pragma solidity ^0.8.24;
  * field elements, see `src/protocol/stateBatch.ts`), and a state batch consumes the next operations in
  * order with one Groth16 proof of the six public inputs
  *
- *     [oldRoot, newRoot, exitRoot, meta, r, h]
- *     meta = firstOp | count << 64 | status << 80 | stateBatch << 144 | log2(opsPerBatch) << 208
- *     r    = keccak256(abi.encodePacked(chainid, this, oldRoot, newRoot, exitRoot, meta, ops)) mod p
- *     h    = sum_{k,t} e_{k,t} r^(5k+t+1) mod p
+ *     [oldRoot, newRoot, exitRoot, meta, opsCommit, r, h]
+ *     meta      = firstOp | count << 64 | status << 80 | stateBatch << 144 | log2(opsPerBatch) << 208
+ *     opsCommit = the prover's Poseidon chain over the operations it proves (fixes them before r)
+ *     r         = keccak256(abi.encodePacked(chainid, this, oldRoot, newRoot, exitRoot, meta, opsCommit, ops)) mod p
+ *     h         = sum_{k,t} e_{k,t} r^(5k+t+1) mod p over the posted operations
  *
  * An operation older than `deadline` blocks must be processed: batches that leave it behind revert, and
  * anyone may then switch the rollup to exodus, where owners withdraw from the last proven state with a
@@ -50,6 +51,28 @@ interface IFlavumState {
         bool fromToken;
         uint64 exitBatch;
         uint8 exitSlot;
+    }
+
+    /**
+     * @notice A state batch as submitted.
+     * @param count how many queued operations it consumes
+     * @param newRoot the state root after them
+     * @param exitRoot the root of its exit tree (one leaf per slot)
+     * @param status bit k: whether operation k was valid
+     * @param opsCommit the prover's Poseidon commitment to the operations it proved
+     * @param a the proof's A point
+     * @param b the proof's B point
+     * @param c the proof's C point
+     */
+    struct StateBatch {
+        uint256 count;
+        uint256 newRoot;
+        uint256 exitRoot;
+        uint256 status;
+        uint256 opsCommit;
+        uint256[2] a;
+        uint256[2][2] b;
+        uint256[2] c;
     }
 
     /// @notice Data point `dpId` was deposited with its values (`bits`-bit signed, committed as `contentHash`).
@@ -197,28 +220,12 @@ interface IFlavumState {
     function requestInference(uint256 modelId, uint256 dpId, address callback) external payable returns (uint256 requestId);
 
     /**
-     * @notice Settles a proven state batch: the next `count` queued operations, posted as `ops`
-     * (count × 5 × 32 bytes), move the state root to `newRoot`; `status` bit k says whether operation k
-     * was valid; `exitRoot` is the root of the batch's exit tree.
-     * @param count how many operations
-     * @param newRoot the state root after them
-     * @param exitRoot the root of the batch's exit tree
-     * @param status validity bit per operation
-     * @param a the proof's A point
-     * @param b the proof's B point
-     * @param c the proof's C point
+     * @notice Settles a proven state batch: the next `batch.count` queued operations, posted as `ops`
+     * (count × 5 × 32 bytes), move the state root to `batch.newRoot`.
+     * @param batch the batch's statement and proof
      * @param ops the posted operations
      */
-    function submitStateBatch(
-        uint256 count,
-        uint256 newRoot,
-        uint256 exitRoot,
-        uint256 status,
-        uint256[2] calldata a,
-        uint256[2][2] calldata b,
-        uint256[2] calldata c,
-        bytes calldata ops
-    ) external;
+    function submitStateBatch(StateBatch calldata batch, bytes calldata ops) external;
 
     /**
      * @notice Claims an exited data point as a token, with its balance, by its owner.

@@ -16,3 +16,18 @@ interface IGroth16Verifier {
         uint256[6] calldata pubSignals
     ) external view returns (bool);
 }
+
+/**
+ * @title State proof verifier
+ * @notice The snarkjs verifier of the rollup's state circuit: seven public inputs
+ * `[oldRoot, newRoot, exitRoot, meta, opsCommit, r, h]` (see `src/protocol/stateBatch.ts`).
+ */
+interface IStateVerifier {
+    /// @notice Whether `(pA, pB, pC)` proves the state circuit's statement for `pubSignals`.
+    function verifyProof(
+        uint256[2] calldata pA,
+        uint256[2][2] calldata pB,
+        uint256[2] calldata pC,
+        uint256[7] calldata pubSignals
+    ) external view returns (bool);
+}

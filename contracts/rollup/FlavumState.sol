@@ -8,7 +8,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {IFlavumState} from "../interfaces/IFlavumState.sol";
 import {IFlavumDataPointRequests} from "../interfaces/IFlavumDataPointRequests.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
-import {IGroth16Verifier} from "../interfaces/IGroth16Verifier.sol";
+import {IStateVerifier} from "../interfaces/IGroth16Verifier.sol";
 import {IPoseidon2, IPoseidon5} from "../interfaces/IPoseidon.sol";
 import {PackedContent} from "../libraries/PackedContent.sol";
 import {DataPointToken} from "./DataPointToken.sol";
@@ -67,7 +67,7 @@ contract FlavumState is IFlavumState, ReentrancyGuard {
 
     IFlavumDataPointRequests private immutable _rollup;
     IModelRegistry private immutable _registry;
-    IGroth16Verifier private immutable _verifier;
+    IStateVerifier private immutable _verifier;
     IPoseidon2 private immutable _poseidon2;
     IPoseidon5 private immutable _poseidon5;
     DataPointToken private immutable _token;
@@ -104,7 +104,7 @@ contract FlavumState is IFlavumState, ReentrancyGuard {
         }
         _rollup = IFlavumDataPointRequests(config.rollup);
         _registry = IModelRegistry(config.registry);
-        _verifier = IGroth16Verifier(config.verifier);
+        _verifier = IStateVerifier(config.verifier);
         _poseidon2 = IPoseidon2(config.poseidon2);
         _poseidon5 = IPoseidon5(config.poseidon5);
         _contentHashers = config.contentHashers;
@@ -237,29 +237,21 @@ contract FlavumState is IFlavumState, ReentrancyGuard {
     // ------------------------------------------------------------------ state batches
 
     /// @inheritdoc IFlavumState
-    function submitStateBatch(
-        uint256 count,
-        uint256 newRoot,
-        uint256 exitRoot,
-        uint256 status,
-        uint256[2] calldata a,
-        uint256[2][2] calldata b,
-        uint256[2] calldata c,
-        bytes calldata ops
-    ) external {
+    function submitStateBatch(StateBatch calldata batch, bytes calldata ops) external {
         if (!_rollup.isSequencer(msg.sender)) revert FlavumStateNotSequencer(msg.sender);
         _requireNoExodus();
+        uint256 count = batch.count;
         uint256 opsPerBatch = 1 << _opsLog2;
         if (count == 0 || count > opsPerBatch) revert FlavumStateInvalidCount(count, opsPerBatch);
         if (ops.length != count * OP_BYTES) revert FlavumInvalidOpsLength(ops.length, count * OP_BYTES);
-        if (status >> count != 0) revert FlavumInvalidStatus(status, count);
+        if (batch.status >> count != 0) revert FlavumInvalidStatus(batch.status, count);
         uint256 first = _opHead;
         if (count > _opTail - first) revert FlavumNotEnoughOps(first, count, _opTail - first);
         uint256 stateBatch = _stateBatches;
-        uint256[6] memory pub = _statement(count, newRoot, exitRoot, status, first, stateBatch, ops);
-        if (!_verifier.verifyProof(a, b, c, pub)) revert FlavumInvalidStateProof(stateBatch);
-        _commit(pub, count, first, stateBatch, status);
-        _applyEffects(ops, count, first, stateBatch, status);
+        uint256[7] memory pub = _statement(batch, first, stateBatch, ops);
+        if (!_verifier.verifyProof(batch.a, batch.b, batch.c, pub)) revert FlavumInvalidStateProof(stateBatch);
+        _commit(pub, count, first, stateBatch, batch.status);
+        _applyEffects(ops, count, first, stateBatch, batch.status);
         // Forced inclusion: only a full batch may leave an overdue operation behind.
         if (count < opsPerBatch) {
             (uint256 overdue, uint256 due) = _overdue();
@@ -267,7 +259,7 @@ contract FlavumState is IFlavumState, ReentrancyGuard {
         }
     }
 
-    function _commit(uint256[6] memory pub, uint256 count, uint256 first, uint256 stateBatch, uint256 status) private {
+    function _commit(uint256[7] memory pub, uint256 count, uint256 first, uint256 stateBatch, uint256 status) private {
         _root = pub[1];
         _exitRoots[stateBatch] = pub[2];
         _opHead = uint64(first + count);
@@ -275,23 +267,25 @@ contract FlavumState is IFlavumState, ReentrancyGuard {
         emit StateBatchSubmitted(stateBatch, first, count, status, pub[0], pub[1], pub[2]);
     }
 
-    /// @dev The six public inputs the state proof must verify for.
-    function _statement(
-        uint256 count,
-        uint256 newRoot,
-        uint256 exitRoot,
-        uint256 status,
-        uint256 first,
-        uint256 stateBatch,
-        bytes calldata ops
-    ) private view returns (uint256[6] memory pub) {
+    /**
+     * @dev The seven public inputs the state proof must verify for. `opsCommit` (the prover's Poseidon
+     * commitment to the operations it proves) is taken as given: it enters r, so the proven operations are
+     * fixed before r is drawn, and h then ties them to the posted ones checked here against the queue.
+     */
+    function _statement(StateBatch calldata batch, uint256 first, uint256 stateBatch, bytes calldata ops)
+        private
+        view
+        returns (uint256[7] memory pub)
+    {
+        uint256 count = batch.count;
         pub[0] = _root;
-        pub[1] = newRoot;
-        pub[2] = exitRoot;
-        pub[3] = first | (count << 64) | (status << 80) | (stateBatch << 144) | (_opsLog2 << 208);
-        pub[4] = uint256(keccak256(abi.encodePacked(block.chainid, address(this), pub[0], newRoot, exitRoot, pub[3], ops)))
+        pub[1] = batch.newRoot;
+        pub[2] = batch.exitRoot;
+        pub[3] = first | (count << 64) | (batch.status << 80) | (stateBatch << 144) | (_opsLog2 << 208);
+        pub[4] = batch.opsCommit;
+        pub[5] = uint256(keccak256(abi.encodePacked(block.chainid, address(this), pub[0], pub[1], pub[2], pub[3], pub[4], ops)))
             % FIELD_MODULUS;
-        pub[5] = _bindOps(ops, count, first, pub[4]);
+        pub[6] = _bindOps(ops, count, first, pub[5]);
     }
 
     /// @dev Each posted operation must be the queued one at its position; h over all their elements.

@@ -129,10 +129,12 @@ export class EvmStateLedger {
     return this.evm.send(what, call as Promise<any>);
   }
 
-  async submitStateBatch(p: { count: number; newRoot: bigint; exitRoot: bigint; status: bigint; proof: Omit<SolidityCalldata, "pub">; posted: Uint8Array }) {
-    return this.send(
-      `submitting a state batch of ${p.count} operation(s)`,
-      this.state.submitStateBatch(p.count, p.newRoot, p.exitRoot, p.status, p.proof.a, p.proof.b, p.proof.c, p.posted),
-    );
+  async submitStateBatch(p: { count: number; newRoot: bigint; exitRoot: bigint; status: bigint; opsCommit: bigint; proof: Omit<SolidityCalldata, "pub">; posted: Uint8Array }) {
+    return this.send(`submitting a state batch of ${p.count} operation(s)`, this.state.submitStateBatch(stateBatchArg(p), p.posted));
   }
+}
+
+/** FlavumState's StateBatch struct. */
+export function stateBatchArg(p: { count: number; newRoot: bigint; exitRoot: bigint; status: bigint; opsCommit: bigint; proof: Omit<SolidityCalldata, "pub"> }) {
+  return { count: p.count, newRoot: p.newRoot, exitRoot: p.exitRoot, status: p.status, opsCommit: p.opsCommit, a: p.proof.a, b: p.proof.b, c: p.proof.c };
 }

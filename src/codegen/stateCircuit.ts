@@ -1,7 +1,8 @@
 /**
  * The rollup's state circuit (src/protocol/stateBatch.ts): opsPerBatch priority operations applied in
- * order to a state tree of depth D, their status bits and exit tree, and the random linear
- * combination that binds the posted operations to them. Public inputs: STATE_PUBLIC_INPUTS.
+ * order to a state tree of depth D, their status bits and exit tree, the Poseidon commitment to them
+ * (opsCommit, which r's preimage holds) and the random linear combination that binds the posted
+ * operations to them. Public inputs: STATE_PUBLIC_INPUTS.
  */
 import { FlavumError } from "../errors";
 import { E0_BITS, MAX_STATE_OPS, OP_ELEMENTS, STATE_META, STATE_META_BITS, STATE_PUBLIC_INPUTS } from "../protocol/stateBatch";
@@ -15,14 +16,33 @@ export interface GeneratedStateCircuit {
   opsPerBatch: number;
 }
 
+/** circomlib's partial rounds of Poseidon with t = inputs + 1 (index t - 2). */
+const POSEIDON_PARTIAL_ROUNDS = [56, 57, 56, 60, 60, 63, 64, 63, 60, 66, 60, 65, 70, 60, 64, 68];
+
 /**
- * Non-linear constraints of generateStateCircuit(depth, opsPerBatch), as measured with circom 2.2.3:
- * per slot StateOpStep (1118 + 488 depth), padding and RLC (5 + 5), the prefix mask (1) and its exit-tree
- * node (243); once, meta's decomposition less the status bits this circuit does not have, and one
- * fewer of each per-slot piece the first slot or the exit-tree root does not need.
+ * Constraints of PoseidonChain(n) (circuits/lib/PoseidonChain.circom), as measured with circom 2.2.3:
+ * circomlib's Poseidon(k) costs 3 per S-box at --O1, 8 full rounds of k + 1 and one per partial round;
+ * --O2 saves 3 per Poseidon, and 3 more on the first, whose chained input is the constant n.
  */
-export function stateConstraints(depth: number, opsPerBatch: number): number {
-  return opsPerBatch * (1373 + 488 * depth) - 101;
+export function poseidonChainConstraints(n: number, level: "O1" | "O2" = "O2"): number {
+  const chunks = [...Array<number>(Math.floor(n / 15)).fill(15), ...(n % 15 > 0 ? [n % 15] : [])];
+  const o1 = chunks.reduce((sum, c) => sum + 3 * (8 * (c + 2) + POSEIDON_PARTIAL_ROUNDS[c]), 0);
+  return level === "O1" ? o1 : o1 - 3 * chunks.length - 3;
+}
+
+/**
+ * Constraints of generateStateCircuit(depth, opsPerBatch), as measured with circom 2.2.3. At --O1 (the
+ * compiler's default, circom_tester's) the non-linear ones: per slot StateOpStep (1118 + 488 depth),
+ * padding and RLC (5 + 5), the prefix mask (1), its status bit and its exit-tree node (243); once, meta's
+ * decomposition less every status bit, and one fewer of each per-slot piece the first slot or the
+ * exit-tree root does not need; and opsCommit's PoseidonChain over the 5 · opsPerBatch elements (not
+ * linear in opsPerBatch: one Poseidon(16) per 15 elements and a shorter last one). --O2 (what the
+ * project's builds use) folds a further 6 per level and 12 per slot into linear combinations, 3 per
+ * Poseidon of the chain and 3 on its first, and leaves no linear constraints.
+ */
+export function stateConstraints(depth: number, opsPerBatch: number, level: "O1" | "O2" = "O2"): number {
+  const steps = level === "O1" ? opsPerBatch * (1373 + 488 * depth) - 101 : opsPerBatch * (1361 + 482 * depth) - 98;
+  return steps + poseidonChainConstraints(OP_ELEMENTS * opsPerBatch, level);
 }
 
 export function generateStateCircuit(depth: number, opsPerBatch: number): GeneratedStateCircuit {
@@ -45,10 +65,13 @@ export function generateStateCircuit(depth: number, opsPerBatch: number): Genera
 // 1 <= count <= ${N}; padding slots are all zero, so NOOP) applied in order to the state tree with
 // root oldRoot give newRoot, that bit k of meta's status is whether operation k was valid, and that
 // exitRoot is the root of the batch's exit tree (leaf k = Poseidon2(dpId, old leaf) for a valid EXIT,
-// else 0). Semantics: src/protocol/stateBatch.ts; one slot: circuits/lib/StateOpStep.circom.
+// else 0). opsCommit is the Poseidon chain over all ${N * OP_ELEMENTS} proven elements op[k][t]; it is in r's
+// preimage, so the proven operations are fixed before r is drawn and h binds them to the posted ones.
+// Semantics: src/protocol/stateBatch.ts; one slot: circuits/lib/StateOpStep.circom.
 include "StateOpStep.circom";
 include "MerkleSubtreeRoot.circom";
 include "PrefixMask.circom";
+include "PoseidonChain.circom";
 include "Rlc.circom";
 include "circomlib/circuits/bitify.circom";
 
@@ -57,6 +80,7 @@ template ${templateName}() {
     signal input newRoot;
     signal input exitRoot;
     signal input meta;
+    signal input opsCommit;
     signal input r;
     signal input h;
     signal input op[${N}][${OP_ELEMENTS}];
@@ -103,8 +127,8 @@ template ${templateName}() {
         for (var i = 0; i < ${D}; i++) { step[k].siblings[i] <== siblings[k][i]; }
         metaBits.out[${statusShift} + k] === step[k].valid;
     }
-    // Slots past count are NOOPs with nothing in them, so h over all slots is h over the real ones
-    // and nothing unposted can act on the state.
+    // Slots past count are NOOPs with nothing in them, so nothing the contract did not post acts on
+    // the state there, and h over all slots is h over the real ones.
     for (var k = 1; k < ${N}; k++) {
         for (var t = 0; t < ${OP_ELEMENTS}; t++) { (1 - real.out[k]) * op[k][t] === 0; }
     }
@@ -113,6 +137,13 @@ template ${templateName}() {
     component exits = MerkleSubtreeRoot(${levels});
     for (var k = 0; k < ${N}; k++) { exits.leaves[k] <== step[k].exitLeaf; }
     exits.root === exitRoot;
+
+    // The commitment to every proven element, padding slots included: r is drawn over it.
+    component commit = PoseidonChain(${N * OP_ELEMENTS});
+    for (var k = 0; k < ${N}; k++) {
+        for (var t = 0; t < ${OP_ELEMENTS}; t++) { commit.in[${OP_ELEMENTS} * k + t] <== op[k][t]; }
+    }
+    commit.out === opsCommit;
 
     component rlc = Rlc(${N * OP_ELEMENTS});
     rlc.r <== r;

@@ -34,17 +34,40 @@
  * The exit tree of a batch has one leaf per slot (0 where slot k is not a valid exit): a subtree of
  * log2(opsPerBatch) levels whose root is a public input, so claims prove (index, path) against it.
  *
- * Public inputs, in this order: oldRoot, newRoot, exitRoot, meta, r, h
- *   meta = firstOp (64) | count << 64 (16) | status << 80 (64: bit k = op k valid)
- *          | stateBatch << 144 (64) | log2(opsPerBatch) << 208 (4)
- *   r    = keccak256(chainId ‖ stateContract ‖ oldRoot ‖ newRoot ‖ exitRoot ‖ meta ‖ ops) mod p
- *   h    = Σ_{k<count} Σ_{t<5} e_{k,t} · r^(5k+t+1) mod p
+ * What the contract queues: FlavumState refuses, when an operation is queued, anything the circuit
+ * could not process — a non-NOOP operation of dpId 0 or dpId >= 2^D, a kind above 1, a type above 4,
+ * an element >= p — so every queued operation has a witness and a batch can always make progress. A
+ * NOOP inside count (a real slot k < count whose operation is type 0) is allowed: it changes nothing,
+ * its status bit is 0, and it is bound by h like any other.
+ *
+ * Public inputs, in this order: oldRoot, newRoot, exitRoot, meta, opsCommit, r, h
+ *   meta      = firstOp (64) | count << 64 (16) | status << 80 (64: bit k = op k valid)
+ *               | stateBatch << 144 (64) | log2(opsPerBatch) << 208 (4)
+ *   opsCommit = PoseidonChain over the 5 · opsPerBatch proven elements op[k][t], all slots (the padding
+ *               slots' zeros included), in order k then t: acc = 5 · opsPerBatch, then
+ *               acc = Poseidon(acc, chunk) for each chunk of up to 15 (a last shorter one unpadded)
+ *   r         = keccak256(chainId ‖ stateContract ‖ oldRoot ‖ newRoot ‖ exitRoot ‖ meta ‖ opsCommit ‖ ops) mod p
+ *               (solidityPacked: uint256, address, uint256 × 5, bytes; ops = the posted operations)
+ *   h         = Σ_{k<count} Σ_{t<5} e_{k,t} · r^(5k+t+1) mod p
+ *
+ * Why opsCommit: h binds the proven operations to the posted ones only if r is drawn after both are
+ * fixed. The posted ones are fixed by the queue; the proven ones are private, and without opsCommit r
+ * depends only on public values and the posted operations, so a prover knows r before it chooses them.
+ * h is then one linear equation in many free unknowns — the elements a slot's semantics ignore
+ * (requestId, createdBlock, e2..e4 of EXIT and INFER, every field of an invalid operation) reach no
+ * other public input — and a prover can change one element (a deposit's owner) and solve another for
+ * the same h. With opsCommit (Poseidon-binding) in r's preimage, changing any proven element changes
+ * opsCommit and so r; for proven ≠ posted, h agrees at the r drawn with probability at most 5N/p per
+ * try (their difference is a nonzero polynomial in r of degree at most 5N). The contract takes opsCommit from the sequencer and does not
+ * recompute it (it never sees the padding or hashes Poseidon): the check against the posted operations
+ * is h, over the r that opsCommit went into.
  */
 import { FlavumError } from "../errors";
 import { FIELD_P } from "../quant/fixed";
+import { poseidon } from "../quant/commitment";
 import { keccak256, solidityPacked, toBeHex } from "ethers";
 
-export const STATE_PUBLIC_INPUTS = ["oldRoot", "newRoot", "exitRoot", "meta", "r", "h"] as const;
+export const STATE_PUBLIC_INPUTS = ["oldRoot", "newRoot", "exitRoot", "meta", "opsCommit", "r", "h"] as const;
 /** Posted field elements per operation. */
 export const OP_ELEMENTS = 5;
 /** Most operations one state batch can take (status bits in meta). */
@@ -171,16 +194,59 @@ export interface StateStatement {
   newRoot: bigint;
   exitRoot: bigint;
   meta: bigint;
+  /** opsCommitment of the proven operations. */
+  opsCommit: bigint;
 }
 
+/** r, over the statement and the posted operations (encodeOps). */
 export function stateChallenge(s: StateStatement, ops: Uint8Array): bigint {
   const digest = keccak256(
     solidityPacked(
-      ["uint256", "address", "uint256", "uint256", "uint256", "uint256", "bytes"],
-      [s.chainId, s.stateContract, s.oldRoot, s.newRoot, s.exitRoot, s.meta, ops],
+      ["uint256", "address", "uint256", "uint256", "uint256", "uint256", "uint256", "bytes"],
+      [s.chainId, s.stateContract, s.oldRoot, s.newRoot, s.exitRoot, s.meta, s.opsCommit, ops],
     ),
   );
   return BigInt(digest) % FIELD_P;
+}
+
+// circomlibjs builds its Poseidon asynchronously, and planStateBatch is synchronous: the build starts
+// when this module loads, and the instance is kept. StateTree (src/rollup/stateTree.ts) imports this
+// module, then awaits the same cached build to create a tree, so the callback below has run by then:
+// whoever holds a tree can commit to operations.
+let fieldHash: ((inputs: bigint[]) => bigint) | undefined;
+let fieldHashError: unknown;
+/** Resolves once poseidonChain / opsCommitment can run (they throw before). */
+export const stateHashReady: Promise<void> = poseidon().then(
+  (p) => {
+    fieldHash = (inputs) => p.F.toObject(p(inputs));
+  },
+  (e) => {
+    fieldHashError = e;
+  },
+);
+
+/**
+ * TypeScript twin of circuits/lib/PoseidonChain.circom: acc = n; acc = Poseidon(acc, chunk) for each
+ * chunk of up to 15 consecutive elements (a last shorter chunk is not padded).
+ */
+export function poseidonChain(elements: readonly bigint[]): bigint {
+  if (!fieldHash) throw new FlavumError(`Poseidon is not loaded yet (await stateHashReady)${fieldHashError ? `: ${fieldHashError}` : ""}`);
+  if (elements.length < 1) throw new FlavumError("a Poseidon chain needs at least one element");
+  elements.forEach((v, i) => {
+    // The circuit sees elements mod p: an integer at or above p would commit as another one.
+    if (v < 0n || v >= FIELD_P) throw new FlavumError(`element ${i} = ${v} is not a field element`);
+  });
+  let acc = BigInt(elements.length);
+  for (let c = 0; c < elements.length; c += 15) acc = fieldHash([acc, ...elements.slice(c, c + 15)]);
+  return acc;
+}
+
+/** opsCommit: the Poseidon chain over the elements of `ops` padded with NOOPs to opsPerBatch slots. */
+export function opsCommitment(ops: readonly StateOp[], opsPerBatch: number): bigint {
+  if (!Number.isInteger(opsPerBatch) || opsPerBatch < 1 || ops.length > opsPerBatch)
+    throw new FlavumError(`${ops.length} operations do not fit a state batch of ${opsPerBatch} slots`);
+  const slots = [...ops, ...Array<StateOp>(opsPerBatch - ops.length).fill(NOOP)];
+  return poseidonChain(slots.flatMap((op) => opElements(op)));
 }
 
 /** h = Σ_{k,t} e_{k,t} r^(5k+t+1) over the real operations. */

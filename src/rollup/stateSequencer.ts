@@ -44,6 +44,8 @@ export async function runStateBatch(ledger: EvmStateLedger, opts: { progress?: P
   opts.progress?.(`proving state batch ${info.stateBatches}: ${ops.length} operation(s)`);
   const res = await prove(paths.wasm, paths.zkey, plan.circuitInput, { progress: opts.progress });
   const cd = solidityCalldata(res.proof, res.publicSignals);
-  const { tx, receipt } = await ledger.submitStateBatch({ count: ops.length, newRoot: plan.newRoot, exitRoot: plan.exitRoot, status: plan.status, proof: cd, posted: plan.posted });
+  const { tx, receipt } = await ledger.submitStateBatch({
+    count: ops.length, newRoot: plan.newRoot, exitRoot: plan.exitRoot, status: plan.status, opsCommit: plan.opsCommit, proof: cd, posted: plan.posted,
+  });
   return { stateBatch: info.stateBatches, count: ops.length, status: plan.status, txHash: tx.hash as string, gasUsed: receipt.gasUsed, proveMs: res.proveMs };
 }

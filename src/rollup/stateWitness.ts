@@ -7,7 +7,8 @@
 import { FlavumError } from "../errors";
 import { FIELD_P } from "../quant/fixed";
 import {
-  DataPointKind, DataPointLeaf, MAX_STATE_OPS, NOOP, OpType, StateOp, encodeOps, opElements, packStateMeta, stateChallenge, stateRlc,
+  DataPointKind, DataPointLeaf, MAX_STATE_OPS, NOOP, OpType, StateOp, encodeOps, opElements, opsCommitment, packStateMeta, stateChallenge,
+  stateRlc,
 } from "../protocol/stateBatch";
 import { log2Exact, subtreeLevels } from "./merkle";
 import { StateTree } from "./stateTree";
@@ -82,6 +83,8 @@ export interface StateBatchPlan {
   exitLevels: bigint[][];
   status: bigint;
   meta: bigint;
+  /** opsCommitment of the proven operations (all slots): a public input, passed to the contract as is. */
+  opsCommit: bigint;
   /** The operations as posted (encodeOps), what r is over. */
   posted: Uint8Array;
   r: bigint;
@@ -140,15 +143,16 @@ export function planStateBatch(args: {
   const status = results.reduce((s, res, k) => (res.valid ? s | (1n << BigInt(k)) : s), 0n);
   const meta = packStateMeta({ firstOp: args.firstOp, count: ops.length, status, stateBatch: args.stateBatch, opsPerBatch });
   const posted = encodeOps(ops);
-  const r = stateChallenge({ chainId: args.chainId, stateContract: args.stateContract, oldRoot, newRoot, exitRoot, meta }, posted);
+  const opsCommit = opsCommitment(ops, opsPerBatch);
+  const r = stateChallenge({ chainId: args.chainId, stateContract: args.stateContract, oldRoot, newRoot, exitRoot, meta, opsCommit }, posted);
   const h = stateRlc(ops, r);
   const column = (i: number) => leafFields.map((f) => f[i].toString());
   const circuitInput = {
     oldRoot: oldRoot.toString(), newRoot: newRoot.toString(), exitRoot: exitRoot.toString(),
-    meta: meta.toString(), r: r.toString(), h: h.toString(),
+    meta: meta.toString(), opsCommit: opsCommit.toString(), r: r.toString(), h: h.toString(),
     op: slots.map((op) => opElements(op).map(String)),
     leafOwner: column(0), leafKind: column(1), leafContentHash: column(2), leafAsset: column(3), leafBalance: column(4), leafEmpty: column(5),
     siblings: siblings.map((s) => s.map(String)),
   };
-  return { ops, oldRoot, newRoot, exitRoot, exitLeaves, exitLevels, status, meta, posted, r, h, results, circuitInput, after };
+  return { ops, oldRoot, newRoot, exitRoot, exitLeaves, exitLevels, status, meta, opsCommit, posted, r, h, results, circuitInput, after };
 }

@@ -11,6 +11,7 @@ import { packedHash } from "../../src/quant/commitment";
 import { compileRollupModel } from "../helpers/rollup";
 import { quantizedSample, stateRollup } from "../helpers/state";
 import { DUMMY_PROOF } from "./fixtures";
+import { stateBatchArg } from "../../src/chain/evmState";
 
 describe("FlavumState (L1 operations)", function () {
   before(compileRollupModel);
@@ -53,13 +54,13 @@ describe("FlavumState (L1 operations)", function () {
   it("takes state batches only from the rollup's sequencers, of 1..opsPerBatch queued operations", async () => {
     const { s } = await fixture();
     const [, alice] = await hre.ethers.getSigners();
-    const { a, b, c } = DUMMY_PROOF;
-    await expect(s.state.connect(alice).submitStateBatch(1, 1n, 1n, 1n, a, b, c, "0x")).to.be.revertedWithCustomError(s.state, "FlavumStateNotSequencer").withArgs(alice.address);
-    await expect(s.state.submitStateBatch(0, 1n, 1n, 0n, a, b, c, "0x")).to.be.revertedWithCustomError(s.state, "FlavumStateInvalidCount").withArgs(0n, 4n);
-    await expect(s.state.submitStateBatch(5, 1n, 1n, 0n, a, b, c, "0x")).to.be.revertedWithCustomError(s.state, "FlavumStateInvalidCount").withArgs(5n, 4n);
-    await expect(s.state.submitStateBatch(1, 1n, 1n, 0n, a, b, c, "0x")).to.be.revertedWithCustomError(s.state, "FlavumInvalidOpsLength").withArgs(0n, 160n);
-    await expect(s.state.submitStateBatch(1, 1n, 1n, 0b10n, a, b, c, "0x" + "00".repeat(160))).to.be.revertedWithCustomError(s.state, "FlavumInvalidStatus");
-    await expect(s.state.submitStateBatch(1, 1n, 1n, 0n, a, b, c, "0x" + "00".repeat(160))).to.be.revertedWithCustomError(s.state, "FlavumNotEnoughOps").withArgs(0n, 1n, 0n);
+    const batch = (count: number, status = 0n) => stateBatchArg({ count, newRoot: 1n, exitRoot: 1n, status, opsCommit: 1n, proof: DUMMY_PROOF });
+    await expect(s.state.connect(alice).submitStateBatch(batch(1), "0x")).to.be.revertedWithCustomError(s.state, "FlavumStateNotSequencer").withArgs(alice.address);
+    await expect(s.state.submitStateBatch(batch(0), "0x")).to.be.revertedWithCustomError(s.state, "FlavumStateInvalidCount").withArgs(0n, 4n);
+    await expect(s.state.submitStateBatch(batch(5), "0x")).to.be.revertedWithCustomError(s.state, "FlavumStateInvalidCount").withArgs(5n, 4n);
+    await expect(s.state.submitStateBatch(batch(1), "0x")).to.be.revertedWithCustomError(s.state, "FlavumInvalidOpsLength").withArgs(0n, 160n);
+    await expect(s.state.submitStateBatch(batch(1, 0b10n), "0x" + "00".repeat(160))).to.be.revertedWithCustomError(s.state, "FlavumInvalidStatus");
+    await expect(s.state.submitStateBatch(batch(1), "0x" + "00".repeat(160))).to.be.revertedWithCustomError(s.state, "FlavumNotEnoughOps").withArgs(0n, 1n, 0n);
   });
 
   it("mints and burns data-point tokens only through the state contract", async () => {

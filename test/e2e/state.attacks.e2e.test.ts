@@ -11,6 +11,7 @@ import { parseEther } from "ethers";
 import { planStateBatch } from "../../src/rollup/stateWitness";
 import { encodeOps } from "../../src/protocol/stateBatch";
 import { openSequencer } from "../../src/rollup/service";
+import { stateBatchArg } from "../../src/chain/evmState";
 import { compileRollupModel, copyStore } from "../helpers/rollup";
 import { STATE_TEST, proveStatePlan, quantizedSample, rebuilt, stateBatch, stateRollup } from "../helpers/state";
 
@@ -36,8 +37,7 @@ describe("rollup state attacks (real proofs)", function () {
     });
     return { plan, proof: await proveStatePlan(plan) };
   };
-  const submit = (s: any, { plan, proof }: any) =>
-    s.state.submitStateBatch(plan.ops.length, plan.newRoot, plan.exitRoot, plan.status, proof.a, proof.b, proof.c, plan.posted);
+  const submit = (s: any, { plan, proof }: any) => s.state.submitStateBatch(stateBatchArg({ ...plan, count: plan.ops.length, proof }), plan.posted);
 
   it("refuses inference on someone's owned data point: the state batch proves no consent and the fee is refunded", async () => {
     const { d, s, ledger, modelId } = await fixture();
@@ -56,7 +56,7 @@ describe("rollup state attacks (real proofs)", function () {
     await (await s.state.connect(mallory).requestInference(modelId, dp, hre.ethers.ZeroAddress, { value: 1000n })).wait();
     const { plan, proof } = await provenNext(ledger);
     expect(plan.status).to.equal(0n);
-    await expect(s.state.submitStateBatch(1, plan.newRoot, plan.exitRoot, 1n, proof.a, proof.b, proof.c, plan.posted))
+    await expect(s.state.submitStateBatch(stateBatchArg({ ...plan, count: 1, status: 1n, proof }), plan.posted))
       .to.be.revertedWithCustomError(s.state, "FlavumInvalidStateProof");
     await (await submit(s, { plan, proof })).wait();
     // Common data points are anyone's to ask about.
