@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: Flavum's circuits against a circomlib-ml/keras2circom-style baseline on the
  * fixture models, held-out fidelity, verifier gas, the rollup's batch figures (bench/rollup.ts),
- * the model-repository figures (bench/repos.ts), and
+ * the model-repository figures (bench/repos.ts), the rollup state figures (bench/state.ts) with inference on
+ * data points in each trace store (bench/traceStores.ts), and
  * the peer corpus. Progress goes to stderr;
  * stdout gets the tables, or with --json exactly one JSON object. Scratch files stay in build/.
  */
@@ -17,10 +18,12 @@ import { benchRollup, rollupModels, RollupSummary } from "./rollup";
 import { benchCorpus } from "./corpus";
 import { benchRepos, ReposSummary } from "./repos";
 import { benchCeremony, CEREMONY_MODEL, CeremonySummary } from "./ceremony";
+import { benchState, STATE_MODEL, stateOptions, StateBenchOptions, StateSummary, wantsState } from "./state";
+import { benchTraceStores, TRACE_STORE_BATCHES, TraceStoreRow } from "./traceStores";
 import { BenchReport, formatReport, toJson } from "./report";
 
-export async function runBench(hre: HardhatRuntimeEnvironment, over: Partial<BenchOptions> = {}): Promise<BenchReport> {
-  const opts = defaultOptions(over);
+export async function runBench(hre: HardhatRuntimeEnvironment, over: Partial<BenchOptions & StateBenchOptions> = {}): Promise<BenchReport> {
+  const opts = { ...defaultOptions(over), ...stateOptions(over) };
   const start = performance.now();
   const shared = path.resolve(repoRoot(), "..", "shared", "ptau");
   if (!process.env.FLAVUM_PTAU_DIR && fs.existsSync(shared)) process.env.FLAVUM_PTAU_DIR = shared;
@@ -36,13 +39,15 @@ export async function runBench(hre: HardhatRuntimeEnvironment, over: Partial<Ben
     const rollupSpecs = MODELS.filter((m) => rollupModels(opts).includes(m.name));
     const wantsCeremony = opts.ceremony && (!opts.only || opts.only.includes("ceremony"));
     const ceremonySpecs = wantsCeremony ? MODELS.filter((m) => m.name === CEREMONY_MODEL) : [];
-    const toCompile = [...specs, ...[...rollupSpecs, ...ceremonySpecs].filter((m, i, all) => !specs.includes(m) && all.indexOf(m) === i)];
+    // The state figures' data points hold logreg_cancer's quantized held-out samples.
+    const stateSpecs = wantsState(opts) ? MODELS.filter((m) => m.name === STATE_MODEL) : [];
+    const toCompile = [...specs, ...[...rollupSpecs, ...ceremonySpecs, ...stateSpecs].filter((m, i, all) => !specs.includes(m) && all.indexOf(m) === i)];
     const results = new Map<string, ModelResult>();
     if (toCompile.length) {
       progress(`compiling ${toCompile.map((s) => s.name).join(", ")} (reusing unchanged builds)`);
       await compileModels(toCompile, results);
       // The ceremony figures deploy nothing: a ceremony-only run must not need compilable contracts.
-      if (specs.length || rollupSpecs.length) {
+      if (specs.length || rollupSpecs.length || stateSpecs.length) {
         progress("compiling the verifier contracts");
         await hre.run("compile", { quiet: true });
       }
@@ -61,6 +66,16 @@ export async function runBench(hre: HardhatRuntimeEnvironment, over: Partial<Ben
     if (rollupSpecs.length) {
       progress(`rollup: ${rollupSpecs.map((s) => s.name).join(", ")} at batch sizes ${opts.rollupBatches.join(", ")}`);
       rollup = await benchRollup(hre, rollupSpecs, results, opts);
+    }
+    let state: StateSummary | undefined;
+    if (stateSpecs.length) {
+      progress(`state: state circuits at depth ${opts.stateDepth} with ${opts.stateOps.join(", ")} operations per batch, state batches and FlavumState gas`);
+      state = await benchState(hre, opts, results.get(STATE_MODEL)?.error);
+    }
+    let traceStores: TraceStoreRow[] | undefined;
+    if (stateSpecs.length && !results.get(STATE_MODEL)?.error) {
+      progress(`trace stores: inference on data points at B = ${TRACE_STORE_BATCHES.join(", ")} in calldata, blob and ipfs mode`);
+      traceStores = await benchTraceStores(hre, TRACE_STORE_BATCHES);
     }
     let repos: ReposSummary | undefined;
     if (opts.repos && (!opts.only || opts.only.includes("repos"))) {
@@ -81,6 +96,8 @@ export async function runBench(hre: HardhatRuntimeEnvironment, over: Partial<Ben
       options: { ...opts },
       models: specs.map((s) => results.get(s.name)!),
       rollup,
+      state,
+      traceStores,
       repos,
       ceremony,
       corpus,

@@ -3,6 +3,8 @@ import type { ModelResult } from "./models";
 import type { CorpusSummary } from "./corpus";
 import { GAS_TARGET_B32, type RollupSummary } from "./rollup";
 import type { ReposSummary } from "./repos";
+import type { StateSummary } from "./state";
+import type { TraceStoreRow } from "./traceStores";
 import { CeremonySummary, formatCeremony } from "./ceremony";
 
 export interface BenchReport {
@@ -11,6 +13,8 @@ export interface BenchReport {
   options: Record<string, unknown>;
   models: ModelResult[];
   rollup?: RollupSummary;
+  state?: StateSummary;
+  traceStores?: TraceStoreRow[];
   repos?: ReposSummary;
   ceremony?: CeremonySummary;
   corpus?: CorpusSummary;
@@ -22,7 +26,7 @@ function table(head: string[], rows: (string | number)[][]): string {
   const cells = [head, ...rows.map((r) => r.map(String))];
   const width = head.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
   // Numbers right-aligned; the first column (names) and a trailing free-text column left-aligned.
-  const left = (i: number) => i === 0 || (i === head.length - 1 && /reason|note/i.test(head[i]));
+  const left = (i: number) => i === 0 || head[i] === "call" || (i === head.length - 1 && /reason|note/i.test(head[i]));
   const line = (r: string[]) => r.map((c, i) => (left(i) ? c.padEnd(width[i]) : c.padStart(width[i]))).join("  ").trimEnd();
   return [line(cells[0]), width.map((w) => "-".repeat(w)).join("  "), ...cells.slice(1).map(line)].join("\n");
 }
@@ -117,6 +121,58 @@ function formatRollup(ru: RollupSummary, out: string[]): void {
   if (ru.notes.length) out.push(...ru.notes.map((n) => `  note: ${n}`));
 }
 
+function formatState(st: StateSummary, out: string[]): void {
+  out.push("");
+  out.push(
+    `Rollup state circuits, depth ${st.depth} (constraints from the compiled r1cs; compile = circom2 --O2, setup = Groth16 phase 2, ` +
+      `prove = median groth16 prove of full batches of N deposits, batch = median runStateBatch wall time; gas = submitStateBatch gasUsed, ` +
+      `median of the batches after the contract's first; available ptau 2^${st.maxPower})`,
+  );
+  const main = st.circuits.filter((c) => !c.formulaOnly);
+  const times = (c: (typeof main)[number]) => (c.timesFrom ? "*" : "");
+  out.push(
+    table(
+      ["ops/batch", "constraints", "ptau", "compile s", "setup s", "proofs", "prove s", "batch s", "submitStateBatch gas", "first batch", "gas / op", "note"],
+      main.map((c) => [
+        c.opsPerBatch, int(c.constraints), c.power ? `2^${c.power}` : "—", `${secs(c.compileMs)}${times(c)}`,
+        c.setupMs === undefined ? "—" : `${secs(c.setupMs)}${times(c)}`, c.batches ?? "—", secs(c.proveMs), secs(c.batchMs),
+        int(c.gas), int(c.firstBatchGas), int(c.gasPerOp), c.error ? `failed: ${c.error}` : c.note ?? "",
+      ]),
+    ),
+  );
+  const earlier = main.filter((c) => c.timesFrom);
+  if (earlier.length)
+    out.push(`  * unchanged circuit: compile/setup times as measured by the run that built it (${earlier.map((c) => `N = ${c.opsPerBatch}: ${c.timesFrom}`).join("; ")})`);
+  const f = st.formula;
+  if (f) {
+    const n = (v: number) => (Number.isInteger(v) ? v.toLocaleString("en-US") : v.toFixed(2));
+    const term = (v: number, what: string) => (v === 0 ? "" : ` ${v < 0 ? "−" : "+"} ${n(Math.abs(v))}${what}`);
+    const chain = f.chain ? Object.entries(f.chain) : [];
+    out.push(
+      `  constraints per state batch: C(D, N) = N·(${n(f.perSlot)} + ${n(f.perSlotPerLevel)}·D)${term(f.constant, "")}${term(f.constantPerLevel, "·D")}` +
+        `${chain.length ? " + PoseidonChain(5N)" : ""} (per slot: ${n(f.perSlot)} + ${n(f.perSlotPerLevel)} per tree level; solved exactly from ${f.derivedFrom}` +
+        `${chain.length ? " less the chain" : ""}, the other sizes check it)`,
+    );
+    if (chain.length)
+      out.push(`    PoseidonChain(5N) compiled alone (one Poseidon(16) per 15 elements, not linear in N): ${chain.map(([N, c]) => `N = ${N}: ${int(c)}`).join(", ")}`);
+    for (const c of f.checks)
+      out.push(
+        `    D = ${c.depth}, N = ${c.opsPerBatch}: compiled ${int(c.compiled)}, formula ${n(c.formula)}${c.usedToSolve ? " (solved from)" : c.formula === c.compiled ? " (check: exact)" : ` (check: off by ${n(c.formula - c.compiled)})`}` +
+          (c.project !== undefined ? `; src/codegen/stateCircuit.ts stateConstraints ${int(c.project)}${c.project === c.compiled ? " (=)" : ` (off by ${int(c.project - c.compiled)})`}` : ""),
+      );
+  } else if (st.formulaNote) out.push(`  constraint formula not derived: ${st.formulaNote}`);
+  if (st.gas.length) {
+    const g = st.gasDeployment!;
+    out.push("");
+    out.push(
+      `FlavumState operations (gasUsed of each transaction; deployRollup + deployState at depth ${g.depth}, ${g.opsPerBatch} operations per batch, ` +
+        `deadline ${g.deadline} blocks; content = logreg_cancer's quantized held-out samples)`,
+    );
+    out.push(table(["operation", "call", "gas", "note"], st.gas.map((x) => [x.op, x.call, int(x.gas), x.note ?? ""])));
+  }
+  if (st.notes.length) out.push(...st.notes.map((n) => `  note: ${n}`));
+}
+
 function formatRepos(rp: ReposSummary, out: string[]): void {
   out.push("");
   out.push(
@@ -158,11 +214,25 @@ function formatRepos(rp: ReposSummary, out: string[]): void {
   if (rp.notes.length) out.push(...rp.notes.map((n) => `  note: ${n}`));
 }
 
+function formatTraceStores(rows: TraceStoreRow[], out: string[]): void {
+  out.push(
+    "",
+    "Inference on data points per trace store (logreg_cancer; B data points deposited, an on-chain request on each, one full batch of B;",
+    "settle = the batch's settlement gasUsed, deliver = fulfil (calldata) or fulfillFromBatch (blob, ipfs) per request, median; ipfs: 2-of-3 committee)",
+    table(
+      ["store", "B", "settle gas", "per inference", "deliver gas", "with delivery, per inference", "blob gas", "trace bytes", "note"],
+      rows.map((r) => [r.mode, r.batchSize, int(r.submitGas), int(r.gasPerInference), int(r.deliverGas), int(r.gasPerDeliveredInference), int(r.blobGas), int(r.traceBytes), r.error ?? ""]),
+    ),
+  );
+}
+
 export function formatReport(r: BenchReport): string {
   const out: string[] = [];
   out.push(`Flavum benchmark — ${r.date} — node ${r.machine.node}, ${r.machine.cpus} CPUs, ${r.machine.platform}`);
   if (r.models.length) formatModels(r, out);
   if (r.rollup) formatRollup(r.rollup, out);
+  if (r.state) formatState(r.state, out);
+  if (r.traceStores) formatTraceStores(r.traceStores, out);
   if (r.repos) formatRepos(r.repos, out);
   if (r.ceremony) formatCeremony(r.ceremony, out);
 

@@ -10,6 +10,7 @@ import http from "http";
 import net from "net";
 import os from "os";
 import path from "path";
+import { Contract, ContractFactory, JsonRpcProvider } from "ethers";
 import { REPO } from "../helpers/circuit";
 import { usePtauDir } from "../helpers/fixtures";
 
@@ -275,6 +276,32 @@ describe("rollup state command line on a hardhat node", function () {
     const again = hardhat("dp:claim", "--id", owned);
     fails(again, new RegExp(`data point ${owned} is l1-token, not exiting`));
     expect(again.err.trim().split("\n"), show(again)).to.have.length(1);
+  });
+
+  it("lets another contract on the node read the verified result, and takes the token back into the rollup", async () => {
+    const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true });
+    try {
+      const signer = await provider.getSigner(accounts[0]);
+      const recorded = JSON.parse(fs.readFileSync(path.join(tmp, "localhost.json"), "utf8"));
+      const artifact = (p: string) => JSON.parse(fs.readFileSync(path.join(REPO, "artifacts/contracts", p), "utf8"));
+      const reader = artifact("examples/DataPointReader.sol/DataPointReader.json");
+      const dapp = await new ContractFactory(reader.abi, reader.bytecode, signer).deploy(recorded.FlavumRollup.address);
+      await dapp.waitForDeployment();
+      const c = new Contract(await dapp.getAddress(), reader.abi, signer);
+      await (await c.record(BigInt(owned), BigInt(modelId))).wait();
+      const shown = json(hardhat("dp:show", "--id", owned, "--json")).results[0];
+      expect(Number(await c.labelOf(BigInt(owned), BigInt(modelId)))).to.equal(shown.label);
+
+      const state = new Contract(recorded.FlavumState.address, artifact("rollup/FlavumState.sol/FlavumState.json").abi, signer);
+      await (await state.depositToken(BigInt(owned))).wait();
+      expect(json(hardhat("dp:show", "--id", owned, "--json")).location).to.equal("queued");
+      json(hardhat("batch:run", "--json"));
+      const back = json(hardhat("dp:show", "--id", owned, "--json"));
+      expect(back).to.include({ location: "rollup", contentHash, balance: "0" });
+      expect(back.owner.toLowerCase()).to.equal(accounts[0]);
+    } finally {
+      provider.destroy();
+    }
   });
 
   it("refuses what cannot be done with one clear line", () => {
