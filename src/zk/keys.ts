@@ -14,6 +14,7 @@ import { Progress, silent } from "./log";
 import { pidAlive } from "./pid";
 import { vkHash } from "./vkHash";
 import type { SetupRecord } from "./setupPolicy";
+import { repoRoot } from "./paths";
 
 const COMPILER_FLAGS = "circom2 --O2";
 
@@ -22,6 +23,8 @@ export const KEY_FILES = { circuitDir: "circuit", zkey: "circuit.zkey", vkey: VK
 export interface CircuitKeys {
   /** sourceHash of the circuit: what was compiled. */
   hash: string;
+  /** templatesHash when it was built: the included templates it was compiled with. */
+  templates?: string;
   /** vkHash of the verifying key: which key pair (a new setup of the same source gives another). */
   vkHash: string;
   constraints: number;
@@ -38,6 +41,21 @@ export interface CircuitKeys {
 /** Identifies a build: the circuit source and how it is compiled (the optimisation level changes the r1cs). */
 export function sourceHash(source: string, compiler = COMPILER_FLAGS): string {
   return crypto.createHash("sha256").update(`${compiler}\n${source}`).digest("hex");
+}
+
+let templatesMemo: string | undefined;
+/**
+ * The templates every Flavum circuit may include (circuits/lib and the circomlib version): a generated
+ * source names them but not their contents, so an edited template must not reuse keys built before it.
+ */
+export function templatesHash(): string {
+  if (templatesMemo) return templatesMemo;
+  const lib = path.join(repoRoot(), "circuits", "lib");
+  const h = crypto.createHash("sha256");
+  for (const f of fs.existsSync(lib) ? fs.readdirSync(lib).filter((n) => n.endsWith(".circom")).sort() : [])
+    h.update(`${f}\n`).update(fs.readFileSync(path.join(lib, f)));
+  h.update(`circomlib@${(JSON.parse(fs.readFileSync(require.resolve("circomlib/package.json"), "utf8")) as { version: string }).version}`);
+  return (templatesMemo = h.digest("hex"));
 }
 
 export function wasmPath(dir: string, base: string): string {
@@ -64,12 +82,13 @@ export async function buildCircuitKeys(opts: {
 }): Promise<CircuitKeys> {
   const log = opts.progress ?? silent;
   const hash = sourceHash(opts.source);
+  const templates = templatesHash();
   const circuitDir = path.join(opts.dir, KEY_FILES.circuitDir);
   const mainFile = path.join(circuitDir, `${opts.base}.circom`);
   fs.mkdirSync(circuitDir, { recursive: true });
 
   const prev = readInfo(opts.previousDir);
-  if (opts.previousDir && prev?.hash === hash && fs.existsSync(path.join(opts.previousDir, KEY_FILES.zkey))) {
+  if (opts.previousDir && prev?.hash === hash && prev.templates === templates && fs.existsSync(path.join(opts.previousDir, KEY_FILES.zkey))) {
     log(`circuit unchanged since the last build: reusing its constraint system and keys`);
     fs.cpSync(path.join(opts.previousDir, KEY_FILES.circuitDir), circuitDir, { recursive: true });
     for (const f of [KEY_FILES.zkey, KEY_FILES.vkey]) fs.copyFileSync(path.join(opts.previousDir, f), path.join(opts.dir, f));
@@ -89,7 +108,7 @@ export async function buildCircuitKeys(opts: {
   log(`${compiled.constraints} constraints → powers of tau 2^${power} (${resolved.source}: ${resolved.file})`);
   const s = await setup(compiled.r1cs, resolved.file, path.join(opts.dir, KEY_FILES.zkey), { progress: log, name: opts.base });
   const keys: CircuitKeys = {
-    hash, vkHash: vkHash(s.vkeyFile), constraints: compiled.constraints, wires: compiled.wires,
+    hash, templates, vkHash: vkHash(s.vkeyFile), constraints: compiled.constraints, wires: compiled.wires,
     ptau: { power: resolved.power, source: resolved.source, file: resolved.file }, setup: { kind: "single-party" },
     circuitMs: compiled.ms, setupMs: s.ms, reused: false,
   };
