@@ -2,7 +2,8 @@
  * The main job on the in-process Hardhat network: deploy the rollup, compile the bundled digits
  * MLP, register it (batch circuit, generated verifier, model NFT), let a dApp (DigitBounty) and
  * users request inferences, prove them in one batch, settle it, pay the bounty through the
- * request/callback path, and read a verified result back.
+ * request/callback path, and read a verified result back; then a data point deposited, inferred on,
+ * withdrawn and claimed as a token with its result.
  */
 import path from "path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
@@ -14,6 +15,7 @@ import { formatCompileSummary } from "../model/summary";
 import { encodeInput, readInputLayout } from "../sdk/encodeInput";
 import { deployRollup } from "../chain/deployRollup";
 import { openSequencer, registerModel } from "./service";
+import { demoDataPoint } from "./demoDataPoint";
 
 export const DEMO = { name: "mlp_digits", onnx: "fixtures/models/mlp_digits.onnx", data: "fixtures/data/mlp_digits", batch: 8 };
 
@@ -81,6 +83,8 @@ export async function runDemo(hre: HardhatRuntimeEnvironment, say: (s: string) =
     const forgedOk = await d.rollup.verifyInference(BigInt(t.batch!), forged, t.index!, t.path!.map(BigInt));
     say(`   the same entry with another label: ledger confirms: ${forgedOk}`);
     if (!t.verified || forgedOk) throw new Error("demo failed: the ledger's answers are not the expected ones");
+
+    await demoDataPoint(hre, d, seq, { model: DEMO.name, modelId: reg.modelId, sample: held[DEMO.batch], step: 9 }, say, progress);
   } finally {
     seq.store.close();
   }
