@@ -22,6 +22,7 @@ import { readSamples } from "../src/model/samples";
 import { repoRoot } from "../src/zk/paths";
 import { startTraceNode, stopTraceNode, TraceNode } from "../src/traceStore/ipfs";
 import { HeliaIpfsPoster } from "../src/traceStore/ipfsPoster";
+import { GAS_PER_BLOB } from "../src/traceStore/blob";
 import { TRACE_STORES, TraceStoreMode } from "../src/traceStore/commitment";
 import { benchDir, errorMessage, median, scoped } from "./common";
 
@@ -88,7 +89,7 @@ export async function benchTraceStores(hre: HardhatRuntimeEnvironment, batchSize
           row.submitGas = Number(settled.gasUsed);
           row.gasPerInference = Math.round(row.submitGas / B);
           row.traceBytes = (b.trace.length - 2) / 2;
-          if (mode === "blob") row.blobGas = 131_072;
+          if (mode === "blob") row.blobGas = Number(GAS_PER_BLOB);
           const from = await hre.ethers.provider.getBlockNumber();
           if ((await seq.deliver()) !== B) throw new Error(`expected ${B} deliveries`);
           const fulfilled = await d.rollup.queryFilter(d.rollup.filters.InferenceFulfilled(), from + 1);

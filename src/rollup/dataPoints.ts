@@ -4,9 +4,9 @@
  * claim an exit, and the exodus withdrawals. Every on-chain step names what failed.
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { parseEther, type Contract } from "ethers";
+import { parseEther, toBeHex, type Contract } from "ethers";
 import { FlavumError } from "../errors";
-import { EvmStateLedger, Location } from "../chain/evmState";
+import { EvmStateLedger, Location, StateHistory } from "../chain/evmState";
 import { rebuildState, RebuiltState } from "./stateSync";
 import { quantizeInput } from "../quant/intExec";
 import { loadModel } from "../model/artifacts";
@@ -33,6 +33,9 @@ export interface DataPointView {
   location: Exclude<Location, "none" | "queued"> | "queued";
   results: DataPointResult[];
 }
+
+/** A leaf's address field (an owner, an asset) as an address. */
+const toAddress = (v: bigint): string => toBeHex(v, 20);
 
 function ethAmount(value: string | undefined): bigint {
   if (value === undefined) return 0n;
@@ -72,9 +75,10 @@ export async function depositDataPoint(
   return { dataPoint: dpId.toString(), txHash: tx.hash as string };
 }
 
-export async function rebuilt(ledger: EvmStateLedger): Promise<RebuiltState> {
+/** The state rebuilt from L1 (from `history` if the caller already read it). */
+export async function rebuilt(ledger: EvmStateLedger, history?: StateHistory): Promise<RebuiltState> {
   const p = await ledger.parameters();
-  return rebuildState(await ledger.history(), p.depth, p.opsPerBatch);
+  return rebuildState(history ?? (await ledger.history()), p.depth, p.opsPerBatch);
 }
 
 export async function showDataPoint(hre: HardhatRuntimeEnvironment, ledger: EvmStateLedger, rollup: Contract, dpId: bigint): Promise<DataPointView> {
@@ -84,14 +88,14 @@ export async function showDataPoint(hre: HardhatRuntimeEnvironment, ledger: EvmS
   const leaf = state.tree.dataPoint(dpId);
   const history = await ledger.history();
   const dep = history.deposits.get(dpId)!;
-  let owner: string | null = leaf ? `0x${leaf.owner.toString(16).padStart(40, "0")}` : null;
+  let owner: string | null = leaf ? toAddress(leaf.owner) : null;
   let balance = leaf?.balance ?? 0n;
-  let asset = leaf ? `0x${leaf.asset.toString(16).padStart(40, "0")}` : dep.asset;
+  let asset = leaf ? toAddress(leaf.asset) : dep.asset;
   const exit = state.exits.get(dpId);
   if (!leaf && exit && d.location === "exiting") {
-    owner = `0x${exit.leaf.owner.toString(16).padStart(40, "0")}`;
+    owner = toAddress(exit.leaf.owner);
     balance = exit.leaf.balance;
-    asset = `0x${exit.leaf.asset.toString(16).padStart(40, "0")}`;
+    asset = toAddress(exit.leaf.asset);
   } else if (d.location === "l1-token") {
     const token = await hre.ethers.getContractAt("DataPointToken", await ledger.state.token());
     owner = await token.ownerOf(dpId);
@@ -124,7 +128,7 @@ export async function claimDataPoint(ledger: EvmStateLedger, dpId: bigint): Prom
     throw new FlavumError(`data point ${dpId} is ${d.location}, not exiting: request the exit with dp:withdraw and run batch:run first`, "BAD_STATE");
   const exit = (await rebuilt(ledger)).exits.get(dpId);
   if (!exit) throw new FlavumError(`no proven exit of data point ${dpId} in the state batches on chain`, "BAD_STATE");
-  const asset = `0x${exit.leaf.asset.toString(16).padStart(40, "0")}`;
+  const asset = toAddress(exit.leaf.asset);
   const { tx } = await ledger.send(
     `claiming data point ${dpId}`,
     ledger.state.claim(exit.stateBatch, exit.slot, dpId, exit.leaf.contentHash, asset, exit.leaf.balance, exit.path),
@@ -137,11 +141,10 @@ export async function exodusDataPoint(ledger: EvmStateLedger, dpId: bigint): Pro
   const info = await ledger.info();
   if (!info.exodus) throw new FlavumError(`the rollup is not in exodus mode; rollup:exodus switches it once an operation is overdue`, "NOT_EXODUS");
   const history = await ledger.history();
-  const p = await ledger.parameters();
-  const state = await rebuildState(history, p.depth, p.opsPerBatch);
+  const state = await rebuilt(ledger, history);
   const leaf = state.tree.dataPoint(dpId);
   if (leaf) {
-    const asset = `0x${leaf.asset.toString(16).padStart(40, "0")}`;
+    const asset = toAddress(leaf.asset);
     const { tx } = await ledger.send(`withdrawing data point ${dpId} in exodus`, ledger.state.exodusWithdraw(dpId, leaf.contentHash, asset, leaf.balance, state.tree.siblings(dpId)));
     return { dataPoint: dpId.toString(), action: "withdrawn", txHash: tx.hash as string };
   }
