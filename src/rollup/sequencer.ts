@@ -14,7 +14,8 @@ import { labelOf } from "../model/inference";
 import { reviewSamples } from "../model/samples";
 import { quantizeInput, runInt } from "../quant/intExec";
 import { packedHash } from "../quant/commitment";
-import { prove, verify, solidityCalldata, shortHash, vkHash, Progress, silent } from "../zk";
+import { fitsSigned } from "../quant/fixed";
+import { prove, verify, solidityCalldata, shortHash, vkHash, Progress, silent, Groth16Proof } from "../zk";
 import type { BatchSubmission, InferenceProof, ModelTraceState, RollupLedger, SentTx } from "../chain/ledger";
 import { describeTx, stillPendingError } from "../chain/txWait";
 import { SequencerStore, BatchRow, ServedModel } from "./store";
@@ -52,6 +53,27 @@ export interface TraceReport {
   verified: boolean;
 }
 
+/** A batch's proving job: what a prover anywhere needs (see src/prover/ for the queue). */
+export interface BatchProofJob {
+  id: string;
+  circuit: { wasm: string; zkey: string; vkey: string };
+  input: Record<string, unknown>;
+}
+
+export interface BatchProofResult {
+  proof: Groth16Proof;
+  publicSignals: string[];
+  witnessMs: number;
+  proveMs: number;
+}
+
+export type BatchProver = (job: BatchProofJob) => Promise<BatchProofResult>;
+
+/** Proves in this process, reloading the keys each time (the CLI's one-shot use). */
+export function localProver(progress: Progress = silent): BatchProver {
+  return (job) => prove(job.circuit.wasm, job.circuit.zkey, job.input, { progress });
+}
+
 export class Sequencer {
   private readonly models = new Map<string, LoadedModel>();
   /** Each model's trace tree, rebuilt from the store's settled batches. */
@@ -73,6 +95,11 @@ export class Sequencer {
     for (const b of store.settledBatches()) seq.append(b);
     await seq.reconcile();
     return seq;
+  }
+
+  /** The Poseidon hash of the trace trees (what an inclusion path is recomputed with). */
+  get hash(): Hash2 {
+    return this.h;
   }
 
   /** The model's trace tree as this sequencer knows it. */
@@ -156,6 +183,26 @@ export class Sequencer {
   }
 
   /**
+   * Queues a request whose quantized input a user signed (the node checked the signature): refused
+   * here, before anything is stored, if the values do not fit the model, do not hash to the signed
+   * commitment, or have no witness. The same signer and nonce return the request queued first.
+   */
+  async requestSigned(idOrName: string, values: bigint[], signed: { inputHash: bigint; signer: string; nonce: bigint; signature: string }): Promise<{ id: bigint; duplicate: boolean }> {
+    const m = this.served(idOrName);
+    const { model } = this.servable(m);
+    const q = model.q;
+    if (values.length !== q.input.size) throw new InputError(`the input has ${values.length} values, model ${m.modelId} (${m.name}) takes ${q.input.size}`);
+    values.forEach((v, i) => {
+      if (!fitsSigned(v, q.input.bits)) throw new InputError(`input value ${i} = ${v} does not fit the model's ${q.input.bits} signed bits`);
+    });
+    if ((await packedHash(values, q.input.bits)) !== signed.inputHash)
+      throw new InputError(`the input does not hash to the signed inputHash ${signed.inputHash}: sign the Poseidon commitment of exactly these values`);
+    const problem = provable(model, null, values);
+    if (problem) throw new InputError(`model ${m.modelId} (${m.name}) cannot prove this input: ${problem}`);
+    return this.store.addSignedRequest({ modelId: m.modelId, quantized: values, signer: signed.signer, nonce: signed.nonce, signature: signed.signature });
+  }
+
+  /**
    * Picks up requests made on chain (requestInference; inputs are ABI-encoded int256[] of quantized
    * values). The contract already checked encoding, length and range; whatever is still wrong (the
    * input does not hash to its commitment) is rejected on chain with the reason, and refunded, so
@@ -199,23 +246,39 @@ export class Sequencer {
     }
   }
 
-  /** Brings the store in line with the chain after a restart. */
+  /**
+   * Brings the store in line with the chain (after a restart, or before a submission): per model, in
+   * order, a batch the chain already holds is recorded settled; one whose slot another batch took, or
+   * that no longer starts from the chain's root, goes stale with every batch planned on top of it,
+   * and their requests go back to the mempool.
+   */
   async reconcile(): Promise<void> {
-    const b = this.store.unsettled();
-    if (b) {
-      const chain = await this.ledger.modelTrace(b.modelId);
-      if (chain.batches > b.batchNumber) {
-        const onchain = (await this.ledger.settledBatches(b.modelId)).find((e) => e.modelBatch === b.batchNumber);
-        if (onchain && onchain.newRoot === b.newRoot && onchain.batchRoot === b.batchRoot) {
-          this.progress(`batch ${b.batchNumber} of model ${b.modelId} was settled before the restart (${onchain.txHash}): recording it`);
-          const outcome = await this.ledger.waitTx(onchain.txHash, { timeoutMs: 0 });
-          this.settle(b, onchain.batchId, onchain.txHash, outcome.status === "ok" ? outcome.gasUsed : null);
-        } else {
+    const byModel = new Map<string, BatchRow[]>();
+    for (const b of this.store.inflightBatches()) byModel.set(b.modelId.toString(), [...(byModel.get(b.modelId.toString()) ?? []), b]);
+    for (const batches of byModel.values()) {
+      const modelId = batches[0].modelId;
+      const chain = await this.ledger.modelTrace(modelId);
+      const onchain = chain.batches > batches[0].batchNumber ? await this.ledger.settledBatches(modelId) : [];
+      for (let i = 0; i < batches.length; i++) {
+        const b = batches[i];
+        let keep = true;
+        if (chain.batches > b.batchNumber) {
+          const e = onchain.find((x) => x.modelBatch === b.batchNumber);
+          if (e && e.newRoot === b.newRoot && e.batchRoot === b.batchRoot) {
+            this.progress(`batch ${b.batchNumber} of model ${b.modelId} is settled on chain (${e.txHash}): recording it`);
+            const outcome = await this.ledger.waitTx(e.txHash, { timeoutMs: 0 });
+            this.settle(b, e.batchId, e.txHash, outcome.status === "ok" ? outcome.gasUsed : null);
+            continue;
+          }
           this.progress(`batch slot ${b.batchNumber} of model ${b.modelId} was taken by another batch: its requests go back to the mempool`);
-          this.store.markStale(b.localId);
+          keep = false;
+        } else if (b.batchNumber === chain.batches && b.oldRoot !== this.expectedOldRoot(chain, b.batchSize)) {
+          keep = false;
         }
-      } else if (b.oldRoot !== this.expectedOldRoot(chain, b.batchSize)) {
-        this.store.markStale(b.localId);
+        if (!keep) {
+          for (const later of batches.slice(i)) this.store.markStale(later.localId);
+          break;
+        }
       }
     }
     for (const m of this.store.models()) {
@@ -240,20 +303,35 @@ export class Sequencer {
   }
 
   /**
-   * Proves the next batch (the model with the oldest pending request). Every request is checked
-   * first: one the model cannot prove (an activation leaves its calibrated range) or that was closed on
-   * chain is set aside with its reason, never blocking the rest. Undefined if nothing is pending.
+   * Proves the next batch to submit, in this process: the one already in flight (proving it if it is
+   * only planned), else a new one from the model with the oldest pending request. Undefined if
+   * nothing is pending.
    */
   async proveNext(): Promise<BatchRow | undefined> {
-    const inflight = this.store.unsettled();
-    if (inflight) return inflight;
-    for (;;) {
+    let b = this.store.unsettled();
+    if (!b) {
       const next = this.store.oldestPending((id) => this.served(id.toString()).batchSize);
       if (!next) return undefined;
-      const served = this.served(next.modelId.toString());
-      const { model, paths } = this.servable(served);
+      b = await this.planBatchOf(next.modelId);
+      if (!b) return this.proveNext();
+    }
+    return b.status === "planned" ? this.proveBatch(b) : b;
+  }
+
+  /**
+   * Plans the model's next batch on top of every batch already in flight (their roots are known
+   * before they are proven, so provers may take batches in any order). Every request is checked
+   * first: one the model cannot prove (an activation leaves its calibrated range) or that was closed
+   * on chain is set aside with its reason, never blocking the rest. Undefined if none is left.
+   */
+  async planBatchOf(modelId: bigint): Promise<BatchRow | undefined> {
+    const served = this.served(modelId.toString());
+    const { model } = this.servable(served);
+    for (;;) {
+      const pending = this.store.oldestPending((id) => this.served(id.toString()).batchSize, modelId);
+      if (!pending) return undefined;
       const requests: BatchRequest[] = [];
-      for (const r of next.requests) {
+      for (const r of pending.requests) {
         if (r.id < OFFCHAIN_REQUEST_BASE) {
           const status = await this.ledger.requestStatus(r.id);
           if (status !== "pending") {
@@ -265,35 +343,76 @@ export class Sequencer {
         if (problem) await this.rejectOnchain(r.id, problem);
         else requests.push({ requestId: r.id, sample: r.sample ?? undefined, quantized: r.quantized ?? undefined });
       }
-      if (!requests.length) continue;
-      return this.proveBatch(served, model, paths, requests);
+      if (requests.length) return this.plan(served, model, requests);
     }
   }
 
-  private async proveBatch(served: ServedModel, model: LoadedModel, paths: ReturnType<typeof batchPaths>, requests: BatchRequest[]): Promise<BatchRow> {
-    const state = await this.ledger.state();
+  /** The model's tree with every in-flight batch applied, and where its next batch goes. */
+  private async head(served: ServedModel): Promise<{ tree: TraceTree; batchNumber: bigint; nextLeaf: bigint }> {
     const chain = await this.ledger.modelTrace(served.modelId);
     if (chain.root !== this.tree(served.modelId).root) await this.reconcile();
-    const slot = nextSlot(chain.nextLeaf, served.batchSize);
+    const inflight = this.store.inflightBatches(served.modelId);
+    if (!inflight.length) return { tree: this.tree(served.modelId), batchNumber: chain.batches, nextLeaf: chain.nextLeaf };
+    let tree = new TraceTree(this.h);
+    for (const b of [...this.store.settledBatches(served.modelId), ...inflight]) {
+      if (b.oldRoot !== tree.root && b.firstLeaf === 0n) tree = new TraceTree(this.h);
+      tree.appendSubtree(b.firstLeaf, b.leaves);
+    }
+    const last = inflight[inflight.length - 1];
+    return { tree, batchNumber: last.batchNumber + 1n, nextLeaf: last.firstLeaf + BigInt(last.batchSize) };
+  }
+
+  private async plan(served: ServedModel, model: LoadedModel, requests: BatchRequest[]): Promise<BatchRow> {
+    const state = await this.ledger.state();
+    const head = await this.head(served);
+    const slot = nextSlot(head.nextLeaf, served.batchSize);
     const plan = await planBatch({
-      q: model.q, h: this.h, tree: slot.rollover ? new TraceTree(this.h) : this.tree(served.modelId), modelId: served.modelId,
-      batchSize: served.batchSize, batchNumber: chain.batches, firstLeaf: slot.firstLeaf,
+      q: model.q, h: this.h, tree: slot.rollover ? new TraceTree(this.h) : head.tree, modelId: served.modelId,
+      batchSize: served.batchSize, batchNumber: head.batchNumber, firstLeaf: slot.firstLeaf,
       rollup: state.rollup, chainId: state.chainId, requests, store: state.traceStore,
     });
-    this.progress(`model ${served.modelId} (${served.name}) batch ${chain.batches}: proving ${requests.length} inference(s) in a batch of ${served.batchSize}`);
-    const res = await prove(paths.wasm, paths.zkey, plan.circuitInput, { progress: this.progress });
-    if (!(await verify(paths.vkey, res.publicSignals, res.proof)))
-      throw new Error(`the batch proof does not verify against ${paths.vkey}`);
-    const localId = this.store.addProvenBatch(
+    const localId = this.store.addPlannedBatch(
       {
-        modelId: served.modelId, batchSize: served.batchSize, batchNumber: chain.batches, firstLeaf: plan.firstLeaf,
+        modelId: served.modelId, batchSize: served.batchSize, batchNumber: head.batchNumber, firstLeaf: plan.firstLeaf,
         count: requests.length, oldRoot: plan.oldRoot, newRoot: plan.newRoot, batchRoot: plan.batchRoot,
-        leaves: plan.leaves, entries: plan.entries, proof: { proof: res.proof, publicSignals: res.publicSignals },
-        proveMs: res.witnessMs + res.proveMs, trace: hexlify(plan.trace),
+        leaves: plan.leaves, entries: plan.entries, trace: hexlify(plan.trace),
       },
+      plan.circuitInput as Record<string, unknown>,
       requests.map((r) => r.requestId),
     );
+    this.progress(`model ${served.modelId} (${served.name}) batch ${head.batchNumber}: planned ${requests.length} inference(s) in a batch of ${served.batchSize}`);
     return this.store.getBatch(localId)!;
+  }
+
+  /** What a prover needs for a planned batch: a job id that names the batch and its content, the circuit, the input. */
+  proofJob(b: BatchRow): BatchProofJob {
+    if (b.status !== "planned" || !b.circuitInput) throw new FlavumError(`batch ${b.localId} is ${b.status}, not waiting for a proof`, "BAD_STATE");
+    const served = this.served(b.modelId.toString());
+    const { paths } = this.servable(served);
+    const deployment = (this.store.getMeta("deployment") ?? "").replace(/[^0-9a-zA-Z]/g, "-");
+    return {
+      id: `${deployment}-m${b.modelId}-b${b.batchNumber}-${b.newRoot.toString(16).slice(0, 16)}`,
+      circuit: { wasm: paths.wasm, zkey: paths.zkey, vkey: paths.vkey },
+      input: b.circuitInput,
+    };
+  }
+
+  /** Proves a planned batch with `prover` (in this process by default), checks the proof and records it. */
+  async proveBatch(b: BatchRow, prover: BatchProver = localProver(this.progress)): Promise<BatchRow> {
+    const job = this.proofJob(b);
+    this.progress(`model ${b.modelId} batch ${b.batchNumber}: proving ${b.count} inference(s) in a batch of ${b.batchSize}`);
+    const res = await prover(job);
+    return this.recordProof(b, job, res);
+  }
+
+  /** Records a proof from any prover, after checking it against the batch's verifying key and statement. */
+  async recordProof(b: BatchRow, job: BatchProofJob, res: BatchProofResult): Promise<BatchRow> {
+    if (!(await verify(job.circuit.vkey, res.publicSignals, res.proof)))
+      throw new FlavumError(`the proof of batch ${b.batchNumber} of model ${b.modelId} (job ${job.id}) does not verify against ${job.circuit.vkey}`, "BAD_PROOF");
+    if (BigInt(res.publicSignals[0]) !== b.oldRoot || BigInt(res.publicSignals[1]) !== b.newRoot || BigInt(res.publicSignals[2]) !== b.batchRoot)
+      throw new FlavumError(`the proof of job ${job.id} is for another batch than ${b.batchNumber} of model ${b.modelId}`, "BAD_PROOF");
+    this.store.setProof(b.localId, { proof: res.proof, publicSignals: res.publicSignals }, res.witnessMs + res.proveMs);
+    return this.store.getBatch(b.localId)!;
   }
 
   /**
@@ -304,7 +423,7 @@ export class Sequencer {
    */
   async submit(opts: { replace?: boolean } = {}): Promise<SettledBatch | undefined> {
     let b = await this.inflight();
-    if (!b || b.status === "stale") return undefined;
+    if (!b || b.status === "stale" || b.status === "planned") return undefined;
     if (b.status === "settled") return this.settledInfo(b);
     if (b.txHash) {
       let sent: SentTx = { hash: b.txHash, nonce: b.txNonce ?? undefined, from: b.txFrom ?? undefined };
@@ -325,7 +444,7 @@ export class Sequencer {
       this.store.setTx(b.localId, null);
       // The chain may hold the batch through another transaction (e.g. the one a replacement lost to).
       b = await this.inflight();
-      if (!b || b.status === "stale") return undefined;
+      if (!b || b.status === "stale" || b.status === "planned") return undefined;
       if (b.status === "settled") return this.settledInfo(b);
     }
     this.store.markSubmitting(b.localId);
@@ -338,6 +457,17 @@ export class Sequencer {
       throw new FlavumError(`batch ${b.batchNumber}: transaction ${describeTx(sent)} was dropped (another transaction used its nonce); run batch:submit again to send the batch again`, "TX_DROPPED");
     await this.settleMined(b, sent.hash, outcome.gasUsed);
     return this.settledInfo(this.store.getBatch(b.localId)!);
+  }
+
+  /**
+   * Gives up a batch the rollup refused, with every batch planned on top of it: they go stale and
+   * their requests back to the mempool (a closed one is set aside when they are planned again).
+   * Returns how many requests were requeued.
+   */
+  abandon(b: BatchRow): number {
+    const later = this.store.inflightBatches(b.modelId).filter((x) => x.localId >= b.localId);
+    for (const x of later) this.store.markStale(x.localId);
+    return later.reduce((n, x) => n + x.count, 0);
   }
 
   /** A mined batch transaction: its rollup-wide batch id comes from the ledger's event. */

@@ -12,7 +12,11 @@ import { OFFCHAIN_REQUEST_BASE } from "../protocol/batch";
 
 /** rejected: the sequencer cannot prove it (reason kept); closed: its requester cancelled it on chain. */
 export type RequestStatus = "pending" | "batched" | "settled" | "rejected" | "closed";
-export type BatchStatus = "proven" | "submitting" | "settled" | "stale";
+/**
+ * planned: its witness input is fixed (every root is known) and it waits for a prover; proven → submitting → settled;
+ * stale: another batch took its slot, its requests went back to the mempool.
+ */
+export type BatchStatus = "planned" | "proven" | "submitting" | "settled" | "stale";
 
 export interface RequestRow {
   id: bigint;
@@ -54,6 +58,8 @@ export interface BatchRow {
   txFrom: string | null;
   gasUsed: bigint | null;
   proveMs: number;
+  /** The batch circuit's input, kept from planning until the batch is proven (null afterwards). */
+  circuitInput: Record<string, unknown> | null;
 }
 
 export interface ServedModel {
@@ -68,6 +74,8 @@ export interface ServedModel {
 }
 
 const big = (v: unknown) => BigInt(v as string);
+
+type NewBatch = Omit<BatchRow, "localId" | "status" | "txHash" | "txNonce" | "txFrom" | "gasUsed" | "batchId" | "circuitInput">;
 const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x));
 
 export class SequencerStore {
@@ -111,6 +119,10 @@ export class SequencerStore {
       if (!reqCols.has("fulfilled")) this.db.exec("ALTER TABLE requests ADD COLUMN fulfilled INTEGER NOT NULL DEFAULT 0");
       const modelCols = new Set((this.db.prepare("PRAGMA table_info(models)").all() as { name: string }[]).map((c) => c.name));
       for (const col of ["vk_hash", "circuit_hash"]) if (!modelCols.has(col)) this.db.exec(`ALTER TABLE models ADD COLUMN ${col} TEXT`);
+      if (!has.has("circuit_input")) this.db.exec("ALTER TABLE batches ADD COLUMN circuit_input TEXT");
+      // A signed request is accepted once per (signer, nonce): a client that lost the reply sends it again safely.
+      this.db.exec(`CREATE TABLE IF NOT EXISTS signed_requests (
+        signer TEXT NOT NULL, nonce TEXT NOT NULL, request_id TEXT NOT NULL UNIQUE, signature TEXT NOT NULL, PRIMARY KEY (signer, nonce))`);
     }).immediate();
   }
 
@@ -197,8 +209,10 @@ export class SequencerStore {
    * first, in request-id order (the ledger serves them in that order and insists on overdue ones), then
    * off-chain ones in arrival order.
    */
-  oldestPending(limit: (modelId: bigint) => number): { modelId: bigint; requests: RequestRow[] } | undefined {
-    const first = this.db.prepare("SELECT model_id FROM requests WHERE status = 'pending' ORDER BY seq LIMIT 1").get() as { model_id: string } | undefined;
+  oldestPending(limit: (modelId: bigint) => number, onlyModel?: bigint): { modelId: bigint; requests: RequestRow[] } | undefined {
+    const first = (onlyModel === undefined
+      ? this.db.prepare("SELECT model_id FROM requests WHERE status = 'pending' ORDER BY seq LIMIT 1").get()
+      : this.db.prepare("SELECT model_id FROM requests WHERE status = 'pending' AND model_id = ? LIMIT 1").get(onlyModel.toString())) as { model_id: string } | undefined;
     if (!first) return undefined;
     const modelId = big(first.model_id);
     const rows = (this.db.prepare("SELECT * FROM requests WHERE status = 'pending' AND model_id = ? ORDER BY seq").all(first.model_id) as Record<string, unknown>[])
@@ -237,19 +251,32 @@ export class SequencerStore {
       proof: JSON.parse(r.proof as string), status: r.status as BatchStatus, txHash: (r.tx_hash as string) ?? null,
       txNonce: (r.tx_nonce as number) ?? null, txFrom: (r.tx_from as string) ?? null,
       gasUsed: r.gas_used ? big(r.gas_used) : null, proveMs: r.prove_ms as number,
+      circuitInput: r.circuit_input ? JSON.parse(r.circuit_input as string) : null,
     };
   }
 
   /** Records a proven batch and marks its requests batched, in one transaction. */
-  addProvenBatch(b: Omit<BatchRow, "localId" | "status" | "txHash" | "txNonce" | "txFrom" | "gasUsed" | "batchId">, requestIds: bigint[]): number {
+  addProvenBatch(b: NewBatch, requestIds: bigint[]): number {
+    return this.insertBatch(b, requestIds, "proven");
+  }
+
+  /**
+   * Records a planned batch (roots and witness input fixed, no proof yet) and marks its requests
+   * batched, in one transaction: a prover anywhere can prove it, and it is submitted in its turn.
+   */
+  addPlannedBatch(b: Omit<NewBatch, "proof" | "proveMs">, circuitInput: Record<string, unknown>, requestIds: bigint[]): number {
+    return this.insertBatch({ ...b, proof: null, proveMs: 0 }, requestIds, "planned", circuitInput);
+  }
+
+  private insertBatch(b: NewBatch, requestIds: bigint[], status: "planned" | "proven", circuitInput?: Record<string, unknown>): number {
     return this.db.transaction(() => {
       const res = this.db.prepare(
         `INSERT INTO batches (model_id, batch_size, batch_number, first_leaf, count, old_root, new_root, batch_root,
-          leaves, entries, proof, status, prove_ms, trace) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'proven', ?, ?)`,
+          leaves, entries, proof, status, prove_ms, trace, circuit_input) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         b.modelId.toString(), b.batchSize, b.batchNumber.toString(), b.firstLeaf.toString(), b.count,
-        b.oldRoot.toString(), b.newRoot.toString(), b.batchRoot.toString(), json(b.leaves), json(b.entries), json(b.proof), b.proveMs,
-        b.trace,
+        b.oldRoot.toString(), b.newRoot.toString(), b.batchRoot.toString(), json(b.leaves), json(b.entries), json(b.proof), status, b.proveMs,
+        b.trace, circuitInput ? json(circuitInput) : null,
       );
       const localId = Number(res.lastInsertRowid);
       const upd = this.db.prepare("UPDATE requests SET status = 'batched', batch_local_id = ?, entry_index = ? WHERE id = ? AND status = 'pending'");
@@ -260,9 +287,75 @@ export class SequencerStore {
     })();
   }
 
-  /** The batch in flight (proven or being submitted), if any: there is at most one. */
+  /** A planned batch's proof arrived; a second arrival (a retried job) changes nothing. */
+  setProof(localId: number, proof: unknown, proveMs: number): boolean {
+    return this.db.prepare("UPDATE batches SET proof = ?, prove_ms = ?, status = 'proven', circuit_input = NULL WHERE local_id = ? AND status = 'planned'")
+      .run(json(proof), proveMs, localId).changes === 1;
+  }
+
+  /** Every batch not settled yet and not stale, in the order they are to be submitted. */
+  inflightBatches(modelId?: bigint): BatchRow[] {
+    const rows = (modelId === undefined
+      ? this.db.prepare("SELECT * FROM batches WHERE status IN ('planned', 'proven', 'submitting') ORDER BY local_id").all()
+      : this.db.prepare("SELECT * FROM batches WHERE status IN ('planned', 'proven', 'submitting') AND model_id = ? ORDER BY local_id").all(modelId.toString())
+    ) as Record<string, unknown>[];
+    return rows.map((r) => this.batch(r));
+  }
+
+  /** Pending requests per model: how many and since when the oldest waits (what the batching policy looks at). */
+  pendingByModel(): { modelId: bigint; count: number; oldest: string }[] {
+    return (this.db.prepare("SELECT model_id, COUNT(*) AS n, MIN(created_at) AS oldest FROM requests WHERE status = 'pending' GROUP BY model_id").all() as Record<string, unknown>[])
+      .map((r) => ({ modelId: big(r.model_id), count: r.n as number, oldest: r.oldest as string }));
+  }
+
+  /**
+   * Queues a signed request unless this signer's nonce was used: then the request it named is
+   * returned, so a resent request is never queued twice. One transaction.
+   */
+  addSignedRequest(r: { modelId: bigint; quantized: bigint[]; signer: string; nonce: bigint; signature: string }): { id: bigint; duplicate: boolean } {
+    return this.db.transaction(() => {
+      const known = this.db.prepare("SELECT request_id FROM signed_requests WHERE signer = ? AND nonce = ?").get(r.signer.toLowerCase(), r.nonce.toString()) as { request_id: string } | undefined;
+      if (known) return { id: big(known.request_id), duplicate: true };
+      const id = OFFCHAIN_REQUEST_BASE + this.nextOffchainSeq();
+      this.addRequests([{ id, modelId: r.modelId, quantized: r.quantized }]);
+      this.db.prepare("INSERT INTO signed_requests (signer, nonce, request_id, signature) VALUES (?, ?, ?, ?)").run(r.signer.toLowerCase(), r.nonce.toString(), id.toString(), r.signature);
+      return { id, duplicate: false };
+    }).immediate();
+  }
+
+  /** Who signed an off-chain request, if it came signed. */
+  signerOf(id: bigint): { signer: string; nonce: bigint; signature: string } | undefined {
+    const r = this.db.prepare("SELECT * FROM signed_requests WHERE request_id = ?").get(id.toString()) as Record<string, string> | undefined;
+    return r && { signer: r.signer, nonce: big(r.nonce), signature: r.signature };
+  }
+
+  /** Requests, newest first (the API's listing). */
+  recentRequests(limit: number, modelId?: bigint): RequestRow[] {
+    const rows = (modelId === undefined
+      ? this.db.prepare("SELECT * FROM requests ORDER BY seq DESC LIMIT ?").all(limit)
+      : this.db.prepare("SELECT * FROM requests WHERE model_id = ? ORDER BY seq DESC LIMIT ?").all(modelId.toString(), limit)
+    ) as Record<string, unknown>[];
+    return rows.map((r) => this.request(r));
+  }
+
+  /** Batches, newest first (the API's listing). */
+  recentBatches(limit: number, modelId?: bigint): BatchRow[] {
+    const rows = (modelId === undefined
+      ? this.db.prepare("SELECT * FROM batches WHERE status != 'stale' ORDER BY local_id DESC LIMIT ?").all(limit)
+      : this.db.prepare("SELECT * FROM batches WHERE status != 'stale' AND model_id = ? ORDER BY local_id DESC LIMIT ?").all(modelId.toString(), limit)
+    ) as Record<string, unknown>[];
+    return rows.map((r) => this.batch(r));
+  }
+
+  /** The settled batch with this rollup-wide id. */
+  batchById(batchId: bigint): BatchRow | undefined {
+    const r = this.db.prepare("SELECT * FROM batches WHERE batch_id = ? AND status = 'settled'").get(batchId.toString()) as Record<string, unknown> | undefined;
+    return r && this.batch(r);
+  }
+
+  /** The next batch to submit (planned, proven or being submitted), if any. */
   unsettled(): BatchRow | undefined {
-    const r = this.db.prepare("SELECT * FROM batches WHERE status IN ('proven', 'submitting') ORDER BY local_id LIMIT 1").get() as Record<string, unknown> | undefined;
+    const r = this.db.prepare("SELECT * FROM batches WHERE status IN ('planned', 'proven', 'submitting') ORDER BY local_id LIMIT 1").get() as Record<string, unknown> | undefined;
     return r && this.batch(r);
   }
 
@@ -307,6 +400,80 @@ export class SequencerStore {
     this.db.transaction(() => {
       this.db.prepare("UPDATE batches SET status = 'stale' WHERE local_id = ?").run(localId);
       this.db.prepare("UPDATE requests SET status = 'pending', batch_local_id = NULL, entry_index = NULL WHERE batch_local_id = ?").run(localId);
+    })();
+  }
+
+  // ---- Rebuilding from the chain (src/rollup/rebuild.ts). Additions only: nothing above depends on them.
+
+  /** Rows per table; the deployment binding in meta alone does not make a store non-empty. */
+  counts(): { models: number; batches: number; requests: number } {
+    const n = (table: string) => (this.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    return { models: n("models"), batches: n("batches"), requests: n("requests") };
+  }
+
+  isEmpty(): boolean {
+    const c = this.counts();
+    return c.models + c.batches + c.requests === 0;
+  }
+
+  /** Every row the store has for one batch slot of a model, whatever its status. */
+  batchesAt(modelId: bigint, batchNumber: bigint): BatchRow[] {
+    return (this.db.prepare("SELECT * FROM batches WHERE model_id = ? AND batch_number = ? ORDER BY local_id").all(modelId.toString(), batchNumber.toString()) as Record<string, unknown>[])
+      .map((r) => this.batch(r));
+  }
+
+  /** Runs `fn` as one transaction (nested calls join it): a rebuild writes all it recovered or nothing. */
+  atomically<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /**
+   * Records a batch recovered from the chain as settled, with the requests it proves. A request the
+   * store lacks is added settled; an off-chain one under the sequence number its id was made from
+   * (id - OFFCHAIN_REQUEST_BASE) when that is free, so the ids nextOffchainSeq hands out later never
+   * repeat a settled one. A request the store holds but never saw settled (pending, batched, set
+   * aside) is moved into the batch: the chain proved it, and re-batching it would prove it twice. One
+   * already settled in another batch of the store keeps that batch (`kept`).
+   */
+  addSettledBatch(
+    b: Omit<BatchRow, "localId" | "status" | "circuitInput">,
+    requests: { id: bigint; quantized?: bigint[] | null; fulfilled: boolean; createdAt: string }[],
+  ): { localId: number; added: number; moved: number; kept: number } {
+    if (b.batchId === null) throw new FlavumError(`a settled batch needs its batch id (model ${b.modelId}, batch ${b.batchNumber})`);
+    return this.db.transaction(() => {
+      const res = this.db.prepare(
+        `INSERT INTO batches (model_id, batch_size, batch_number, first_leaf, count, old_root, new_root, batch_root, leaves, entries, proof,
+          status, prove_ms, trace, batch_id, tx_hash, tx_nonce, tx_from, gas_used) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'settled', ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        b.modelId.toString(), b.batchSize, b.batchNumber.toString(), b.firstLeaf.toString(), b.count,
+        b.oldRoot.toString(), b.newRoot.toString(), b.batchRoot.toString(), json(b.leaves), json(b.entries), json(b.proof), b.proveMs,
+        b.trace, b.batchId!.toString(), b.txHash, b.txNonce, b.txFrom, b.gasUsed?.toString() ?? null,
+      );
+      const localId = Number(res.lastInsertRowid);
+      const seqTaken = this.db.prepare("SELECT 1 FROM requests WHERE seq = ?");
+      const ins = this.db.prepare(
+        `INSERT INTO requests (seq, id, model_id, sample, quantized, status, batch_local_id, entry_index, created_at, fulfilled)
+          VALUES (?, ?, ?, NULL, ?, 'settled', ?, ?, ?, ?)`,
+      );
+      const move = this.db.prepare(
+        "UPDATE requests SET status = 'settled', batch_local_id = ?, entry_index = ?, reason = NULL, fulfilled = MAX(fulfilled, ?) WHERE id = ?",
+      );
+      let added = 0, moved = 0, kept = 0;
+      requests.forEach((r, i) => {
+        const row = this.getRequest(r.id);
+        if (!row) {
+          const own = r.id >= OFFCHAIN_REQUEST_BASE ? Number(r.id - OFFCHAIN_REQUEST_BASE) : null;
+          const seq = own !== null && !seqTaken.get(own) ? own : null;
+          ins.run(seq, r.id.toString(), b.modelId.toString(), r.quantized ? json(r.quantized) : null, localId, i, r.createdAt, r.fulfilled ? 1 : 0);
+          added++;
+        } else if (row.modelId !== b.modelId) {
+          throw new FlavumError(`request ${r.id} is proven in batch ${b.batchId} of model ${b.modelId}, but this store has it for model ${row.modelId}`, "STORE_DIVERGED");
+        } else if (row.status !== "settled" || row.batchLocalId === null) {
+          move.run(localId, i, r.fulfilled ? 1 : 0, r.id.toString());
+          moved++;
+        } else kept++;
+      });
+      return { localId, added, moved, kept };
     })();
   }
 }
