@@ -112,6 +112,8 @@ interface IFlavumState {
     event ExodusWithdrawn(uint256 indexed dpId, address indexed owner, address asset, uint256 amount);
     /// @notice In exodus, unprocessed operation `opIndex` was refunded to `to`.
     event ExodusRefunded(uint256 indexed opIndex, address indexed to, address asset, uint256 amount);
+    /// @notice `owner`'s signed request with nonce `nonce` was queued by `relayer` (a node, or anyone).
+    event SignedRequestRelayed(address indexed owner, uint256 indexed nonce, address indexed relayer);
 
     /// @notice `what` must not be the zero address.
     error FlavumStateZeroAddress(string what);
@@ -166,6 +168,12 @@ interface IFlavumState {
     error FlavumNothingToRefund(uint256 opIndex);
     /// @notice A hasher for `inputs` inputs is needed and was not configured.
     error FlavumNoHasher(uint256 inputs);
+    /// @notice The signed request expired at `deadline` (unix seconds).
+    error FlavumSignatureExpired(uint256 deadline);
+    /// @notice `owner` already used nonce `nonce`: a signed request is queued once.
+    error FlavumNonceUsed(address owner, uint256 nonce);
+    /// @notice The signature is not `owner`'s over this request.
+    error FlavumInvalidSignature(address owner);
 
     /**
      * @notice Deposits a data point with `values` (each `bits`-bit signed) and the ETH sent as its balance.
@@ -207,6 +215,39 @@ interface IFlavumState {
      * @param dpId the data point
      */
     function requestExit(uint256 dpId) external;
+
+    /**
+     * @notice `requestTransfer` on behalf of `owner`, who signed it (EIP-712 `Transfer(uint256 dpId,address to,
+     * uint256 nonce,uint256 deadline)` in the domain "FlavumState" "1" of this contract and chain); anyone may
+     * relay it (the node does, paying the gas). Ownership is still proven by the state circuit: a signature of
+     * someone who does not own the data point queues an operation the next state batch refuses. Each nonce is
+     * used once per owner, in any order.
+     * @param owner the signer, who must own the data point
+     * @param dpId the data point
+     * @param to the new owner
+     * @param nonce any number `owner` has not used yet
+     * @param deadline unix time after which the signature is void
+     * @param signature `owner`'s signature (65 bytes, or a contract's ERC-1271 signature)
+     */
+    function requestTransferBySig(address owner, uint256 dpId, address to, uint256 nonce, uint256 deadline, bytes calldata signature)
+        external;
+
+    /**
+     * @notice `requestExit` on behalf of `owner`, who signed EIP-712 `Exit(uint256 dpId,uint256 nonce,uint256
+     * deadline)`; see `requestTransferBySig`.
+     * @param owner the signer, who must own the data point
+     * @param dpId the data point
+     * @param nonce any number `owner` has not used yet
+     * @param deadline unix time after which the signature is void
+     * @param signature `owner`'s signature
+     */
+    function requestExitBySig(address owner, uint256 dpId, uint256 nonce, uint256 deadline, bytes calldata signature) external;
+
+    /// @notice Whether `owner` has used `nonce` for a signed request.
+    /// @param owner the signer
+    /// @param nonce the nonce
+    /// @return used true once a request with it was queued
+    function nonceUsed(address owner, uint256 nonce) external view returns (bool used);
 
     /**
      * @notice Asks model `modelId` for an inference on data point `dpId`, paying the rollup's request fee.

@@ -12,6 +12,8 @@ import {IStateVerifier} from "../interfaces/IGroth16Verifier.sol";
 import {IPoseidon2, IPoseidon5} from "../interfaces/IPoseidon.sol";
 import {PackedContent} from "../libraries/PackedContent.sol";
 import {DataPointToken} from "./DataPointToken.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 
 /**
  * @title FlavumState
@@ -20,7 +22,7 @@ import {DataPointToken} from "./DataPointToken.sol";
  * ERC-20 balances until a proven exit (or, in exodus, the last proven state) releases them, and mints the
  * data-point tokens. Nobody administers it: its parameters, verifier and hashers are fixed at deployment.
  */
-contract FlavumState is IFlavumState, ReentrancyGuard {
+contract FlavumState is IFlavumState, ReentrancyGuard, EIP712 {
     using SafeERC20 for IERC20;
 
     /**
@@ -64,6 +66,9 @@ contract FlavumState is IFlavumState, ReentrancyGuard {
     uint256 private constant MASK64 = type(uint64).max;
     /// @dev A queued operation is stored as the low 192 bits of its keccak with its block above.
     uint256 private constant STORED_BLOCK_SHIFT = 192;
+    bytes32 private constant TRANSFER_TYPEHASH =
+        keccak256("Transfer(uint256 dpId,address to,uint256 nonce,uint256 deadline)");
+    bytes32 private constant EXIT_TYPEHASH = keccak256("Exit(uint256 dpId,uint256 nonce,uint256 deadline)");
 
     IFlavumDataPointRequests private immutable _rollup;
     IModelRegistry private immutable _registry;
@@ -89,8 +94,9 @@ contract FlavumState is IFlavumState, ReentrancyGuard {
     mapping(uint256 word => uint256) private _claimedBits;
     mapping(uint256 word => uint256) private _exodusBits;
     mapping(uint256 opIndex => bool) private _refunded;
+    mapping(address owner => mapping(uint256 nonce => bool)) private _nonces;
 
-    constructor(Config memory config) {
+    constructor(Config memory config) EIP712("FlavumState", "1") {
         if (config.rollup == address(0)) revert FlavumStateZeroAddress("rollup");
         if (config.registry == address(0)) revert FlavumStateZeroAddress("registry");
         if (config.verifier == address(0)) revert FlavumStateZeroAddress("verifier");
@@ -188,6 +194,38 @@ contract FlavumState is IFlavumState, ReentrancyGuard {
     function requestExit(uint256 dpId) external {
         _requireInRollup(dpId, true);
         _queue(OP_EXIT, 0, dpId, 0, msg.sender, address(0), 0, 0);
+    }
+
+    /// @inheritdoc IFlavumState
+    function requestTransferBySig(address owner, uint256 dpId, address to, uint256 nonce, uint256 deadline, bytes calldata signature)
+        external
+    {
+        if (to == address(0)) revert FlavumStateZeroAddress("to");
+        _useSignature(owner, keccak256(abi.encode(TRANSFER_TYPEHASH, dpId, to, nonce, deadline)), nonce, deadline, signature);
+        _requireInRollup(dpId, false);
+        _queue(OP_TRANSFER, 0, dpId, 0, owner, to, 0, 0);
+    }
+
+    /// @inheritdoc IFlavumState
+    function requestExitBySig(address owner, uint256 dpId, uint256 nonce, uint256 deadline, bytes calldata signature) external {
+        _useSignature(owner, keccak256(abi.encode(EXIT_TYPEHASH, dpId, nonce, deadline)), nonce, deadline, signature);
+        _requireInRollup(dpId, true);
+        _queue(OP_EXIT, 0, dpId, 0, owner, address(0), 0, 0);
+    }
+
+    /// @inheritdoc IFlavumState
+    function nonceUsed(address owner, uint256 nonce) external view returns (bool) {
+        return _nonces[owner][nonce];
+    }
+
+    /// @dev Checks `owner`'s signature over the struct hash and spends its nonce (a replay reverts).
+    function _useSignature(address owner, bytes32 structHash, uint256 nonce, uint256 deadline, bytes calldata signature) private {
+        // solhint-disable-next-line not-rely-on-time
+        if (block.timestamp > deadline) revert FlavumSignatureExpired(deadline);
+        if (_nonces[owner][nonce]) revert FlavumNonceUsed(owner, nonce);
+        if (!SignatureChecker.isValidSignatureNow(owner, _hashTypedDataV4(structHash), signature)) revert FlavumInvalidSignature(owner);
+        _nonces[owner][nonce] = true;
+        emit SignedRequestRelayed(owner, nonce, msg.sender);
     }
 
     /// @inheritdoc IFlavumState

@@ -10,7 +10,8 @@ import type { Sequencer, TraceReport } from "../rollup/sequencer";
 import type { BatchRow } from "../rollup/store";
 import type { TraceEntry } from "../rollup/batchWitness";
 import { subtreeLevels, subtreePath } from "../rollup/merkle";
-import { INFERENCE_REQUEST_TYPES, requestDomain, requestSigner } from "../protocol/signedRequest";
+import { DATA_POINT_OP_TYPES, INFERENCE_REQUEST_TYPES, requestDomain, requestSigner, stateDomain } from "../protocol/signedRequest";
+import { parseDataPointOp, relayDataPointOp } from "./dataPointOps";
 import type { EvmStateLedger } from "../chain/evmState";
 import type { EvmRepoLedger } from "../chain/evmRepos";
 import { rebuilt, showDataPoint } from "../rollup/dataPoints";
@@ -90,7 +91,13 @@ export function apiRoutes(ctx: ApiContext): Route[] {
         models: seq.store.models().length,
       }),
     },
-    { method: "GET", path: "/api/eip712", handler: async () => ({ domain: { ...domain, chainId: ctx.chainId.toString() }, types: INFERENCE_REQUEST_TYPES, primaryType: "InferenceRequest" }) },
+    {
+      method: "GET", path: "/api/eip712",
+      handler: async () => ({
+        domain: { ...domain, chainId: ctx.chainId.toString() }, types: INFERENCE_REQUEST_TYPES, primaryType: "InferenceRequest",
+        ...(ctx.state && { dataPoints: { domain: { ...stateDomain(ctx.chainId, ctx.state.address), chainId: ctx.chainId.toString() }, types: DATA_POINT_OP_TYPES } }),
+      }),
+    },
     { method: "GET", path: "/openapi.json", handler: async () => ctx.openapi },
     {
       method: "GET", path: "/api/models",
@@ -161,6 +168,18 @@ export function apiRoutes(ctx: ApiContext): Route[] {
       handler: async (r) => {
         if (!ctx.state) throw new HttpError(404, "this rollup has no data-point state");
         return showDataPoint(ctx.state.hre, ctx.state, ctx.rollupContract, idParam("data point id", r.params.id));
+      },
+    },
+    {
+      method: "POST", path: "/api/datapoints/ops",
+      handler: async (r) => {
+        if (ctx.readOnly) throw new HttpError(403, "this node is read-only: it relays no operations", "READ_ONLY");
+        if (!ctx.state) throw new HttpError(404, "this rollup has no data-point state");
+        const op = parseDataPointOp(r.body);
+        const out = await relayDataPointOp(ctx.state, op);
+        ctx.pipeline?.event("datapoint.op", { op: op.op, dataPoint: op.dpId.toString(), owner: op.owner, opIndex: out.opIndex, txHash: out.txHash });
+        ctx.pipeline?.wake();
+        return { ...out, op: op.op, dataPoint: op.dpId.toString(), owner: op.owner };
       },
     },
     { method: "GET", path: "/api/repositories", handler: async () => (ctx.repos ? repositories(ctx.repos) : []) },
