@@ -20,6 +20,9 @@ import { benchRepos, ReposSummary } from "./repos";
 import { benchCeremony, CEREMONY_MODEL, CeremonySummary } from "./ceremony";
 import { benchState, STATE_MODEL, stateOptions, StateBenchOptions, StateSummary, wantsState } from "./state";
 import { benchTraceStores, TRACE_STORE_BATCHES, TraceStoreRow } from "./traceStores";
+import { benchWitness, WITNESS_MODEL, WitnessSummary, wantsWitness } from "./witness";
+import { benchProvers, PROVERS_MODEL, ProversSummary, wantsProvers } from "./provers";
+import { benchNode, NODE_MODEL, NodeSummary, wantsNode } from "./node";
 import { BenchReport, formatReport, toJson } from "./report";
 
 export async function runBench(hre: HardhatRuntimeEnvironment, over: Partial<BenchOptions & StateBenchOptions> = {}): Promise<BenchReport> {
@@ -41,13 +44,19 @@ export async function runBench(hre: HardhatRuntimeEnvironment, over: Partial<Ben
     const ceremonySpecs = wantsCeremony ? MODELS.filter((m) => m.name === CEREMONY_MODEL) : [];
     // The state figures' data points hold logreg_cancer's quantized held-out samples.
     const stateSpecs = wantsState(opts) ? MODELS.filter((m) => m.name === STATE_MODEL) : [];
-    const toCompile = [...specs, ...[...rollupSpecs, ...ceremonySpecs, ...stateSpecs].filter((m, i, all) => !specs.includes(m) && all.indexOf(m) === i)];
+    // The witness figures run the digits MLP's batch circuits; they need its build, not its contract.
+    const witnessSpecs = wantsWitness(opts) ? MODELS.filter((m) => m.name === WITNESS_MODEL) : [];
+    // The prover figures prove the digits MLP's batch circuits; they need its build, not its contract.
+    const proverSpecs = wantsProvers(opts) ? MODELS.filter((m) => m.name === PROVERS_MODEL) : [];
+    // The node figures register the digits MLP on a fresh rollup: its build and the contracts.
+    const nodeSpecs = wantsNode(opts) ? MODELS.filter((m) => m.name === NODE_MODEL) : [];
+    const toCompile = [...specs, ...[...rollupSpecs, ...ceremonySpecs, ...stateSpecs, ...witnessSpecs, ...proverSpecs, ...nodeSpecs].filter((m, i, all) => !specs.includes(m) && all.indexOf(m) === i)];
     const results = new Map<string, ModelResult>();
     if (toCompile.length) {
       progress(`compiling ${toCompile.map((s) => s.name).join(", ")} (reusing unchanged builds)`);
       await compileModels(toCompile, results);
       // The ceremony figures deploy nothing: a ceremony-only run must not need compilable contracts.
-      if (specs.length || rollupSpecs.length || stateSpecs.length) {
+      if (specs.length || rollupSpecs.length || stateSpecs.length || nodeSpecs.length) {
         progress("compiling the verifier contracts");
         await hre.run("compile", { quiet: true });
       }
@@ -87,6 +96,21 @@ export async function runBench(hre: HardhatRuntimeEnvironment, over: Partial<Ben
       progress("ceremony: 2 contributions, beacon and verification on logreg_cancer's B = 16 batch circuit");
       ceremony = await benchCeremony(opts);
     }
+    let witness: WitnessSummary | undefined;
+    if (witnessSpecs.length) {
+      progress(`witness: wasm vs native witness generation on ${WITNESS_MODEL}'s batch circuits`);
+      witness = await benchWitness(results.get(WITNESS_MODEL)?.error);
+    }
+    let node: NodeSummary | undefined;
+    if (nodeSpecs.length && !results.get(NODE_MODEL)?.error) {
+      progress(`node: signed requests through the node's HTTP API on ${NODE_MODEL}, in-process prover vs 1 and 2 prover:worker processes`);
+      node = await benchNode(hre, opts.rollupBatches.filter((b) => b === 8 || b === 16).length ? opts.rollupBatches.filter((b) => b === 8 || b === 16) : [8, 16]);
+    }
+    let provers: ProversSummary | undefined;
+    if (proverSpecs.length) {
+      progress(`provers: cold vs warm proofs and the BullMQ queue with 1 and 2 workers on ${PROVERS_MODEL}'s batch circuits`);
+      provers = await benchProvers(opts, results.get(PROVERS_MODEL)?.error);
+    }
     const corpus = opts.corpus && wants({ ...opts, only: opts.only?.includes("corpus") ? undefined : opts.only }, "corpus")
       ? await benchCorpus(opts)
       : undefined;
@@ -100,6 +124,9 @@ export async function runBench(hre: HardhatRuntimeEnvironment, over: Partial<Ben
       traceStores,
       repos,
       ceremony,
+      witness,
+      provers,
+      node,
       corpus,
       notes,
       totalMs: Math.round(performance.now() - start),

@@ -6,6 +6,9 @@ import type { ReposSummary } from "./repos";
 import type { StateSummary } from "./state";
 import type { TraceStoreRow } from "./traceStores";
 import { CeremonySummary, formatCeremony } from "./ceremony";
+import { formatWitness, type WitnessSummary } from "./witness";
+import { formatProvers, type ProversSummary } from "./provers";
+import { formatNode, type NodeSummary } from "./node";
 
 export interface BenchReport {
   date: string;
@@ -17,6 +20,9 @@ export interface BenchReport {
   traceStores?: TraceStoreRow[];
   repos?: ReposSummary;
   ceremony?: CeremonySummary;
+  witness?: WitnessSummary;
+  provers?: ProversSummary;
+  node?: NodeSummary;
   corpus?: CorpusSummary;
   notes: string[];
   totalMs: number;
@@ -235,6 +241,9 @@ export function formatReport(r: BenchReport): string {
   if (r.traceStores) formatTraceStores(r.traceStores, out);
   if (r.repos) formatRepos(r.repos, out);
   if (r.ceremony) formatCeremony(r.ceremony, out);
+  if (r.witness) formatWitness(r.witness, out);
+  if (r.provers) formatProvers(r.provers, out);
+  if (r.node) formatNode(r.node, out);
 
   const c = r.corpus;
   if (c) {

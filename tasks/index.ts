@@ -7,3 +7,6 @@ import "./ptau";
 import "./ceremony";
 import "./audit";
 import "./state";
+import "./node";
+import "./prover";
+import "./rebuild";

@@ -9,13 +9,15 @@ import { deployState, DEFAULT_DEADLINE, DEFAULT_STATE } from "../src/chain/deplo
 import { checkStateParameters } from "../src/rollup/stateBuild";
 import { EvmStateLedger, recordedState } from "../src/chain/evmState";
 import { runStateBatch } from "../src/rollup/stateSequencer";
-import { FlavumError } from "../src/errors";
+import { FlavumError, InputError } from "../src/errors";
 import { EvmRollupLedger, recordedRollup } from "../src/chain/evmRollup";
 import { attachLocalCommittee } from "../src/traceStore/localCommittee";
 import { defaultStorePath, moveStoreAside, openSequencer, registerModel } from "../src/rollup/service";
 import { idArg, intArg } from "./args";
-import { readSamples } from "../src/model/samples";
-import type { Sequencer } from "../src/rollup/sequencer";
+import { readSamples, reviewSamples } from "../src/model/samples";
+import type { Sequencer, TraceReport } from "../src/rollup/sequencer";
+import type { QGraph } from "../src/quant/qgraph";
+import { FlavumNodeClient, FlavumNodeError, type NodeModel } from "../src/sdk/client";
 
 type StoreArgs = { store?: string; from: number };
 const withSequencer = async <T>(hre: any, a: StoreArgs, fn: (s: Sequencer) => Promise<T>): Promise<T> => {
@@ -115,11 +117,13 @@ storeParams(
     .addParam("model", "Model id or name")
     .addOptionalParam("input", "JSON samples (array of flat arrays, or one flat array)")
     .addOptionalParam("datapoint", "A data point id: an on-chain request, authorised by the next state batch (yours, or common)")
+    .addOptionalParam("node", "A Flavum node's URL: send the samples to it as requests signed by --from, instead of queueing them in a local store")
     .addFlag("strict", "Refuse input the model would round (a fraction for an integer input) instead of warning on stderr")
     .addFlag("json", "Print JSON"),
 ).setAction(
-  seqAction(async (a: StoreArgs & { model: string; input?: string; datapoint?: string; strict: boolean; json: boolean }, hre) =>
-    withSequencer(hre, a, async (seq) => {
+  seqAction(async (a: StoreArgs & { model: string; input?: string; datapoint?: string; node?: string; strict: boolean; json: boolean }, hre) => {
+    if (a.node !== undefined) return requestThroughNode(hre, { ...a, node: a.node });
+    return withSequencer(hre, a, async (seq) => {
       if ((a.input === undefined) === (a.datapoint === undefined)) throw new FlavumError(`give either --input (off-chain requests) or --datapoint (an on-chain request on a data point)`, "BAD_INPUT");
       let ids: bigint[];
       if (a.datapoint !== undefined) {
@@ -135,9 +139,101 @@ storeParams(
         ids = seq.request(a.model, readSamples(userPath(a.input!)), { strict: a.strict, what: `input file ${a.input}` });
       }
       console.log(a.json ? JSON.stringify({ requests: ids.map(String) }) : `queued request(s) ${ids.join(", ")}`);
-    }),
-  ),
+    });
+  }),
 );
+
+// ---------------------------------------------------------------- --node: through a node's API
+// The node keeps its own store: these paths never open one, and read and sign nothing but what
+// the node's API and the --network chain give.
+
+/** A client pinned to the --network's chain and, when one is recorded, its rollup. */
+async function nodeClient(hre: any, url: string): Promise<NodeContext> {
+  const chainId = (await hre.ethers.provider.getNetwork()).chainId as bigint;
+  let rollup: string | undefined;
+  try {
+    rollup = recordedRollup(hre.network.name).rollup;
+  } catch {
+    // Nothing recorded for this network (a remote chain deployed elsewhere): the chain id is pinned.
+  }
+  return { client: new FlavumNodeClient(url, { expect: { chainId, rollup } }), chainId, rollup, network: hre.network.name };
+}
+
+interface NodeContext {
+  client: FlavumNodeClient;
+  chainId: bigint;
+  rollup?: string;
+  network: string;
+}
+
+function refuseLocalOptions(a: { store?: string; node: string }): void {
+  if (a.store !== undefined) throw new FlavumError(`--store does not go with --node: the node at ${a.node} keeps its own store`, "BAD_INPUT");
+}
+
+/** A WRONG_DEPLOYMENT from the client, told in the terms of this command line. */
+function deploymentHint<T>(p: Promise<T>, n: NodeContext): Promise<T> {
+  return p.catch((e) => {
+    if (e instanceof FlavumError && (e.code === "WRONG_DEPLOYMENT" || e.code === "WRONG_CHAIN"))
+      throw new FlavumError(`${e.message}; --network ${n.network} is chain ${n.chainId}` +
+        (n.rollup ? ` with rollup ${n.rollup} recorded in deployments/${n.network}.json` : "") + `: point --node and --network at the same deployment`, e.code);
+    throw e;
+  });
+}
+
+async function nodeModelOf(client: FlavumNodeClient, idOrName: string): Promise<NodeModel> {
+  const models = await client.models();
+  const m = models.find((x) => x.modelId === idOrName.trim() || x.name === idOrName);
+  if (!m)
+    throw new FlavumError(`model "${idOrName}" is not served by the node at ${client.url} (it serves: ${models.map((x) => `${x.modelId} (${x.name})`).join(", ") || "none"})`, "UNKNOWN_MODEL");
+  return m;
+}
+
+async function requestThroughNode(hre: any, a: StoreArgs & { model: string; input?: string; datapoint?: string; node: string; strict: boolean; json: boolean }) {
+  if (a.datapoint !== undefined || a.input === undefined)
+    throw new FlavumError(`--node sends the --input samples to the node; a request on a data point is made on chain (--datapoint, without --node)`, "BAD_INPUT");
+  refuseLocalOptions(a);
+  const n = await nodeClient(hre, a.node);
+  const { client } = n;
+  const model = await nodeModelOf(client, a.model);
+  const samples = readSamples(userPath(a.input));
+  const what = `input file ${a.input}`;
+  // The rounding review reads nothing but the input tensor's scale and width, which the registry records.
+  reviewSamples({ input: { scale: model.shape.inputScale, bits: model.shape.inputBits } } as unknown as QGraph, samples, what, { strict: a.strict, progress });
+  const signer = (await hre.ethers.getSigners())[a.from];
+  if (!signer) throw new FlavumError(`--from ${a.from}: --network ${hre.network.name} has no signer ${a.from}`, "BAD_INPUT");
+  // Every sample is encoded and signed before the first is sent, so a bad one sends nothing.
+  const signed = [];
+  for (const [i, sample] of samples.entries()) {
+    try {
+      signed.push(await deploymentHint(client.signRequest({ modelId: model.modelId, sample, signer }), n));
+    } catch (e) {
+      if (e instanceof InputError) throw new InputError(`sample ${i} of ${what}: ${e.message}`);
+      throw e;
+    }
+  }
+  const ids: string[] = [];
+  for (const [i, body] of signed.entries()) {
+    try {
+      ids.push((await client.send(body)).requestId);
+    } catch (e) {
+      if (!(e instanceof FlavumNodeError)) throw e;
+      throw new FlavumError(`the node refused sample ${i} of ${what} (${e.status} ${e.code}): ${e.message}` +
+        (ids.length ? `; sample(s) before it were sent as request(s) ${ids.join(", ")}` : "; nothing was sent"), e.code);
+    }
+  }
+  console.log(a.json ? JSON.stringify({ requests: ids }) : `sent request(s) ${ids.join(", ")} to ${client.url} (model ${model.modelId}, signed by ${await signer.getAddress()})`);
+}
+
+/** The node's account of a request, with `verified` asked of the rollup on the --network chain by this command. */
+async function traceThroughNode(hre: any, a: StoreArgs & { node: string }, request: bigint): Promise<TraceReport & Record<string, unknown>> {
+  refuseLocalOptions(a);
+  const n = await nodeClient(hre, a.node);
+  // A node of another deployment would be asked about requests the --network rollup never saw.
+  await deploymentHint(n.client.domain(), n);
+  const t = await n.client.request(request);
+  const verified = t.proof ? await deploymentHint(n.client.verifyOnChain(t.proof, hre.ethers.provider), n) : false;
+  return { ...t, verified, node: n.client.url };
+}
 
 async function proveStep(seq: Sequencer) {
   await seq.syncOnchainRequests();
@@ -206,21 +302,24 @@ storeParams(task("batch:run", "Prove and settle what is due: state batches (depo
 storeParams(
   task("trace:show", "Show a request's inference, batch and root, and whether the ledger confirms it")
     .addParam("request", "Request id")
+    .addOptionalParam("node", "A Flavum node's URL: ask it instead of a local store (the on-chain check is still made here)")
     .addFlag("json", "Print JSON"),
 ).setAction(
-  seqAction(async (a: StoreArgs & { request: string; json: boolean }, hre) => {
+  seqAction(async (a: StoreArgs & { request: string; node?: string; json: boolean }, hre) => {
     const request = idArg("request", a.request, "request");
-    return withSequencer(hre, a, async (seq) => {
-      const t = await seq.trace(request);
-      if (a.json) return console.log(JSON.stringify(t));
-      console.log([
-        `request ${t.requestId} (model ${t.modelId}): ${t.status}`,
-        t.inputHash && `  input commitment ${t.inputHash}`,
-        t.output && `  output ${t.output.map((v) => +v.toFixed(4)).join(", ")} (label ${t.label})`,
-        t.batch && `  batch ${t.batch}, leaf ${t.index}, batch root ${t.batchRoot}`,
-        t.stateRoot && `  state root after it ${t.stateRoot}, tx ${t.txHash}`,
-        `  ledger confirms it: ${t.verified ? "yes" : "no"}`,
-      ].filter(Boolean).join("\n"));
-    });
+    if (a.node !== undefined) return printTrace(await traceThroughNode(hre, { ...a, node: a.node }, request), a.json);
+    return withSequencer(hre, a, async (seq) => printTrace(await seq.trace(request), a.json));
   }),
 );
+
+function printTrace(t: TraceReport, json: boolean): void {
+  if (json) return console.log(JSON.stringify(t));
+  console.log([
+    `request ${t.requestId} (model ${t.modelId}): ${t.status}`,
+    t.inputHash && `  input commitment ${t.inputHash}`,
+    t.output && `  output ${t.output.map((v) => +v.toFixed(4)).join(", ")} (label ${t.label})`,
+    t.batch && `  batch ${t.batch}, leaf ${t.index}, batch root ${t.batchRoot}`,
+    t.stateRoot && `  state root after it ${t.stateRoot}, tx ${t.txHash}`,
+    `  ledger confirms it: ${t.verified ? "yes" : "no"}`,
+  ].filter(Boolean).join("\n"));
+}

@@ -6,7 +6,7 @@
  */
 import { getAddress, toBeHex, type Contract } from "ethers";
 import { FlavumError, InputError } from "../errors";
-import type { Sequencer, TraceReport } from "../rollup/sequencer";
+import { signedRequestId, type Sequencer, type TraceReport } from "../rollup/sequencer";
 import type { BatchRow } from "../rollup/store";
 import type { TraceEntry } from "../rollup/batchWitness";
 import { subtreeLevels, subtreePath } from "../rollup/merkle";
@@ -85,7 +85,7 @@ export function apiRoutes(ctx: ApiContext): Route[] {
       handler: async () => ({
         network: ctx.network, chainId: ctx.chainId.toString(), rollup: ctx.rollup, registry: await ctx.registry.getAddress(),
         state: ctx.state?.address ?? null, repositories: ctx.repos ? await ctx.repos.contract.getAddress() : null,
-        rpcUrl: ctx.rpcUrl ?? null, readOnly: ctx.readOnly, batchTimeoutMs: ctx.batchTimeoutMs ?? null,
+        rpcUrl: ctx.rpcUrl ?? null, // see node.ts: only a URL that is safe to publish readOnly: ctx.readOnly, batchTimeoutMs: ctx.batchTimeoutMs ?? null,
         traceStore: (await seq.ledger.state()).traceStore ?? "calldata",
         pending: seq.store.pendingCount(), inflight: seq.store.inflightBatches().length,
         models: seq.store.models().length,
@@ -113,8 +113,10 @@ export function apiRoutes(ctx: ApiContext): Route[] {
         if (!Array.isArray(b.input)) throw new InputError(`input must be an array of the quantized input values as decimal strings`);
         if (typeof b.signature !== "string") throw new InputError(`signature must be the EIP-712 signature (hex) of the InferenceRequest; GET /api/eip712 gives the domain and types`);
         const msg = { modelId: dec("modelId", b.modelId), inputHash: dec("inputHash", b.inputHash), nonce: dec("nonce", b.nonce), deadline: dec("deadline", b.deadline) };
-        if (msg.deadline < BigInt(Math.floor(Date.now() / 1000))) throw new FlavumError(`the request's deadline ${msg.deadline} has passed; sign it again with a later deadline`, "BAD_SIGNATURE");
         const signer = requestSigner(domain, msg, b.signature);
+        // A resend of a request accepted before its deadline gets its id, whenever it comes.
+        if (!seq.store.getRequest(signedRequestId(signer, msg.nonce)) && msg.deadline < BigInt(Math.floor(Date.now() / 1000)))
+          throw new FlavumError(`the request's deadline ${msg.deadline} has passed; sign it again with a later deadline`, "BAD_SIGNATURE");
         if (b.signer !== undefined && String(b.signer).toLowerCase() !== signer.toLowerCase())
           throw new FlavumError(`the signature is by ${signer}, not by the given signer ${b.signer}: it was signed over other values or another domain`, "BAD_SIGNATURE");
         const values = (b.input as unknown[]).map((v, i) => dec(`input[${i}]`, v));
@@ -216,6 +218,7 @@ async function modelView(ctx: ApiContext, modelId: bigint) {
 }
 
 async function requestView(ctx: ApiContext, id: bigint): Promise<TraceReport & Record<string, unknown>> {
+  if (!ctx.seq.store.getRequest(id)) throw new HttpError(404, `no request ${id} on this node`);
   const t = await ctx.seq.trace(id);
   const r = ctx.seq.store.getRequest(id)!;
   const signed = ctx.seq.store.signerOf(id);

@@ -9,7 +9,10 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { Contract } from "ethers";
 import { openSequencer } from "../rollup/service";
 import type { Sequencer, BatchProver } from "../rollup/sequencer";
-import type { EvmRollupLedger, RollupAddresses } from "../chain/evmRollup";
+import { EvmRollupLedger, RollupAddresses, recordedRollup } from "../chain/evmRollup";
+import { SequencerStore } from "../rollup/store";
+import { defaultStorePath } from "../rollup/storeLocation";
+import { rebuildStore } from "../rollup/rebuild";
 import { EvmStateLedger, recordedState } from "../chain/evmState";
 import { EvmRepoLedger, recordedRepository } from "../chain/evmRepos";
 import { attachLocalCommittee } from "../traceStore/localCommittee";
@@ -17,6 +20,7 @@ import { repoRoot } from "../zk/paths";
 import type { Progress } from "../zk/log";
 import { apiRoutes } from "./api";
 import { startServer } from "./http";
+import { ensureExplorerBuilt } from "./explorerBuild";
 import { Pipeline } from "./pipeline";
 
 export interface NodeOptions {
@@ -55,9 +59,28 @@ function optional(read: () => string): string | undefined {
   }
 }
 
+/**
+ * A node started on an empty store (a new machine, a lost disk) first rebuilds it from the chain:
+ * models, settled batches with their proofs, and every inclusion path (src/rollup/rebuild.ts).
+ */
+async function rebuildIfEmpty(hre: HardhatRuntimeEnvironment, file: string, ledger: EvmRollupLedger, progress: Progress): Promise<void> {
+  const store = new SequencerStore(file);
+  try {
+    if (!store.isEmpty()) return;
+    const r = await rebuildStore(store, ledger, { progress });
+    if (r.batches.length || r.models.length) progress(`store ${file} was empty: rebuilt ${r.models.length} model(s) and ${r.batches.length} batch(es) from the chain`);
+  } finally {
+    store.close();
+  }
+}
+
 export async function startNode(hre: HardhatRuntimeEnvironment, opts: NodeOptions = {}): Promise<RunningNode> {
   const progress = opts.progress ?? (() => undefined);
-  const seq = await openSequencer(hre, { store: opts.store, addresses: opts.addresses, signerIndex: opts.signerIndex, progress });
+  const addresses = opts.addresses ?? recordedRollup(hre.network.name);
+  const chainId = (await hre.ethers.provider.getNetwork()).chainId;
+  const file = opts.store ?? defaultStorePath(hre.network.name, { chainId, rollup: addresses.rollup });
+  await rebuildIfEmpty(hre, file, await EvmRollupLedger.connect(hre, addresses, opts.signerIndex ?? 0, progress), progress);
+  const seq = await openSequencer(hre, { store: file, addresses, signerIndex: opts.signerIndex, progress });
   const cleanups: (() => Promise<void>)[] = [async () => seq.store.close()];
   try {
     const ledger = seq.ledger as EvmRollupLedger;
@@ -67,19 +90,20 @@ export async function startNode(hre: HardhatRuntimeEnvironment, opts: NodeOption
     }
     const net = hre.network.name;
     const stateAddress = opts.addresses ? await stateOf(ledger) : optional(() => recordedState(net));
+    if (opts.readOnly) cleanups.unshift(follow(seq, ledger, opts.pollMs ?? 2_000, progress));
     const state = stateAddress ? await EvmStateLedger.connect(hre, stateAddress, opts.signerIndex ?? 0, progress) : undefined;
     const reposAddress = optional(() => recordedRepository(net));
     const repos = reposAddress ? await EvmRepoLedger.connect(hre, reposAddress, opts.signerIndex ?? 0).catch(() => undefined) : undefined;
-    const chainId = (await hre.ethers.provider.getNetwork()).chainId;
     const batchTimeoutMs = opts.batchTimeoutMs ?? 30_000;
     const pipeline = opts.readOnly
       ? undefined
       : new Pipeline(seq, { batchTimeoutMs, pollMs: opts.pollMs, prover: opts.prover, proverConcurrency: opts.proverConcurrency, maxInflight: opts.maxInflight, state, progress });
     const routes = apiRoutes({
       seq, chainId, rollup: await ledger.rollup.getAddress(), registry: ledger.registry, rollupContract: ledger.rollup as unknown as Contract,
-      rpcUrl: (hre.network.config as { url?: string }).url, network: net, pipeline, state, repos, readOnly: Boolean(opts.readOnly), batchTimeoutMs,
+      rpcUrl: publicRpcUrl(hre), network: net, pipeline, state, repos, readOnly: Boolean(opts.readOnly), batchTimeoutMs,
       openapi: JSON.parse(fs.readFileSync(OPENAPI_FILE, "utf8")),
     });
+    if (!opts.explorerDir) await ensureExplorerBuilt(progress);
     const server = await startServer({ host: opts.host ?? "127.0.0.1", port: opts.port ?? 8480, routes, staticDir: opts.explorerDir ?? EXPLORER_DIR, log: progress });
     cleanups.unshift(server.close);
     pipeline?.start();
@@ -98,6 +122,39 @@ export async function startNode(hre: HardhatRuntimeEnvironment, opts: NodeOption
     for (const c of cleanups) await c().catch(() => undefined);
     throw e;
   }
+}
+
+/**
+ * The chain's RPC URL the explorer calls from the reader's browser: FLAVUM_PUBLIC_RPC_URL if set, the
+ * network's own URL on a local chain; a remote network's URL may carry an API key, so it is not shown.
+ */
+function publicRpcUrl(hre: HardhatRuntimeEnvironment): string | undefined {
+  if (process.env.FLAVUM_PUBLIC_RPC_URL) return process.env.FLAVUM_PUBLIC_RPC_URL;
+  const url = (hre.network.config as { url?: string }).url;
+  return url && /^https?:\/\/(127\.0\.0\.1|localhost)(:|\/|$)/.test(url) ? url : undefined;
+}
+
+/** A read-only node adds every batch the chain settles (whoever sequenced it), so it serves their proofs. */
+function follow(seq: Sequencer, ledger: EvmRollupLedger, everyMs: number, progress: Progress): () => Promise<void> {
+  let running: Promise<unknown> = Promise.resolve();
+  let last = "";
+  const timer = setInterval(() => {
+    running = running.then(() => rebuildStore(seq.store, ledger, { force: true })).then(
+      (r) => {
+        const added = r.batches.filter((b) => b.added === true).length;
+        if (added) progress(`read-only: added ${added} batch(es) settled on chain`);
+        last = "";
+      },
+      (e) => {
+        if ((e as Error).message !== last) progress(`read-only: following the chain failed: ${(e as Error).message}`);
+        last = (e as Error).message;
+      },
+    );
+  }, everyMs);
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
 }
 
 /** The state contract the rollup is attached to (tests give addresses instead of deployments files). */

@@ -74,7 +74,7 @@ export class Pipeline extends EventEmitter {
         } catch (e) {
           const msg = (e as Error).message;
           // The same failure every poll is one event, not a flood.
-          if (msg !== this.lastError) this.event("error", { message: msg });
+          if (msg !== this.lastError) this.event("node.error", { message: msg });
           this.lastError = msg;
         }
         if (!this.running) break;

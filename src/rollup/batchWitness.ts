@@ -8,8 +8,8 @@ import { quantizeInput, runInt } from "../quant/intExec";
 import { packedHash, poseidonHash } from "../quant/commitment";
 import { toField } from "../quant/fixed";
 import { FlavumError } from "../errors";
-import { packMeta, packOutputWord, outputWordBits } from "../protocol/batch";
-import { encodeTrace, postedChallenge, traceChallenge, traceElements, traceRlc, wordBytesFor } from "../protocol/traceBinding";
+import { packMeta, packOutputWord, outputWordBits, unpackOutputWord, OutputLayout } from "../protocol/batch";
+import { encodeTrace, postedChallenge, traceChallenge, traceElements, traceRlc, wordBytesFor, TraceItem } from "../protocol/traceBinding";
 import { dataCommitment, TraceStoreMode } from "../traceStore/commitment";
 import { TraceTree, log2Exact, subtreeLevels, Hash2 } from "./merkle";
 
@@ -49,6 +49,28 @@ export interface BatchPlan {
   circuitInput: Record<string, unknown>;
 }
 
+/** One proven inference as the trace records it: the label and outputs packed into one word, as the circuit packs them. */
+export function traceEntry(modelId: bigint, requestId: bigint, inputHash: bigint, label: number, output: bigint[], bits: number, index: number): TraceEntry {
+  return { modelId, requestId, inputHash, outputWord: packOutputWord(label, output, bits), label, output, index };
+}
+
+/**
+ * The entry a posted trace item stands for, without running the model: its word unpacked with the
+ * registered output layout. Packing it again must give the same word, so a word that layout cannot
+ * have produced (bits above the outputs, a label where the model has none) is refused, not misread.
+ */
+export function entryFromTrace(modelId: bigint, item: TraceItem, index: number, layout: OutputLayout): TraceEntry {
+  const { label, out } = unpackOutputWord(item.outputWord, layout.outputCount, layout.outputBits);
+  const e = traceEntry(modelId, item.requestId, item.inputHash, label, out, layout.outputBits, index);
+  if (e.outputWord !== item.outputWord || (!layout.hasLabel && label !== 0))
+    throw new FlavumError(
+      `trace entry ${index} (request ${item.requestId}): output word ${item.outputWord} is not one that model ${modelId}'s layout ` +
+        `(${layout.outputCount} output(s) of ${layout.outputBits} bits${layout.hasLabel ? ", a label" : ""}) produces`,
+      "BAD_TRACE",
+    );
+  return e;
+}
+
 export async function traceLeaf(e: Pick<TraceEntry, "modelId" | "requestId" | "inputHash" | "outputWord">): Promise<bigint> {
   return poseidonHash([e.modelId, e.requestId, e.inputHash, e.outputWord]);
 }
@@ -80,7 +102,7 @@ export async function planBatch(args: {
     const res = runInt(q, xq);
     const label = q.argmax ? res.argmax : 0;
     const inputHash = await packedHash(xq, q.input.bits);
-    entries.push({ modelId, requestId: r.requestId, inputHash, outputWord: packOutputWord(label, res.output, bits), label, output: res.output, index: i });
+    entries.push(traceEntry(modelId, r.requestId, inputHash, label, res.output, bits, i));
     xs.push(xq.map((v) => toField(v).toString()));
   }
   // Padding slots repeat the first input (known to be in range); their leaves are 0.

@@ -7,7 +7,7 @@
  * is marked settled, a batch whose slot another batch took goes back to the mempool.
  */
 import fs from "fs";
-import { AbiCoder, getBytes, hexlify } from "ethers";
+import { AbiCoder, getBytes, hexlify, solidityPackedKeccak256 } from "ethers";
 import { FlavumError, InputError } from "../errors";
 import { loadModel, LoadedModel } from "../model/artifacts";
 import { labelOf } from "../model/inference";
@@ -51,6 +51,16 @@ export interface TraceReport {
   txHash?: string | null;
   path?: string[];
   verified: boolean;
+}
+
+/**
+ * A signed request's id follows from its signer and nonce: a resent request gets the id it got the
+ * first time, even from a node whose store was rebuilt from the chain (the proven trace holds ids,
+ * not signers). 63 bits of keccak: the off-chain half of the id space.
+ */
+export function signedRequestId(signer: string, nonce: bigint): bigint {
+  const h = BigInt(solidityPackedKeccak256(["address", "uint256"], [signer, nonce]));
+  return OFFCHAIN_REQUEST_BASE + (h % OFFCHAIN_REQUEST_BASE);
 }
 
 /** A batch's proving job: what a prover anywhere needs (see src/prover/ for the queue). */
@@ -199,7 +209,12 @@ export class Sequencer {
       throw new InputError(`the input does not hash to the signed inputHash ${signed.inputHash}: sign the Poseidon commitment of exactly these values`);
     const problem = provable(model, null, values);
     if (problem) throw new InputError(`model ${m.modelId} (${m.name}) cannot prove this input: ${problem}`);
-    return this.store.addSignedRequest({ modelId: m.modelId, quantized: values, signer: signed.signer, nonce: signed.nonce, signature: signed.signature });
+    const id = signedRequestId(signed.signer, signed.nonce);
+    return this.store.addSignedRequest({ id, modelId: m.modelId, quantized: values, signer: signed.signer, nonce: signed.nonce, signature: signed.signature }, (r) => {
+      // A request restored from the chain keeps only the input commitment its batch proved.
+      if (r.batchLocalId !== null) return BigInt((this.store.getBatch(r.batchLocalId)!.entries as TraceEntry[])[r.entryIndex!].inputHash) === signed.inputHash;
+      return r.quantized !== null && r.quantized.length === values.length && r.quantized.every((v, i) => v === values[i]);
+    });
   }
 
   /**

@@ -75,6 +75,9 @@ export interface ServedModel {
 
 const big = (v: unknown) => BigInt(v as string);
 
+/** Off-chain ids below BASE + 2^40 are sequential (OFFCHAIN_REQUEST_BASE + seq); signed requests' ids are hashes above. */
+const SEQUENTIAL_IDS = 1n << 40n;
+
 type NewBatch = Omit<BatchRow, "localId" | "status" | "txHash" | "txNonce" | "txFrom" | "gasUsed" | "batchId" | "circuitInput">;
 const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x));
 
@@ -309,17 +312,22 @@ export class SequencerStore {
   }
 
   /**
-   * Queues a signed request unless this signer's nonce was used: then the request it named is
-   * returned, so a resent request is never queued twice. One transaction.
+   * Queues a signed request under its id unless that id is taken: then the request already there is
+   * returned (`duplicate`), so a resent request is never queued twice — also after a rebuild from the
+   * chain, which restores settled requests by id but not who signed them. `sameInput` tells a resend
+   * from another request under a reused nonce. One transaction.
    */
-  addSignedRequest(r: { modelId: bigint; quantized: bigint[]; signer: string; nonce: bigint; signature: string }): { id: bigint; duplicate: boolean } {
+  addSignedRequest(r: { id: bigint; modelId: bigint; quantized: bigint[]; signer: string; nonce: bigint; signature: string }, sameInput: (existing: RequestRow) => boolean): { id: bigint; duplicate: boolean } {
     return this.db.transaction(() => {
-      const known = this.db.prepare("SELECT request_id FROM signed_requests WHERE signer = ? AND nonce = ?").get(r.signer.toLowerCase(), r.nonce.toString()) as { request_id: string } | undefined;
-      if (known) return { id: big(known.request_id), duplicate: true };
-      const id = OFFCHAIN_REQUEST_BASE + this.nextOffchainSeq();
-      this.addRequests([{ id, modelId: r.modelId, quantized: r.quantized }]);
-      this.db.prepare("INSERT INTO signed_requests (signer, nonce, request_id, signature) VALUES (?, ?, ?, ?)").run(r.signer.toLowerCase(), r.nonce.toString(), id.toString(), r.signature);
-      return { id, duplicate: false };
+      const existing = this.getRequest(r.id);
+      if (existing) {
+        if (existing.modelId !== r.modelId || !sameInput(existing))
+          throw new FlavumError(`request ${r.id} (${r.signer}'s nonce ${r.nonce}) is already taken by another request: sign the new one with a fresh nonce`, "NONCE_USED");
+        return { id: r.id, duplicate: true };
+      }
+      this.addRequests([{ id: r.id, modelId: r.modelId, quantized: r.quantized }]);
+      this.db.prepare("INSERT INTO signed_requests (signer, nonce, request_id, signature) VALUES (?, ?, ?, ?)").run(r.signer.toLowerCase(), r.nonce.toString(), r.id.toString(), r.signature);
+      return { id: r.id, duplicate: false };
     }).immediate();
   }
 
@@ -462,7 +470,8 @@ export class SequencerStore {
       requests.forEach((r, i) => {
         const row = this.getRequest(r.id);
         if (!row) {
-          const own = r.id >= OFFCHAIN_REQUEST_BASE ? Number(r.id - OFFCHAIN_REQUEST_BASE) : null;
+          // Only a sequential id (the CLI's) names a sequence number; a signed request's id is a hash.
+          const own = r.id >= OFFCHAIN_REQUEST_BASE && r.id - OFFCHAIN_REQUEST_BASE < SEQUENTIAL_IDS ? Number(r.id - OFFCHAIN_REQUEST_BASE) : null;
           const seq = own !== null && !seqTaken.get(own) ? own : null;
           ins.run(seq, r.id.toString(), b.modelId.toString(), r.quantized ? json(r.quantized) : null, localId, i, r.createdAt, r.fulfilled ? 1 : 0);
           added++;

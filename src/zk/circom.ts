@@ -49,6 +49,17 @@ function runCircom(args: string[]): Promise<{ code: number; stdout: string; stde
   });
 }
 
+/** Include folders and optimisation level: every output of one circuit must be compiled with the same. */
+function sharedArgs(opts: CompileOptions): string[] {
+  const include = opts.include ?? [path.join(repoRoot(), "circuits", "lib"), path.join(repoRoot(), "node_modules")];
+  const args: string[] = [];
+  for (const dir of include) args.push("-l", path.resolve(dir));
+  // circom's default (--O1) keeps every linear constraint; --O2 substitutes them away, which halves
+  // Poseidon (517 → 240) and makes public-weights linear layers free as intended.
+  args.push(`--O${opts.O ?? 2}`);
+  return args;
+}
+
 /**
  * Compiles a circom main file to r1cs, witness-generator wasm and symbols in `outDir`, and reads the
  * circuit's size from the r1cs so callers can pick a ptau power without another pass.
@@ -58,12 +69,7 @@ export async function compileCircuit(mainFile: string, outDir: string, opts: Com
   if (!fs.existsSync(main)) throw new FlavumError(`circuit ${main} does not exist`, "CIRCOM_COMPILE");
   const out = path.resolve(outDir);
   fs.mkdirSync(out, { recursive: true });
-  const include = opts.include ?? [path.join(repoRoot(), "circuits", "lib"), path.join(repoRoot(), "node_modules")];
-  const args = [main, "--r1cs", "--wasm", "--sym", "-o", out];
-  for (const dir of include) args.push("-l", path.resolve(dir));
-  // circom's default (--O1) keeps every linear constraint; --O2 substitutes them away, which halves
-  // Poseidon (517 → 240) and makes public-weights linear layers free as intended.
-  args.push(`--O${opts.O ?? 2}`);
+  const args = [main, "--r1cs", "--wasm", "--sym", "-o", out, ...sharedArgs(opts)];
 
   const base = path.basename(main, ".circom");
   const r1cs = path.join(out, `${base}.r1cs`);
@@ -77,4 +83,30 @@ export async function compileCircuit(mainFile: string, outDir: string, opts: Com
     throw new CircomCompileError(main, (result.stderr || result.stdout || `exit code ${result.code}`).trim());
   }
   return { r1cs, wasm, sym, ms, ...readR1csInfo(r1cs) };
+}
+
+/**
+ * Emits circom's C++ witness generator for `mainFile` into `<outDir>/<base>_cpp/` (sources, the
+ * circuit's .dat and a Makefile; building it is nativeWitness.ts's business). The witness layout
+ * depends on the simplification level, so `opts` must match the compile the keys were made from.
+ * `asm: false` (circom's --no_asm) avoids x86-64 assembly, hence nasm, at some speed.
+ */
+export async function compileCpp(
+  mainFile: string,
+  outDir: string,
+  opts: CompileOptions & { asm?: boolean } = {},
+): Promise<{ cppDir: string; ms: number }> {
+  const main = path.resolve(mainFile);
+  if (!fs.existsSync(main)) throw new FlavumError(`circuit ${main} does not exist`, "CIRCOM_COMPILE");
+  const out = path.resolve(outDir);
+  fs.mkdirSync(out, { recursive: true });
+  const args = [main, "--c", "-o", out, ...sharedArgs(opts)];
+  if (opts.asm === false) args.push("--no_asm");
+  const base = path.basename(main, ".circom");
+  const cppDir = path.join(out, `${base}_cpp`);
+  fs.rmSync(cppDir, { recursive: true, force: true });
+  const { value: result, ms } = await timed(opts.progress, `compile ${path.basename(main)} to C++`, () => runCircom(args));
+  const failed = result.code !== 0 || !["main.cpp", `${base}.cpp`, `${base}.dat`, "Makefile"].every((f) => fs.existsSync(path.join(cppDir, f)));
+  if (failed) throw new CircomCompileError(main, (result.stderr || result.stdout || `exit code ${result.code}`).trim());
+  return { cppDir, ms };
 }

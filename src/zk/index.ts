@@ -6,7 +6,7 @@ export { readPtauInfo } from "./ptauHeader";
 export type { PtauInfo } from "./ptauHeader";
 export { readR1csInfo } from "./r1csHeader";
 export type { R1csInfo } from "./r1csHeader";
-export { compileCircuit, circom2Cli, CircomCompileError } from "./circom";
+export { compileCircuit, compileCpp, circom2Cli, CircomCompileError } from "./circom";
 export type { CompileOptions, CompiledCircuit } from "./circom";
 export { setup, witness, prove, verify, solidityCalldata, shutdown, WitnessError, VKEY_FILE } from "./groth16";
 export type { Groth16Proof, VerificationKey, ProveResult, SolidityCalldata, SetupOptions } from "./groth16";
@@ -16,3 +16,7 @@ export { devPtauName } from "./devCeremony";
 export { buildCircuitKeys, replaceDirAtomically, sourceHash, wasmPath, KEY_FILES } from "./keys";
 export type { CircuitKeys } from "./keys";
 export { vkHash, shortHash } from "./vkHash";
+export {
+  nativeToolchain, buildNativeWitness, nativeWitness, nativeExecutable, nativePaths, witnessMode, witnessSetting, computeWitness, NATIVE_INFO,
+} from "./nativeWitness";
+export type { NativeToolchain, NativeBuild, NativeOptions, NativePaths, CircuitRef, WitnessBackend, WitnessSetting } from "./nativeWitness";

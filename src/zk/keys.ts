@@ -92,9 +92,12 @@ export async function buildCircuitKeys(opts: {
     log(`circuit unchanged since the last build: reusing its constraint system and keys`);
     fs.cpSync(path.join(opts.previousDir, KEY_FILES.circuitDir), circuitDir, { recursive: true });
     for (const f of [KEY_FILES.zkey, KEY_FILES.vkey]) fs.copyFileSync(path.join(opts.previousDir, f), path.join(opts.dir, f));
-    // A finished or running ceremony belongs to this exact circuit: it must survive the rebuild.
-    const ceremony = path.join(opts.previousDir, "ceremony");
-    if (fs.existsSync(ceremony)) fs.cpSync(ceremony, path.join(opts.dir, "ceremony"), { recursive: true });
+    // A finished or running ceremony, and the native witness generator (nativeWitness.ts checks its
+    // own source hash), belong to this exact circuit: they must survive the rebuild.
+    for (const kept of ["ceremony", "native"]) {
+      const from = path.join(opts.previousDir, kept);
+      if (fs.existsSync(from)) fs.cpSync(from, path.join(opts.dir, kept), { recursive: true });
+    }
     // Older keys.json files predate vkHash; the copied key file is the truth either way.
     const keys = { ...prev, vkHash: vkHash(path.join(opts.dir, KEY_FILES.vkey)), circuitMs: 0, setupMs: 0, reused: true };
     fs.writeFileSync(path.join(opts.dir, KEY_FILES.info), JSON.stringify(keys, null, 2));

@@ -5,6 +5,9 @@
  * and block nobody; a resent request is not queued twice; a restart mid-flow loses nothing.
  */
 import { expect } from "chai";
+import fs from "fs";
+import os from "os";
+import path from "path";
 import hre from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import type { Signer } from "ethers";
@@ -155,5 +158,44 @@ describe("sequencer node (HTTP API, batching policy, signed requests)", function
     expect(events.length).to.equal(3);
     const included = (await Promise.all(ids.map((id) => http(node!.url, `/api/requests/${id}`)))).map((r) => r.body.proof.batchId);
     expect(new Set(included).size).to.equal(3);
+  });
+
+  it("a lost store is rebuilt from the chain on start: old proofs still served, new requests go on, nothing twice; a read-only node serves the same proofs", async () => {
+    const { d, url, store, modelId } = await started({ batchTimeoutMs: 500 });
+    const [, alice] = await hre.ethers.getSigners();
+    const [s0, s1, s2] = heldout("logreg_cancer").inputs;
+    const first = await signed(url, modelId, s0, alice, 500n);
+    const id0 = (await http(url, "/api/requests", { body: first })).body.requestId;
+    const before = await settled(url, id0);
+    await node!.stop();
+    for (const f of [store, `${store}-wal`, `${store}-shm`]) fs.rmSync(f, { force: true });
+
+    node = await startNode(hre, { port: 0, store, addresses: d.addresses, batchTimeoutMs: 500, pollMs: 100 });
+    const again = await http(node.url, `/api/requests/${id0}`);
+    expect(again.body.status).to.equal("settled");
+    expect(again.body.proof).to.deep.equal(before.proof);
+    // The resent request is known by its id, which follows from signer and nonce: not queued again.
+    const resent = await http(node.url, "/api/requests", { body: first });
+    expect(resent.body).to.deep.include({ requestId: id0, duplicate: true });
+    const reused = await http(node.url, "/api/requests", { body: await signed(node.url, modelId, s1, alice, 500n) });
+    expect(reused.status).to.equal(409);
+    expect(reused.body.error.message).to.match(/already taken by another request/);
+    const id1 = (await http(node.url, "/api/requests", { body: await signed(node.url, modelId, s1, alice, 501n) })).body.requestId;
+    await settled(node.url, id1);
+    expect((await d.rollup.queryFilter(d.rollup.filters.BatchSubmitted(undefined, modelId))).length).to.equal(2);
+
+    // Anyone's read-only node, on its own empty store, serves the proofs; it follows new batches.
+    const reader = await startNode(hre, { port: 0, store: path.join(fs.mkdtempSync(path.join(os.tmpdir(), "flavum-reader-")), "r.db"), addresses: d.addresses, readOnly: true, pollMs: 300 });
+    try {
+      const r = await settled(reader.url, id1);
+      expect(await d.rollup.verifyInference(r.proof.batchId, r.proof.entry, r.proof.index, r.proof.path)).to.equal(true);
+      expect((await http(reader.url, "/api/requests", { body: first })).status).to.equal(403);
+      const id2 = (await http(node.url, "/api/requests", { body: await signed(node.url, modelId, s2, alice, 502n) })).body.requestId;
+      await settled(node.url, id2);
+      const followed = await settled(reader.url, id2);
+      expect(followed.verified).to.equal(true);
+    } finally {
+      await reader.stop();
+    }
   });
 });
