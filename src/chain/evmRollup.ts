@@ -230,8 +230,12 @@ export class EvmRollupLedger implements RollupLedger {
     return this.rollup.verifyInference(batchId, entryOf(p), p.index, p.path) as Promise<boolean>;
   }
 
-  async onchainRequests(): Promise<OnchainRequest[]> {
-    const events = await this.rollup.queryFilter(this.rollup.filters.InferenceRequested(), this.fromBlock);
+  async blockNumber(): Promise<number> {
+    return this.hre.ethers.provider.getBlockNumber();
+  }
+
+  async onchainRequests(range?: { fromBlock: number; toBlock: number }): Promise<OnchainRequest[]> {
+    const events = await this.rollup.queryFilter(this.rollup.filters.InferenceRequested(), Math.max(range?.fromBlock ?? 0, this.fromBlock), range?.toBlock);
     const requests = events.map((e) => {
       const a = (e as unknown as { args: Record<string, unknown> }).args;
       return {

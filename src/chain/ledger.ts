@@ -132,7 +132,10 @@ export interface RollupLedger {
   /** Settled batches, all or one model's. */
   settledBatches(modelId?: bigint): Promise<SettledBatchEvent[]>;
   verifyInference(batchId: bigint, p: InferenceProof): Promise<boolean>;
-  onchainRequests(): Promise<OnchainRequest[]>;
+  /** Requests made on chain, all or those in blocks [fromBlock, toBlock]. */
+  onchainRequests(range?: { fromBlock: number; toBlock: number }): Promise<OnchainRequest[]>;
+  /** The chain's latest block: where an incremental scan of requests stops. */
+  blockNumber(): Promise<number>;
   requestStatus(requestId: bigint): Promise<OnchainRequestStatus>;
   /** Refuses a request that cannot be proven; the ledger refunds its fee. */
   rejectRequest(requestId: bigint, reason: string): Promise<string>;

@@ -88,6 +88,9 @@ export class Sequencer {
   private readonly models = new Map<string, LoadedModel>();
   /** Each model's trace tree, rebuilt from the store's settled batches. */
   private readonly trees = new Map<string, TraceTree>();
+  /** The last block whose on-chain requests this process has read. */
+  private scannedTo?: number;
+  private fullScanAt = 0;
 
   private constructor(
     readonly store: SequencerStore,
@@ -225,7 +228,15 @@ export class Sequencer {
    */
   async syncOnchainRequests(): Promise<number> {
     let added = 0;
-    for (const r of await this.ledger.onchainRequests()) {
+    // Between full scans (the first of this process, then every minute: a model whose store row
+    // was written by another command after its first request's block is caught up) only the blocks
+    // since the last scan are read.
+    const head = await this.ledger.blockNumber();
+    const full = this.scannedTo === undefined || Date.now() - this.fullScanAt > 60_000;
+    if (full) this.fullScanAt = Date.now();
+    const range = full ? undefined : { fromBlock: this.scannedTo! + 1, toBlock: head };
+    if (range && range.fromBlock > head) return 0;
+    for (const r of await this.ledger.onchainRequests(range ?? { fromBlock: 0, toBlock: head })) {
       if (this.store.getRequest(r.requestId)) continue;
       const m = this.store.model(r.modelId.toString());
       if (!m) continue;
@@ -245,6 +256,7 @@ export class Sequencer {
       if (status !== "pending") this.store.rejectRequest(r.requestId, `already ${status} on chain`, "closed");
       else if (problem) await this.rejectOnchain(r.requestId, problem);
     }
+    this.scannedTo = head;
     return added;
   }
 
