@@ -19,6 +19,9 @@ import { encodeInput, layoutFromShape } from "../src/sdk/encodeInput";
 import { INFERENCE_REQUEST_TYPES, requestDomain } from "../src/protocol/signedRequest";
 import { readSamples } from "../src/model/samples";
 import { repoRoot } from "../src/zk/paths";
+import { loadModel } from "../src/model/artifacts";
+import { batchPaths } from "../src/rollup/batchBuild";
+import { nativeExecutable, witnessMode } from "../src/zk/nativeWitness";
 import { startRedis } from "../test/helpers/redis";
 import { BenchOptions, progress } from "./common";
 
@@ -33,6 +36,8 @@ const BATCHES = 4;
 export interface NodeRow {
   batchSize: number;
   provers: string;
+  /** Which witness generator the provers ran (native when the batch circuit's C++ generator is built). */
+  witness: string;
   inferences: number;
   seconds: number;
   perMinute: number;
@@ -86,6 +91,8 @@ export async function benchNode(hre: HardhatRuntimeEnvironment, batchSizes: numb
       const { modelId } = await registerModel(seq, hre, NODE_MODEL, B, progress);
       seq.store.close();
       const layout = layoutFromShape(await d.registry.shapeOf(modelId));
+      const paths = batchPaths(loadModel(NODE_MODEL), B);
+      const witness = witnessMode(nativeExecutable({ dir: paths.dir, base: paths.base }));
       const { chainId } = await hre.ethers.provider.getNetwork();
       const domain = requestDomain(chainId, await d.rollup.getAddress());
       const sign = async (i: number) => {
@@ -128,7 +135,7 @@ export async function benchNode(hre: HardhatRuntimeEnvironment, batchSizes: numb
       const n = BATCHES * B;
       for (const [label, workers] of [["in-process prover", 0], ["1 worker", 1], ["2 workers", 2]] as const) {
         const { seconds } = await run(label, workers, 60_000, n);
-        rows.push({ batchSize: B, provers: label, inferences: n, seconds: +seconds.toFixed(1), perMinute: Math.round((n / seconds) * 60) });
+        rows.push({ batchSize: B, provers: label, witness, inferences: n, seconds: +seconds.toFixed(1), perMinute: Math.round((n / seconds) * 60) });
       }
       if (!latency) {
         // A lone request: it waits out the batch timeout, then one proof and one transaction.
@@ -146,7 +153,7 @@ export async function benchNode(hre: HardhatRuntimeEnvironment, batchSizes: numb
 
 export function formatNode(s: NodeSummary, out: string[]): void {
   out.push("", "## The node end to end (signed requests over HTTP → settled and verified)", "",
-    "| B | provers | inferences | seconds | inferences/min |", "|---|---|---|---|---|");
-  for (const r of s.rows) out.push(`| ${r.batchSize} | ${r.provers} | ${r.inferences} | ${r.seconds} | ${r.perMinute} |`);
+    "| B | provers | witness | inferences | seconds | inferences/min |", "|---|---|---|---|---|---|");
+  for (const r of s.rows) out.push(`| ${r.batchSize} | ${r.provers} | ${r.witness} | ${r.inferences} | ${r.seconds} | ${r.perMinute} |`);
   out.push("", `latency, request → verified result, at --batch-timeout ${s.latency.batchTimeoutS}: median ${(s.latency.medianMs / 1000).toFixed(1)} s (${s.latency.samplesMs.map((x) => (x / 1000).toFixed(1)).join(", ")} s)`);
 }
