@@ -11,7 +11,7 @@
  * `--only provers` runs just these (never part of a full run: it needs redis-server and minutes of
  * proving). BENCH_PROVER_BATCHES=8,16 and BENCH_PROVER_JOBS=4 change the sizes and N.
  */
-import { spawn, type ChildProcess } from "child_process";
+import type { ChildProcess } from "child_process";
 import crypto from "crypto";
 import fs from "fs";
 import os from "os";
@@ -27,6 +27,7 @@ import { prove, shutdown, verify } from "../src/zk";
 import { snarkjs } from "../src/zk/snarkjs";
 import { repoRoot } from "../src/zk/paths";
 import { startRedis, type RedisServer } from "../test/helpers/redis";
+import { onLines, spawnHardhat } from "../test/helpers/processes";
 import { BenchOptions, errorMessage, median, scoped } from "./common";
 import { ptauFile } from "./rollup";
 
@@ -99,9 +100,7 @@ interface ChildWorker {
 }
 
 async function spawnWorker(url: string, queueName: string, log: (m: string) => void): Promise<ChildWorker> {
-  const child = spawn("npx", ["hardhat", "prover:worker", "--queue", url, "--queue-name", queueName], {
-    cwd: repoRoot(), detached: true, stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawnHardhat(["prover:worker", "--queue", url, "--queue-name", queueName]);
   const lines: string[] = [];
   const w: ChildWorker = {
     child, lines,
@@ -124,25 +123,16 @@ async function spawnWorker(url: string, queueName: string, log: (m: string) => v
     },
   };
   await new Promise<void>((resolve, reject) => {
-    let buf = "";
-    const onData = (d: Buffer) => {
-      buf += d.toString();
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (/npm warn/.test(line)) continue;
-        lines.push(line);
-        if (/job .*: (done|failed)|ready on queue/.test(line)) log(`[worker ${w.pid ?? child.pid}] ${line}`);
-        const ready = line.match(/prover worker \S*\/(\d+) ready/);
-        if (ready) {
-          w.pid = Number(ready[1]);
-          resolve();
-        }
+    onLines(child, (line) => {
+      if (/npm warn/.test(line)) return;
+      lines.push(line);
+      if (/job .*: (done|failed)|ready on queue/.test(line)) log(`[worker ${w.pid ?? child.pid}] ${line}`);
+      const ready = line.match(/prover worker \S*\/(\d+) ready/);
+      if (ready) {
+        w.pid = Number(ready[1]);
+        resolve();
       }
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
+    });
     child.once("exit", (code, signal) => reject(new Error(`prover:worker exited (${code ?? signal}) before it was ready: ${lines.slice(-3).join(" | ")}`)));
   });
   return w;

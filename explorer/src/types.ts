@@ -1,116 +1,23 @@
 /**
  * The shapes of the node's JSON API as the explorer reads them (docs/openapi.json is the contract).
+ * Those the SDK's client reads too are declared once, in src/sdk/apiTypes.ts (types only, no import:
+ * the bundle takes nothing from it), under the names the explorer's code uses.
  * Integers a contract takes arrive as decimal strings and stay strings here: the page displays them
  * and hands them back to the chain unchanged, so nothing is ever rounded through a JS number.
  */
 
-export interface Status {
-  network: string;
-  chainId: string;
-  rollup: string;
-  registry: string;
-  state: string | null;
-  repositories: string | null;
-  rpcUrl: string | null;
-  readOnly: boolean;
-  batchTimeoutMs: number | null;
-  traceStore: string;
-  pending: number;
-  inflight: number;
-  models: number;
-}
+export type {
+  NodeStatus as Status,
+  NodeModel as Model,
+  ModelVerifier as Verifier,
+  BatchView as Batch,
+  BatchEntry,
+  RequestSummary,
+  RequestView as InferenceRequest,
+  InclusionProof,
+} from "../../src/sdk/apiTypes";
 
-export interface Verifier {
-  batchSize: number;
-  address: string;
-  codeHash: string;
-}
-
-export interface Model {
-  modelId: string;
-  name: string;
-  batchSize: number;
-  verifiers: Verifier[];
-  commitment: Record<string, string>;
-  shape: {
-    inputShape: number[];
-    outputShape: number[];
-    inputScale: number;
-    outputScale: number;
-    inputBits: number;
-    outputBits: number;
-    outputCount: number;
-    hasLabel: boolean;
-  };
-  trace: { root: string; nextLeaf: string; batches: string };
-  audit: { servedVkHash: string | null; circuitHash: string | null; command: string };
-}
-
-export interface BatchEntry {
-  index: number;
-  requestId: string;
-  inputHash: string;
-  outputWord: string;
-  label: number;
-}
-
-export interface Batch {
-  localId: number;
-  batchId: string | null;
-  modelId: string;
-  batchNumber: string;
-  batchSize: number;
-  count: number;
-  status: string;
-  firstLeaf: string;
-  oldRoot: string;
-  newRoot: string;
-  batchRoot: string;
-  txHash: string | null;
-  gasUsed: string | null;
-  proveMs: number;
-  traceStore?: string;
-  entries?: BatchEntry[];
-}
-
-export interface RequestSummary {
-  requestId: string;
-  modelId: string;
-  status: string;
-  createdAt: string;
-  reason: string | null;
-  batchLocalId?: number | null;
-  index?: number | null;
-}
-
-/** The arguments of FlavumRollup.verifyInference(batchId, entry, index, path), as the node gives them. */
-export interface InclusionProof {
-  batchId: string;
-  entry: { modelId: string; requestId: string; inputHash: string; outputWord: string };
-  index: number;
-  path: string[];
-}
-
-export interface InferenceRequest {
-  requestId: string;
-  modelId: string;
-  status: string;
-  reason?: string;
-  inputHash?: string;
-  output?: number[];
-  label?: number;
-  outputWord?: string;
-  batch?: string;
-  index?: number;
-  batchRoot?: string;
-  stateRoot?: string;
-  txHash?: string | null;
-  path?: string[];
-  verified: boolean;
-  signer?: string;
-  nonce?: string;
-  proof?: InclusionProof;
-}
+/** The shapes only the explorer reads (data points, model repositories, the event stream). */
 
 export interface DataPointSummary {
   dataPoint: string;

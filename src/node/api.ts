@@ -85,7 +85,7 @@ export function apiRoutes(ctx: ApiContext): Route[] {
       handler: async () => ({
         network: ctx.network, chainId: ctx.chainId.toString(), rollup: ctx.rollup, registry: await ctx.registry.getAddress(),
         state: ctx.state?.address ?? null, repositories: ctx.repos ? await ctx.repos.contract.getAddress() : null,
-        rpcUrl: ctx.rpcUrl ?? null, // see node.ts: only a URL that is safe to publish readOnly: ctx.readOnly, batchTimeoutMs: ctx.batchTimeoutMs ?? null,
+        rpcUrl: ctx.rpcUrl ?? null, readOnly: ctx.readOnly, batchTimeoutMs: ctx.batchTimeoutMs ?? null,
         traceStore: (await seq.ledger.state()).traceStore ?? "calldata",
         pending: seq.store.pendingCount(), inflight: seq.store.inflightBatches().length,
         models: seq.store.models().length,

@@ -23,6 +23,7 @@ import { BatchRequest, planBatch, TraceEntry } from "./batchWitness";
 import { batchPaths } from "./batchBuild";
 import { TraceTree, Hash2, hasher, subtreeLevels, subtreePath } from "./merkle";
 import { nextSlot, OFFCHAIN_REQUEST_BASE } from "../protocol/batch";
+import type { RequestTrace } from "../sdk/apiTypes";
 
 export interface SettledBatch {
   batchId: bigint;
@@ -33,25 +34,8 @@ export interface SettledBatch {
   proveMs: number;
 }
 
-export interface TraceReport {
-  requestId: string;
-  modelId: string;
-  status: string;
-  /** Why the sequencer set the request aside (rejected or closed). */
-  reason?: string;
-  inputHash?: string;
-  /** Dequantized outputs, the class label, and the raw packed word as it sits in the leaf. */
-  output?: number[];
-  label?: number;
-  outputWord?: string;
-  batch?: string;
-  index?: number;
-  batchRoot?: string;
-  stateRoot?: string;
-  txHash?: string | null;
-  path?: string[];
-  verified: boolean;
-}
+/** What the sequencer and the ledger say about one request: the API's shape (src/sdk/apiTypes.ts). */
+export type TraceReport = RequestTrace;
 
 /**
  * A signed request's id follows from its signer and nonce: a resent request gets the id it got the

@@ -12,137 +12,15 @@ import { FlavumError, InputError } from "../errors";
 import { EIP712_NAME, EIP712_VERSION, INFERENCE_REQUEST_TYPES, type InferenceRequestMessage } from "../protocol/signedRequest";
 import { encodeQuantized, layoutFromShape, quantizeSample, type InputLayout } from "./encodeInput";
 import { IFlavumInference__factory } from "./contracts";
+import type { Accepted, BatchView, Eip712Info, InclusionProof, NodeModel, NodeStatus, RequestStatus, RequestSummary, RequestView, SignedInferenceRequest } from "./apiTypes";
 
-/** An integer as the API carries it: a decimal string, exactly as the contract takes it. */
-export type Dec = string;
+/** The node's JSON shapes, declared once for the SDK and the explorer. */
+export * from "./apiTypes";
+
+/** An integer as the client takes it from its caller. */
 export type IntLike = bigint | number | string;
 
-export interface NodeStatus {
-  network: string;
-  chainId: Dec;
-  rollup: string;
-  registry: string;
-  state: string | null;
-  repositories: string | null;
-  rpcUrl: string | null;
-  readOnly: boolean;
-  batchTimeoutMs: number | null;
-  traceStore: "calldata" | "blob" | "ipfs";
-  pending: number;
-  inflight: number;
-  models: number;
-}
-
-export interface Eip712Info {
-  domain: { name: string; version: string; chainId: Dec; verifyingContract: string };
-  types: Record<string, { name: string; type: string }[]>;
-  primaryType: "InferenceRequest";
-}
-
-export interface ModelShape {
-  inputShape: number[];
-  outputShape: number[];
-  inputScale: number;
-  outputScale: number;
-  inputBits: number;
-  outputBits: number;
-  outputCount: number;
-  hasLabel: boolean;
-}
-
-export interface NodeModel {
-  modelId: Dec;
-  name: string;
-  batchSize: number;
-  verifiers: { batchSize: number; address: string; codeHash: string }[];
-  commitment: { weightsHash: string; architectureHash: string; circuitHash: string; vkHash: string; proofSystem: string };
-  shape: ModelShape;
-  trace: { root: Dec; nextLeaf: Dec; batches: Dec };
-  audit: { servedVkHash: string | null; circuitHash: string | null; command: string };
-}
-
-export type RequestStatus = "pending" | "batched" | "settled" | "rejected" | "closed";
-
-/** The arguments of FlavumRollup.verifyInference(batchId, entry, index, path), as the node serves them. */
-export interface InclusionProof {
-  batchId: Dec;
-  entry: { modelId: Dec; requestId: Dec; inputHash: Dec; outputWord: Dec };
-  index: number;
-  path: Dec[];
-}
-
-export interface RequestView {
-  requestId: Dec;
-  modelId: Dec;
-  status: RequestStatus;
-  /** Why the node set the request aside (rejected or closed). */
-  reason?: string;
-  inputHash?: Dec;
-  /** Dequantized outputs and the class label, as the node reads the proven output word. */
-  output?: number[];
-  label?: number;
-  outputWord?: Dec;
-  batch?: Dec;
-  index?: number;
-  batchRoot?: Dec;
-  stateRoot?: Dec;
-  txHash?: string | null;
-  path?: Dec[];
-  /** The node asked the rollup and it confirmed the entry (check it yourself with verifyOnChain). */
-  verified: boolean;
-  signer?: string;
-  nonce?: Dec;
-  proof?: InclusionProof;
-}
-
 export type SettledRequest = RequestView & { status: "settled"; proof: InclusionProof };
-
-export interface RequestSummary {
-  requestId: Dec;
-  modelId: Dec;
-  status: RequestStatus;
-  createdAt: string;
-  reason: string | null;
-  batchLocalId: number | null;
-  index: number | null;
-}
-
-export interface BatchView {
-  localId: number;
-  batchId: Dec | null;
-  modelId: Dec;
-  batchNumber: Dec;
-  batchSize: number;
-  count: number;
-  status: "planned" | "proven" | "submitting" | "settled";
-  firstLeaf: Dec;
-  oldRoot: Dec;
-  newRoot: Dec;
-  batchRoot: Dec;
-  txHash: string | null;
-  gasUsed: Dec | null;
-  proveMs: number;
-  traceStore?: string;
-  entries?: { index: number; requestId: Dec; inputHash: Dec; outputWord: Dec; label: number }[];
-}
-
-/** The body POST /api/requests takes. */
-export interface SignedInferenceRequest {
-  modelId: Dec;
-  inputHash: Dec;
-  input: Dec[];
-  nonce: Dec;
-  deadline: Dec;
-  signature: string;
-  /** Who the sender says signed: the node refuses the request if the signature is by someone else. */
-  signer?: string;
-}
-
-export interface Accepted {
-  requestId: Dec;
-  signer: string;
-  duplicate: boolean;
-}
 
 /** Which deployment the caller means: a node serving another one is refused before anything is signed. */
 export interface ExpectedDeployment {

@@ -9,16 +9,15 @@
  * The screenshot goes to docs/explorer.png when that is missing or FLAVUM_UPDATE_SCREENSHOT is set.
  */
 import { expect } from "chai";
-import { spawn, ChildProcess } from "child_process";
+import type { ChildProcess } from "child_process";
 import fs from "fs";
-import net from "net";
 import os from "os";
 import path from "path";
-import readline from "readline";
 import { HDNodeWallet, Interface } from "ethers";
 import type { Browser, Page } from "puppeteer-core";
 import { REPO } from "../helpers/circuit";
 import { usePtauDir } from "../helpers/fixtures";
+import { cliEnv, freePort, runHardhat, signalGroup, startHardhat, startHardhatNode, stopGroup } from "../helpers/processes";
 import { encodeInput, layoutFromShape } from "../../src/sdk/encodeInput";
 import { explorerStale } from "../../src/node/explorerBuild";
 import { VERIFY_INFERENCE_ABI } from "../../explorer/src/abi";
@@ -33,17 +32,6 @@ const BATCH_DIR = `${MODEL}.batch-4`;
  * minutes on two cores, and the build reuses keys only for the very same circuit source.
  */
 const KEY_CACHE = path.join(REPO, "build", "e2e-cache", "explorer");
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -68,57 +56,12 @@ describe("explorer in a browser", function () {
    * One CLI command, awaited without blocking the event loop: the chain's own output must keep
    * draining meanwhile, or a full pipe stalls the very node the command is waiting on.
    */
-  const hardhat = (...args: string[]) => new Promise<string>((resolve, reject) => {
-    const child = spawn("npx", ["hardhat", ...args], { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    groups.push(child);
-    let out = "";
-    let err = "";
-    child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr!.on("data", (d: Buffer) => (err = (err + d.toString()).slice(-8000)));
-    child.once("error", reject);
-    child.once("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`hardhat ${args.join(" ")} exited with ${code}:\n${err}`))));
-  });
-
-  /** Starts a command in a process group of its own and resolves with its first stdout line that `ready` accepts. */
-  const startGroup = (args: string[], ready: (line: string) => boolean, what: string) => {
-    const child = spawn("npx", args, { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    groups.push(child);
-    let err = "";
-    child.stderr!.on("data", (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
-    return new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${what} did not start in 2 min:\n${err}`)), 120_000);
-      child.once("exit", (code) => reject(new Error(`${what} exited with ${code} before it was ready:\n${err}`)));
-      readline.createInterface({ input: child.stdout! }).on("line", (line) => {
-        if (!ready(line)) return;
-        clearTimeout(timer);
-        resolve(line.trim());
-      });
-    });
+  const hardhat = async (...args: string[]) => {
+    const r = await runHardhat(args, { env, track: groups });
+    if (r.code !== 0) throw new Error(`hardhat ${args.join(" ")} exited with ${r.code}:\n${r.err}`);
+    return r.out;
   };
 
-  const signalGroup = (child: ChildProcess, sig: NodeJS.Signals) => {
-    try {
-      process.kill(-child.pid!, sig);
-      return true;
-    } catch {
-      return false; // the group is gone already
-    }
-  };
-
-  /**
-   * npx starts the real process as its child: the whole group has to go, or it outlives the tests.
-   * Asked to stop first (the node finishes its step), killed if it has not after 15 s or left strays.
-   */
-  const stopGroup = async (child: ChildProcess) => {
-    // A command that ended by itself took its group along; its id may belong to someone else by now.
-    if (!child.pid || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once("exit", r));
-    if (!signalGroup(child, "SIGTERM")) return;
-    const t = setTimeout(() => signalGroup(child, "SIGKILL"), 15_000);
-    await exited;
-    clearTimeout(t);
-    signalGroup(child, "SIGKILL");
-  };
   // Should mocha itself be stopped (Ctrl-C, a CI timeout), the groups still running go too.
   const killAll = () => groups.forEach((c) => c.pid && c.exitCode === null && c.signalCode === null && signalGroup(c, "SIGKILL"));
   const onSignal = (sig: NodeJS.Signals) => {
@@ -171,9 +114,9 @@ describe("explorer in a browser", function () {
     usePtauDir();
     const port = await freePort();
     rpcUrl = `http://127.0.0.1:${port}`;
-    env = { ...process.env, FLAVUM_RPC_URL: rpcUrl, FLAVUM_DEPLOYMENTS_DIR: tmp, FLAVUM_CACHE_DIR: path.join(tmp, "build") };
+    env = cliEnv(tmp, rpcUrl);
 
-    await startGroup(["hardhat", "node", "--hostname", "127.0.0.1", "--port", String(port)], (l) => l.includes("Started HTTP"), "hardhat node");
+    await startHardhatNode({ port, env, hostname: "127.0.0.1", track: groups });
     await hardhat("rollup:deploy", "--state-depth", "8", "--state-ops", "4", "--network", "localhost");
     await hardhat("model:compile", "--onnx", "fixtures/models/logreg_cancer.onnx", "--name", MODEL, "--calibration", "fixtures/data/logreg_cancer.calibration.json");
     const models = path.join(tmp, "build", "models");
@@ -186,7 +129,8 @@ describe("explorer in a browser", function () {
     fs.rmSync(path.join(KEY_CACHE, BATCH_DIR), { recursive: true, force: true });
     fs.renameSync(staged, path.join(KEY_CACHE, BATCH_DIR));
 
-    nodeUrl = await startGroup(["hardhat", "sequencer:serve", "--port", "0", "--batch-timeout", "1", "--network", "localhost", "--store", store], (l) => /^http:\/\//.test(l.trim()), "sequencer:serve");
+    nodeUrl = (await startHardhat(["sequencer:serve", "--port", "0", "--batch-timeout", "1", "--network", "localhost", "--store", store],
+      { env, track: groups, ready: (l) => /^http:\/\//.test(l.trim()), what: "sequencer:serve" })).line;
     expect(nodeUrl).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
 
     const puppeteer = await import("puppeteer-core");
@@ -203,8 +147,10 @@ describe("explorer in a browser", function () {
 
   after(async () => {
     await browser?.close().catch(() => undefined);
-    // The node first (it sends to the chain), then the chain.
-    for (const c of [...groups].reverse()) await stopGroup(c);
+    // The node first (it sends to the chain), then the chain. npx starts the real process as its
+    // child: the whole group has to go, or it outlives the tests. Asked to stop first (the node
+    // finishes its step), killed if it has not after 15 s, and swept for strays.
+    for (const c of [...groups].reverse()) await stopGroup(c, "SIGTERM", { killAfterMs: 15_000, sweep: true });
     process.removeListener("exit", killAll);
     process.removeListener("SIGINT", onSignal);
     process.removeListener("SIGTERM", onSignal);

@@ -9,9 +9,8 @@
  * 4) scale it; the closing figures of issue 10 come from a run with 1000 requests in batches of 32.
  */
 import { expect } from "chai";
-import { spawn, spawnSync, ChildProcess } from "child_process";
+import type { ChildProcess } from "child_process";
 import fs from "fs";
-import net from "net";
 import os from "os";
 import path from "path";
 import { HDNodeWallet, Interface, JsonRpcProvider, getBytes } from "ethers";
@@ -20,87 +19,47 @@ import { heldout, usePtauDir } from "../helpers/fixtures";
 import { encodeInput, layoutFromShape } from "../../src/sdk/encodeInput";
 import { INFERENCE_REQUEST_TYPES, requestDomain } from "../../src/protocol/signedRequest";
 import { decodeTrace } from "../../src/protocol/traceBinding";
+import { cliEnv, freePort, hardhatSync, startHardhat, startHardhatNode, stopGroup, type HardhatNode } from "../helpers/processes";
 
 const N = Number(process.env.FLAVUM_KILL_REQUESTS ?? 64);
 const B = Number(process.env.FLAVUM_KILL_BATCH ?? 8);
 const KILLS = Number(process.env.FLAVUM_KILL_TIMES ?? 4);
 const MNEMONIC = "test test test test test test test test test test test junk";
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("sequencer node under kill -9", function () {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "flavum-node-kill-"));
   const store = path.join(tmp, "sequencer.db");
-  let chainPort: number;
   let env: NodeJS.ProcessEnv;
-  let chain: ChildProcess | undefined;
+  let chain: HardhatNode | undefined;
   let serve: ChildProcess | undefined;
-  let serveLog = "";
 
-  const group = async (p: ChildProcess | undefined, sig: NodeJS.Signals) => {
-    if (!p?.pid || p.exitCode !== null || p.signalCode !== null) return;
-    const exited = new Promise((r) => p.once("exit", r));
-    try {
-      process.kill(-p.pid, sig);
-    } catch {
-      return;
-    }
-    await exited;
-  };
   const hardhat = (...args: string[]) => {
-    const r = spawnSync("npx", ["hardhat", ...args, "--network", "localhost"], { cwd: REPO, encoding: "utf8", env, timeout: 15 * 60_000 });
-    expect(r.status, `${args[0]}: ${r.stderr}`).to.equal(0);
-    return r.stdout;
+    const r = hardhatSync([...args, "--network", "localhost"], { env, timeoutMs: 15 * 60_000 });
+    expect(r.code, `${args[0]}: ${r.err}`).to.equal(0);
+    return r.out;
   };
-  const startServe = (port: number) =>
-    new Promise<void>((resolve, reject) => {
-      const p = spawn("npx", ["hardhat", "sequencer:serve", "--port", String(port), "--batch-timeout", "1", "--store", store, "--network", "localhost"],
-        { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-      serve = p;
-      const timer = setTimeout(() => reject(new Error(`sequencer:serve did not start:\n${serveLog.slice(-3000)}`)), 120_000);
-      p.stderr!.on("data", (d: Buffer) => (serveLog += d.toString()));
-      p.stdout!.on("data", (d: Buffer) => {
-        if (d.toString().includes("http://")) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      p.once("exit", () => clearTimeout(timer));
-    });
+  const startServe = async (port: number) => {
+    serve = (await startHardhat(["sequencer:serve", "--port", String(port), "--batch-timeout", "1", "--store", store, "--network", "localhost"],
+      { env, ready: (l) => l.includes("http://"), what: "sequencer:serve" })).child;
+  };
 
   before(async function () {
     usePtauDir();
-    chainPort = await freePort();
-    env = { ...process.env, FLAVUM_RPC_URL: `http://127.0.0.1:${chainPort}`, FLAVUM_DEPLOYMENTS_DIR: tmp, FLAVUM_CACHE_DIR: path.join(tmp, "build") };
-    chain = spawn("npx", ["hardhat", "node", "--port", String(chainPort)], { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("hardhat node did not start")), 60_000);
-      chain!.stdout!.on("data", (d: Buffer) => {
-        if (d.toString().includes("Started HTTP")) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
+    const port = await freePort();
+    env = cliEnv(tmp, `http://127.0.0.1:${port}`);
+    chain = await startHardhatNode({ port, env, timeoutMs: 60_000 });
     hardhat("rollup:deploy", "--state-depth", "8", "--state-ops", "4");
-    const c = spawnSync("npx", ["hardhat", "model:compile", "--onnx", "fixtures/models/logreg_cancer.onnx", "--name", "rollup_logreg",
-      "--calibration", "fixtures/data/logreg_cancer.calibration.json"], { cwd: REPO, encoding: "utf8", env });
-    expect(c.status, c.stderr).to.equal(0);
+    const c = hardhatSync(["model:compile", "--onnx", "fixtures/models/logreg_cancer.onnx", "--name", "rollup_logreg",
+      "--calibration", "fixtures/data/logreg_cancer.calibration.json"], { env });
+    expect(c.code, c.err).to.equal(0);
     hardhat("model:register", "--name", "rollup_logreg", "--batch", String(B), "--store", store);
   });
 
   after(async () => {
-    await group(serve, "SIGKILL");
-    await group(chain, "SIGTERM");
+    await stopGroup(serve, "SIGKILL");
+    await chain?.stop();
   });
 
   it(`settles ${N} signed requests exactly once while the node is killed ${KILLS} times`, async function () {
@@ -157,7 +116,7 @@ describe("sequencer node under kill -9", function () {
     const killer = (async () => {
       while (kills < KILLS) {
         await sleep(kills === 0 ? 1_000 + Math.random() * 2_000 : 2_000 + Math.random() * 4_000);
-        await group(serve, "SIGKILL");
+        await stopGroup(serve, "SIGKILL");
         kills++;
         await startServe(port);
       }
@@ -177,7 +136,7 @@ describe("sequencer node under kill -9", function () {
     }
 
     // The chain's own count: every settled batch's trace, read back from its transaction.
-    const provider = new JsonRpcProvider(`http://127.0.0.1:${chainPort}`);
+    const provider = new JsonRpcProvider(chain!.url);
     const deployments = JSON.parse(fs.readFileSync(path.join(tmp, "localhost.json"), "utf8"));
     const abi = JSON.parse(fs.readFileSync(path.join(REPO, "artifacts/contracts/rollup/FlavumRollup.sol/FlavumRollup.json"), "utf8")).abi;
     const rollup = new Interface(abi);

@@ -7,7 +7,6 @@
  * same through the command line against a `npx hardhat node`: sequencer:rebuild in place of a deleted store.
  */
 import { expect } from "chai";
-import { spawn, spawnSync, ChildProcess } from "child_process";
 import fs from "fs";
 import os from "os";
 import path from "path";
@@ -28,9 +27,9 @@ import { startTraceNode, stopTraceNode, TraceNode } from "../../src/traceStore/i
 import { HeliaIpfsPoster } from "../../src/traceStore/ipfsPoster";
 import type { DeployRollupOptions } from "../../src/chain/deployRollup";
 import { heldout, usePtauDir } from "../helpers/fixtures";
-import { REPO } from "../helpers/circuit";
 import { quantizedSample } from "../helpers/state";
 import { compileRollupModel, copyStore, registeredRollup, ROLLUP_MODEL, tmpStore } from "../helpers/rollup";
+import { cliEnv, hardhatSync, lastJson, startHardhatNode, type HardhatNode } from "../helpers/processes";
 
 const B = 4;
 type Registered = Awaited<ReturnType<typeof registeredRollup>>;
@@ -310,55 +309,34 @@ describe("sequencer:rebuild on the command line against a hardhat node", functio
   const port = 20000 + Math.floor(Math.random() * 20000);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "flavum-rebuild-cli-"));
   // Its own cache and model name: its keys, verifier and default stores are nobody else's.
-  const env = { ...process.env, FLAVUM_RPC_URL: `http://127.0.0.1:${port}`, FLAVUM_DEPLOYMENTS_DIR: tmp, FLAVUM_CACHE_DIR: path.join(tmp, "build") };
+  const env = cliEnv(tmp, `http://127.0.0.1:${port}`);
   const name = "rebuild_logreg";
-  let node: ChildProcess | undefined;
+  let node: HardhatNode | undefined;
 
-  const hardhat = (...args: string[]) => {
-    const r = spawnSync("npx", ["hardhat", ...args, "--network", "localhost"], { cwd: REPO, encoding: "utf8", env, timeout: 10 * 60_000 });
-    return { code: r.status, out: r.stdout, err: r.stderr };
-  };
-  const json = (r: ReturnType<typeof hardhat>) => {
-    expect(r.code, r.err).to.equal(0);
-    return JSON.parse(r.out.trim().split("\n").pop()!);
-  };
+  const hardhat = (...args: string[]) => hardhatSync([...args, "--network", "localhost"], { env, timeoutMs: 10 * 60_000 });
 
   before(async () => {
     usePtauDir();
-    node = spawn("npx", ["hardhat", "node", "--port", String(port)], { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("hardhat node did not start")), 60_000);
-      node!.stdout!.on("data", (d: Buffer) => {
-        if (d.toString().includes("Started HTTP")) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
-    const c = spawnSync("npx", ["hardhat", "model:compile", "--onnx", "fixtures/models/logreg_cancer.onnx", "--name", name,
-      "--calibration", "fixtures/data/logreg_cancer.calibration.json"], { cwd: REPO, encoding: "utf8", env });
-    expect(c.status, c.stderr).to.equal(0);
+    node = await startHardhatNode({ port, env, timeoutMs: 60_000 });
+    const c = hardhatSync(["model:compile", "--onnx", "fixtures/models/logreg_cancer.onnx", "--name", name,
+      "--calibration", "fixtures/data/logreg_cancer.calibration.json"], { env });
+    expect(c.code, c.err).to.equal(0);
   });
 
   // npx starts the node as its child: end the whole process group, or the node outlives the tests.
-  after(async () => {
-    if (!node?.pid || node.exitCode !== null) return;
-    const exited = new Promise((r) => node!.once("exit", r));
-    process.kill(-node.pid, "SIGTERM");
-    await exited;
-  });
+  after(() => node?.stop());
 
   it("rebuilds the default store after it is deleted; the commands go on from it; a second rebuild needs --force", () => {
     expect(hardhat("rollup:deploy", "--state-depth", "8", "--state-ops", "4").code).to.equal(0);
     const rollup = JSON.parse(fs.readFileSync(path.join(tmp, "localhost.json"), "utf8")).FlavumRollup.address as string;
     const store = path.join(tmp, "build", "rollup", "localhost", `31337-${rollup.toLowerCase()}`, "sequencer.db");
-    const { modelId } = json(hardhat("model:register", "--name", name, "--batch", "4", "--json"));
-    const { requests } = json(hardhat("infer:request", "--model", name, "--input", "fixtures/data/logreg_cancer.sample.json", "--json"));
-    const settled = json(hardhat("batch:run", "--json"));
+    const { modelId } = lastJson(hardhat("model:register", "--name", name, "--batch", "4", "--json"));
+    const { requests } = lastJson(hardhat("infer:request", "--model", name, "--input", "fixtures/data/logreg_cancer.sample.json", "--json"));
+    const settled = lastJson(hardhat("batch:run", "--json"));
     expect(settled.inferences).to.equal(4);
     resetStore(store);
 
-    const r = json(hardhat("sequencer:rebuild", "--json"));
+    const r = lastJson(hardhat("sequencer:rebuild", "--json"));
     expect(r.store).to.equal(store);
     expect(r.reconciled).to.equal(true);
     expect(r.models.map((m: { modelId: string; name: string; build: string }) => [m.modelId, m.name, m.build])).to.deep.equal([[modelId, name, "ok"]]);
@@ -367,7 +345,7 @@ describe("sequencer:rebuild on the command line against a hardhat node", functio
     expect(r.unrecoverable.join(" ")).to.match(/off-chain requests .* queued/);
     // The data-point state needs no store: replayed from L1 events, it reaches the contract's root.
     expect(r.state).to.include({ ok: true, stateBatches: 0, operations: 0 });
-    for (const id of requests) expect(json(hardhat("trace:show", "--request", id, "--json")).verified, `request ${id}`).to.equal(true);
+    for (const id of requests) expect(lastJson(hardhat("trace:show", "--request", id, "--json")).verified, `request ${id}`).to.equal(true);
 
     const refused = hardhat("sequencer:rebuild");
     expect(refused.code).to.equal(1);
@@ -377,6 +355,6 @@ describe("sequencer:rebuild on the command line against a hardhat node", functio
     expect(forced.out).to.match(/\(already in the store\)/);
     expect(forced.out).to.contain("the sequencer opens on it");
     // Nothing the chain settled is proven or submitted again.
-    expect(json(hardhat("batch:run", "--json")).batchId).to.equal(null);
+    expect(lastJson(hardhat("batch:run", "--json")).batchId).to.equal(null);
   });
 });

@@ -3,56 +3,36 @@
  * run it: deploy, register, request, prove, submit, trace — each its own process.
  */
 import { expect } from "chai";
-import { spawn, spawnSync, ChildProcess } from "child_process";
 import fs from "fs";
 import os from "os";
 import path from "path";
 import { REPO } from "../helpers/circuit";
 import { usePtauDir } from "../helpers/fixtures";
+import { cliEnv, hardhatSync, lastJson, startHardhatNode, type HardhatNode } from "../helpers/processes";
 import Database from "better-sqlite3";
 
 describe("rollup command line on a hardhat node", function () {
   const port = 20000 + Math.floor(Math.random() * 20000);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "flavum-rollup-cli-"));
   // A cache of its own: the default sequencer stores live under it, and no run sees another's.
-  const env = { ...process.env, FLAVUM_RPC_URL: `http://127.0.0.1:${port}`, FLAVUM_DEPLOYMENTS_DIR: tmp, FLAVUM_CACHE_DIR: path.join(tmp, "build") };
+  const env = cliEnv(tmp, `http://127.0.0.1:${port}`);
   const store = path.join(tmp, "sequencer.db");
-  let node: ChildProcess;
+  let node: HardhatNode | undefined;
 
-  const hardhat = (...args: string[]) => {
-    const r = spawnSync("npx", ["hardhat", ...args, "--network", "localhost"], { cwd: REPO, encoding: "utf8", env, timeout: 10 * 60_000 });
-    return { code: r.status, out: r.stdout, err: r.stderr };
-  };
-  const json = (r: { code: number | null; out: string; err: string }) => {
-    expect(r.code, r.err).to.equal(0);
-    return JSON.parse(r.out.trim().split("\n").pop()!);
-  };
+  const hardhat = (...args: string[]) => hardhatSync([...args, "--network", "localhost"], { env, timeoutMs: 10 * 60_000 });
 
+  // The same port every time: a restarted node is the same --network localhost.
   const startNode = async () => {
-    node = spawn("npx", ["hardhat", "node", "--port", String(port)], { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("hardhat node did not start")), 60_000);
-      node.stdout!.on("data", (d: Buffer) => {
-        if (d.toString().includes("Started HTTP")) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
+    node = await startHardhatNode({ port, env, timeoutMs: 60_000 });
   };
-  const stopNode = async () => {
-    if (!node?.pid || node.exitCode !== null) return;
-    const exited = new Promise((r) => node.once("exit", r));
-    process.kill(-node.pid, "SIGTERM");
-    await exited;
-  };
+  const stopNode = async () => node?.stop();
 
   before(async () => {
     usePtauDir();
     await startNode();
-    const c = spawnSync("npx", ["hardhat", "model:compile", "--onnx", "fixtures/models/logreg_cancer.onnx", "--name", "rollup_logreg",
-      "--calibration", "fixtures/data/logreg_cancer.calibration.json"], { cwd: REPO, encoding: "utf8", env });
-    expect(c.status, c.stderr).to.equal(0);
+    const c = hardhatSync(["model:compile", "--onnx", "fixtures/models/logreg_cancer.onnx", "--name", "rollup_logreg",
+      "--calibration", "fixtures/data/logreg_cancer.calibration.json"], { env });
+    expect(c.code, c.err).to.equal(0);
   });
 
   // npx starts the node as its child: end the whole process group, or the node outlives the tests.
@@ -72,31 +52,31 @@ describe("rollup command line on a hardhat node", function () {
     }
     expect(fs.existsSync(path.join(REPO, recorded.FlavumRollup.abi.file))).to.equal(true);
 
-    const reg = json(hardhat("model:register", "--name", "rollup_logreg", "--batch", "4", "--store", store, "--json"));
+    const reg = lastJson(hardhat("model:register", "--name", "rollup_logreg", "--batch", "4", "--store", store, "--json"));
     expect(reg.modelId).to.equal("1");
     const again = hardhat("model:register", "--name", "rollup_logreg", "--batch", "4", "--store", store);
     expect(again.out).to.contain("already registered");
 
-    const { requests } = json(hardhat("infer:request", "--model", "1", "--input", "fixtures/data/logreg_cancer.sample.json", "--store", store, "--json"));
+    const { requests } = lastJson(hardhat("infer:request", "--model", "1", "--input", "fixtures/data/logreg_cancer.sample.json", "--store", store, "--json"));
     expect(requests).to.have.length(4);
 
-    const pending = json(hardhat("trace:show", "--request", requests[0], "--store", store, "--json"));
+    const pending = lastJson(hardhat("trace:show", "--request", requests[0], "--store", store, "--json"));
     expect(pending.status).to.equal("pending");
     expect(pending.verified).to.equal(false);
 
-    expect(json(hardhat("batch:prove", "--store", store, "--json")).inferences).to.equal(4);
-    const s = json(hardhat("batch:submit", "--store", store, "--json"));
+    expect(lastJson(hardhat("batch:prove", "--store", store, "--json")).inferences).to.equal(4);
+    const s = lastJson(hardhat("batch:submit", "--store", store, "--json"));
     expect(s).to.include.keys("batchId", "txHash", "gasUsed", "inferences");
     expect(s.batchId).to.equal(((1n << 64n) | 0n).toString()); // model 1, its batch 0
     expect(s.inferences).to.equal(4);
 
-    const t = json(hardhat("trace:show", "--request", requests[2], "--store", store, "--json"));
+    const t = lastJson(hardhat("trace:show", "--request", requests[2], "--store", store, "--json"));
     expect(t.verified).to.equal(true);
     expect(t.output).to.have.length(1);
     expect(t.output[0]).to.be.within(0, 1);
 
     // Nothing is left to do, and nothing is submitted twice.
-    expect(json(hardhat("batch:run", "--store", store, "--json")).batchId).to.equal(null);
+    expect(lastJson(hardhat("batch:run", "--store", store, "--json")).batchId).to.equal(null);
   });
 
   it("explains what is missing instead of failing obscurely", () => {
@@ -125,8 +105,8 @@ describe("rollup command line on a hardhat node", function () {
     await startNode();
     expect(hardhat("rollup:deploy", "--state-depth", "8", "--state-ops", "4").code).to.equal(0);
     const first = rollupAddress();
-    json(hardhat("model:register", "--name", "rollup_logreg", "--batch", "4", "--json"));
-    json(hardhat("infer:request", "--model", "rollup_logreg", "--input", "fixtures/data/logreg_cancer.sample.json", "--json"));
+    lastJson(hardhat("model:register", "--name", "rollup_logreg", "--batch", "4", "--json"));
+    lastJson(hardhat("infer:request", "--model", "rollup_logreg", "--input", "fixtures/data/logreg_cancer.sample.json", "--json"));
     expect(pendingIn(storeOf(first))).to.equal(4);
 
     const again = hardhat("rollup:deploy", "--state-depth", "8", "--state-ops", "4");

@@ -4,28 +4,14 @@
  * sequencer stopped — every step its own `npx hardhat` process, as users run them.
  */
 import { expect } from "chai";
-import { spawn, spawnSync, ChildProcess } from "child_process";
 import fs from "fs";
 import http from "http";
-import net from "net";
 import os from "os";
 import path from "path";
 import { Contract, ContractFactory, JsonRpcProvider } from "ethers";
 import { REPO } from "../helpers/circuit";
 import { usePtauDir } from "../helpers/fixtures";
-
-type Run = { code: number | null; out: string; err: string };
-
-/** A port nobody listens on right now (the OS picks it; the node binds it right after). */
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
+import { cliEnv, freePort, hardhatSync, lastJson, startHardhatNode, type HardhatNode, type Run } from "../helpers/processes";
 
 const ETH = 10n ** 18n;
 
@@ -33,23 +19,18 @@ describe("rollup state command line on a hardhat node", function () {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "flavum-state-cli-"));
   let url = "";
   let env: NodeJS.ProcessEnv = {};
-  let node: ChildProcess | undefined;
-  let nodeLog = "";
+  let node: HardhatNode | undefined;
   let accounts: string[] = [];
   const sample = path.join(tmp, "one-sample.json");
   const samples = path.join(REPO, "fixtures/data/logreg_cancer.sample.json");
 
   const hardhat = (...args: string[]): Run => {
-    const r = spawnSync("npx", ["hardhat", ...args, "--network", "localhost"], { cwd: REPO, encoding: "utf8", env, timeout: 10 * 60_000 });
+    const r = hardhatSync([...args, "--network", "localhost"], { env, timeoutMs: 10 * 60_000 });
     // npm's own warnings about the user's npm config are npx's, not the command's.
-    const err = (r.stderr ?? "").split("\n").filter((l) => !/^npm warn /i.test(l)).join("\n");
-    return { code: r.status, out: r.stdout ?? "", err };
+    return { ...r, err: r.err.split("\n").filter((l) => !/^npm warn /i.test(l)).join("\n") };
   };
   const show = (r: Run) => `exit ${r.code}\n--- stdout\n${r.out}\n--- stderr\n${r.err}`;
-  const json = (r: Run) => {
-    expect(r.code, show(r)).to.equal(0);
-    return JSON.parse(r.out.trim().split("\n").pop()!);
-  };
+  const json = (r: Run) => lastJson(r, show(r));
   /** A user error: exit code 1, one `Error: ...` line (the last on stderr), no stack trace. */
   const fails = (r: Run, message: RegExp) => {
     expect(r.code, show(r)).to.equal(1);
@@ -95,48 +76,13 @@ describe("rollup state command line on a hardhat node", function () {
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
     // A cache of its own: the models and sequencer stores live under it, and no run sees another's.
-    env = { ...process.env, FLAVUM_RPC_URL: url, FLAVUM_DEPLOYMENTS_DIR: tmp, FLAVUM_CACHE_DIR: path.join(tmp, "build") };
+    env = cliEnv(tmp, url);
     // Its own process group (npx starts the node as a child), so after() can end all of it.
-    const child = spawn("npx", ["hardhat", "node", "--hostname", "127.0.0.1", "--port", String(port)], { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    node = child;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`hardhat node did not start:\n${nodeLog}`)), 120_000);
-      const onData = (d: Buffer) => {
-        nodeLog = (nodeLog + d.toString()).slice(-20_000);
-        if (nodeLog.includes("Started HTTP")) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      child.stdout!.on("data", onData);
-      child.stderr!.on("data", onData);
-      child.once("exit", (code) => {
-        clearTimeout(timer);
-        reject(new Error(`hardhat node exited (${code}) before it started:\n${nodeLog}`));
-      });
-    });
+    node = await startHardhatNode({ port, env, hostname: "127.0.0.1" });
     accounts = (await rpc("eth_accounts")).map((a: string) => a.toLowerCase());
   };
 
-  const stopNode = async () => {
-    const child = node;
-    if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once("exit", r));
-    try {
-      process.kill(-child.pid, "SIGTERM");
-    } catch {
-      return; // the group is already gone
-    }
-    const late = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, "SIGKILL");
-      } catch {
-        /* gone meanwhile */
-      }
-    }, 10_000);
-    await exited;
-    clearTimeout(late);
-  };
+  const stopNode = async () => node?.stop({ killAfterMs: 10_000 });
 
   before(async () => {
     usePtauDir();
@@ -165,9 +111,9 @@ describe("rollup state command line on a hardhat node", function () {
     const recorded = JSON.parse(fs.readFileSync(path.join(tmp, "localhost.json"), "utf8"));
     expect(recorded.FlavumState.address).to.match(/^0x[0-9a-fA-F]{40}$/);
 
-    const c = spawnSync("npx", ["hardhat", "model:compile", "--onnx", "fixtures/models/logreg_cancer.onnx", "--name", "rollup_logreg",
-      "--calibration", "fixtures/data/logreg_cancer.calibration.json"], { cwd: REPO, encoding: "utf8", env, timeout: 10 * 60_000 });
-    expect(c.status, c.stderr).to.equal(0);
+    const c = hardhatSync(["model:compile", "--onnx", "fixtures/models/logreg_cancer.onnx", "--name", "rollup_logreg",
+      "--calibration", "fixtures/data/logreg_cancer.calibration.json"], { env, timeoutMs: 10 * 60_000 });
+    expect(c.code, c.err).to.equal(0);
 
     const reg = json(hardhat("model:register", "--name", "rollup_logreg", "--batch", "4", "--json"));
     expect(reg.batchSize).to.equal(4);

@@ -7,24 +7,12 @@ import fs from "fs";
 import net from "net";
 import os from "os";
 import path from "path";
+import { freePort, signalGroup } from "./processes";
 
 export interface RedisServer {
   url: string;
   port: number;
   stop(): Promise<void>;
-}
-
-/** A port nothing listens on right now: bind port 0 on 127.0.0.1, read the port, close. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -39,14 +27,6 @@ async function findRedisServer(waitMs: number): Promise<string> {
     if (Date.now() >= deadline)
       throw new Error("redis-server is not installed (the queue tests need a real Redis): apt-get install redis-server");
     await sleep(1000);
-  }
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  try {
-    if (child.pid) process.kill(-child.pid, signal);
-  } catch {
-    /* already gone */
   }
 }
 
@@ -91,9 +71,9 @@ export async function startRedis(opts: { waitForInstallMs?: number } = {}): Prom
     const stop = async () => {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once("exit", r));
-        killGroup(child, "SIGTERM");
+        signalGroup(child, "SIGTERM");
         await Promise.race([exited, sleep(3000)]);
-        killGroup(child, "SIGKILL");
+        signalGroup(child, "SIGKILL");
       }
       fs.rmSync(dir, { recursive: true, force: true });
     };

@@ -5,7 +5,7 @@
  * does not have. Every process started here is in its own process group and is killed in after().
  */
 import { expect } from "chai";
-import { spawn, type ChildProcess } from "child_process";
+import type { ChildProcess } from "child_process";
 import fs from "fs";
 import os from "os";
 import path from "path";
@@ -16,6 +16,7 @@ import { REPO } from "../helpers/circuit";
 import { usePtauDir } from "../helpers/fixtures";
 import { rejection } from "../helpers/rejection";
 import { startRedis, type RedisServer } from "../helpers/redis";
+import { onLines, runHardhat, signalGroup, spawnHardhat } from "../helpers/processes";
 
 const FIXTURES = path.join(REPO, "test", "fixtures-zk");
 
@@ -60,41 +61,23 @@ describe("prover queue (real Redis, real proofs)", function () {
   const closers: { close(): Promise<void> }[] = [];
   const logs: string[] = [];
 
-  const killGroup = (c: ChildProcess, sig: NodeJS.Signals) => {
-    try {
-      if (c.pid && c.exitCode === null && c.signalCode === null) process.kill(-c.pid, sig);
-    } catch {
-      /* already gone */
-    }
-  };
+  const killGroup = (c: ChildProcess, sig: NodeJS.Signals) => c.exitCode === null && c.signalCode === null && signalGroup(c, sig);
 
   function spawnWorker(args: string[]): ChildWorker {
-    const child = spawn("npx", ["hardhat", "prover:worker", "--queue", redis.url, ...args], {
-      cwd: REPO, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env },
-    });
-    children.push(child);
+    const child = spawnHardhat(["prover:worker", "--queue", redis.url, ...args], { track: children });
     const lines: string[] = [];
     const waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
-    let buf = "";
-    const onData = (d: Buffer) => {
-      buf += d.toString();
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        lines.push(line);
-        logs.push(`[child ${child.pid}] ${line}`);
-        for (const w of [...waiters]) {
-          const m = line.match(w.re);
-          if (m) {
-            waiters.splice(waiters.indexOf(w), 1);
-            w.resolve(m);
-          }
+    onLines(child, (line) => {
+      lines.push(line);
+      logs.push(`[child ${child.pid}] ${line}`);
+      for (const w of [...waiters]) {
+        const m = line.match(w.re);
+        if (m) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(m);
         }
       }
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
+    });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       child.once("exit", (code, signal) => resolve({ code, signal })),
     );
@@ -259,11 +242,7 @@ describe("prover queue (real Redis, real proofs)", function () {
   });
 
   it("prover:worker with a bad --queue URL names it and exits 1", async () => {
-    const child = spawn("npx", ["hardhat", "prover:worker", "--queue", "redis//nowhere"], { cwd: REPO, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-    children.push(child);
-    let err = "";
-    child.stderr!.on("data", (d) => (err += d));
-    const code = await new Promise((resolve) => child.once("exit", resolve));
+    const { code, err } = await runHardhat(["prover:worker", "--queue", "redis//nowhere"], { track: children });
     expect(code, err).to.equal(1);
     expect(err).to.contain('Error: queue URL "redis//nowhere" is not a URL');
   });
