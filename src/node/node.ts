@@ -134,13 +134,27 @@ function publicRpcUrl(hre: HardhatRuntimeEnvironment): string | undefined {
   return url && /^https?:\/\/(127\.0\.0\.1|localhost)(:|\/|$)/.test(url) ? url : undefined;
 }
 
-/** A read-only node adds every batch the chain settles (whoever sequenced it), so it serves their proofs. */
+/**
+ * A read-only node adds every batch the chain settles (whoever sequenced it), so it serves their
+ * proofs. Each poll reads only the blocks since the last one; the store is brought up to date (a
+ * rebuild that adds what it is missing) only when they hold a new batch.
+ */
 function follow(seq: Sequencer, ledger: EvmRollupLedger, everyMs: number, progress: Progress): () => Promise<void> {
   let running: Promise<unknown> = Promise.resolve();
   let last = "";
+  let scanned = -1;
+  // The cursor moves only once the blocks it passes are in the store: a failed poll is read again.
+  const poll = async () => {
+    const head = await ledger.blockNumber();
+    if (head <= scanned) return { batches: [] };
+    const events = await ledger.rollup.queryFilter(ledger.rollup.filters.BatchSubmitted(), Math.max(scanned + 1, ledger.fromBlock), head);
+    const r = events.length ? await rebuildStore(seq.store, ledger, { force: true }) : { batches: [] };
+    scanned = head;
+    return r;
+  };
   const timer = setInterval(() => {
-    running = running.then(() => rebuildStore(seq.store, ledger, { force: true })).then(
-      (r) => {
+    running = running.then(poll).then(
+      (r: { batches: { added: unknown }[] }) => {
         const added = r.batches.filter((b) => b.added === true).length;
         if (added) progress(`read-only: added ${added} batch(es) settled on chain`);
         last = "";
