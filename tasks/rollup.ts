@@ -17,7 +17,12 @@ import { idArg, intArg } from "./args";
 import { readSamples, reviewSamples } from "../src/model/samples";
 import type { Sequencer, TraceReport } from "../src/rollup/sequencer";
 import type { QGraph } from "../src/quant/qgraph";
-import { FlavumNodeClient, FlavumNodeError, type NodeModel } from "../src/sdk/client";
+import type { FlavumNodeClient, NodeModel } from "../src/sdk/client";
+
+// Loaded when a --node path runs, after the compile: the client's contract factories are TypeChain
+// output (typechain-types/), which a fresh clone has only once `compile` has run, and every task
+// file is loaded with hardhat.config.ts.
+const sdkClient = () => import("../src/sdk/client");
 
 type StoreArgs = { store?: string; from: number };
 const withSequencer = async <T>(hre: any, a: StoreArgs, fn: (s: Sequencer) => Promise<T>): Promise<T> => {
@@ -156,6 +161,7 @@ async function nodeClient(hre: any, url: string): Promise<NodeContext> {
   } catch {
     // Nothing recorded for this network (a remote chain deployed elsewhere): the chain id is pinned.
   }
+  const { FlavumNodeClient } = await sdkClient();
   return { client: new FlavumNodeClient(url, { expect: { chainId, rollup } }), chainId, rollup, network: hre.network.name };
 }
 
@@ -216,7 +222,7 @@ async function requestThroughNode(hre: any, a: StoreArgs & { model: string; inpu
     try {
       ids.push((await client.send(body)).requestId);
     } catch (e) {
-      if (!(e instanceof FlavumNodeError)) throw e;
+      if (!(e instanceof (await sdkClient()).FlavumNodeError)) throw e;
       throw new FlavumError(`the node refused sample ${i} of ${what} (${e.status} ${e.code}): ${e.message}` +
         (ids.length ? `; sample(s) before it were sent as request(s) ${ids.join(", ")}` : "; nothing was sent"), e.code);
     }
