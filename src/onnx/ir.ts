@@ -89,7 +89,9 @@ export interface FloatGraph {
 export const SUPPORTED_OPS = [
   "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Sigmoid", "Flatten", "Reshape",
   "Identity", "Dropout", "Constant", "Pad", "Conv", "AveragePool", "MaxPool", "GlobalAveragePool",
-  "BatchNormalization", "Cast", "Softmax", "ArgMax",
+  "BatchNormalization", "Cast", "Softmax", "ArgMax", "Concat", "Slice", "Split", "Transpose", "Squeeze", "Unsqueeze",
+  "Gather", "GatherElements", "Tile", "Expand", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "Resize",
+  "Upsample", "ConvTranspose",
 ] as const;
 
 export function size(shape: number[]): number {

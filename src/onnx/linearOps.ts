@@ -272,7 +272,7 @@ export function lowerPad(ctx: OpCtx): Lowered {
   const x = dataInput(ctx);
   const at = ctx.attrs;
   const mode = at.string("mode", "constant");
-  if (mode !== "constant") throw unsupported(ctx, `Pad mode "${mode}" is not supported (only "constant")`);
+  if (mode !== "constant" && mode !== "reflect" && mode !== "edge") throw unsupported(ctx, `Pad mode "${mode}" is not supported (only "constant", "reflect" and "edge")`);
   const r = x.shape.length;
   let pads: number[];
   let value: number;
@@ -293,6 +293,11 @@ export function lowerPad(ctx: OpCtx): Lowered {
   if (pads.length !== 2 * r) throw bad(ctx, `pads [${pads}] do not match input rank ${r}`);
   const shape = x.shape.map((d, i) => d + pads[i] + pads[i + r]);
   if (shape.some((d) => d < 0)) throw bad(ctx, `pads [${pads}] crop more than the input [${x.shape}]`);
+  if (mode !== "constant" && pads.some((p) => p < 0)) throw unsupported(ctx, `negative pads with mode "${mode}" are not supported`);
+  // Reflection mirrors without repeating the border element, so it needs pads below the axis length.
+  if (mode === "reflect" && x.shape.some((d, i) => (pads[i] > 0 || pads[i + r] > 0) && (pads[i] >= d || pads[i + r] >= d))) {
+    throw unsupported(ctx, `reflect pads [${pads}] as large as the input [${x.shape}] are not supported`);
+  }
   const n = size(shape);
   const B = new AffineBuilder(n);
   const s = B.slot(x.name);
@@ -303,8 +308,11 @@ export function lowerPad(ctx: OpCtx): Lowered {
     let j = 0;
     let inside = true;
     for (let d = 0; d < r; d++) {
-      const c = coords[d] - pads[d];
-      if (c < 0 || c >= x.shape[d]) { inside = false; break; }
+      let c = coords[d] - pads[d];
+      const len = x.shape[d];
+      if (mode === "edge") c = Math.min(Math.max(c, 0), len - 1);
+      else if (mode === "reflect") c = c < 0 ? -c : c >= len ? 2 * (len - 1) - c : c;
+      if (c < 0 || c >= len) { inside = false; break; }
       j = j * x.shape[d] + c;
     }
     if (inside) B.add(i, s, j, 1);

@@ -8,6 +8,10 @@ import {
   lowerGlobalAveragePool, lowerMatMul, lowerMaxPool, lowerPad,
 } from "./linearOps";
 import { fuseAffine, pruneDead } from "./affine";
+import {
+  LoweredMany, lowerConcat, lowerConvTranspose, lowerExpand, lowerGather, lowerGatherElements, lowerReduce,
+  lowerResize, lowerSlice, lowerSplit, lowerTile, lowerTranspose, squeezeShape,
+} from "./dataMovement";
 import { OpCtx, Value, bad, flattenTarget, reshapeTarget, unsupported } from "./values";
 
 export function importOnnx(file: string): FloatGraph {
@@ -80,6 +84,10 @@ export function lowerModel(model: onnx.IModelProto): FloatGraph {
     if ("node" in v) {
       nodes.push(v.node);
       values.set(out, v.value);
+    } else if ("nodes" in v) {
+      nodes.push(...v.nodes);
+      values.set(out, v.value);
+      for (const [name, val] of v.more ?? []) values.set(name, val);
     } else {
       values.set(out, v);
     }
@@ -110,7 +118,10 @@ function lowerHead(ctx: OpCtx, isLast: boolean): Value {
   return x;
 }
 
-function lowerNode(ctx: OpCtx): Lowered | Value {
+/** Ops on CONST_ONLY_OPS that also have a lowering when their data input is an activation. */
+const DATA_TOO = ["Gather", "Concat", "Unsqueeze", "Squeeze"];
+
+function lowerNode(ctx: OpCtx): Lowered | LoweredMany | Value {
   const { op } = ctx;
   if (op === "Constant") return constantValue(ctx);
   const allConst = ctx.inputs.every((v) => !v || v.kind === "const");
@@ -128,7 +139,7 @@ function lowerNode(ctx: OpCtx): Lowered | Value {
     if (to === DataType.FLOAT || to === DataType.DOUBLE) return ctx.inputs[0];
     throw unsupported(ctx, `Cast of data to ${dataTypeName(to)}; only casts to float are supported`);
   }
-  if (CONST_ONLY_OPS.includes(op)) {
+  if (CONST_ONLY_OPS.includes(op) && !DATA_TOO.includes(op)) {
     throw unsupported(ctx, `${op} is only supported on constants (shape computations), not on data`);
   }
   const x = ctx.inputs[0];
@@ -142,8 +153,11 @@ function lowerNode(ctx: OpCtx): Lowered | Value {
     case "MaxPool": return lowerMaxPool(ctx);
     case "BatchNormalization": return lowerBatchNorm(ctx);
     case "Pad": return lowerPad(ctx);
+    case "Concat": return lowerConcat(ctx);
   }
-  if (!x || x.kind !== "data") throw bad(ctx, "the first input must be a data tensor");
+  if (!(SUPPORTED_OPS as readonly string[]).includes(op)) throw unsupported(ctx, "");
+  // A constant first input with data elsewhere (an embedding lookup by data indices) is not a linear map.
+  if (!x || x.kind !== "data") throw unsupported(ctx, "the first input is a constant while another input depends on the model input; only the reverse is supported");
   switch (op) {
     case "Relu": case "Sigmoid":
       return { node: { kind: op === "Relu" ? "relu" : "sigmoid", out: ctx.out, input: x.name, shape: x.shape, from: [ctx.name] }, value: { ...x, name: ctx.out } };
@@ -151,6 +165,18 @@ function lowerNode(ctx: OpCtx): Lowered | Value {
       return { node: { kind: "leakyrelu", out: ctx.out, input: x.name, shape: x.shape, alpha: ctx.attrs.float("alpha", 0.01), from: [ctx.name] }, value: { ...x, name: ctx.out } };
     case "Identity":
       return x;
+    case "Squeeze": case "Unsqueeze":
+      return { ...x, shape: squeezeShape(ctx, x.shape) };
+    case "Slice": return lowerSlice(ctx);
+    case "Split": return lowerSplit(ctx);
+    case "Transpose": return lowerTranspose(ctx);
+    case "Gather": return lowerGather(ctx);
+    case "GatherElements": return lowerGatherElements(ctx);
+    case "Tile": return lowerTile(ctx);
+    case "Expand": return lowerExpand(ctx);
+    case "ReduceSum": case "ReduceMean": case "ReduceMax": case "ReduceMin": return lowerReduce(ctx);
+    case "Resize": case "Upsample": return lowerResize(ctx);
+    case "ConvTranspose": return lowerConvTranspose(ctx);
     case "Dropout":
       if ((ctx.node.output ?? []).slice(1).some((o) => o)) throw unsupported(ctx, "the mask output of Dropout is not supported");
       return x;

@@ -87,8 +87,10 @@ async function parityProperty(t: Tester, s: TrainingSpec) {
       await checkParity(t, s, w, X, y, { binding, salt });
       checked++;
     }),
-    { numRuns: RUNS },
+    // Seeded: how many random cases overflow varies from seed to seed, and the count below must not.
+    { numRuns: RUNS, seed: Number(process.env.FLAVUM_FC_SEED ?? 20261201) },
   );
+  if (process.env.FLAVUM_FC_SEED) console.log(`      seed ${process.env.FLAVUM_FC_SEED}: ${checked} of ${RUNS} cases in range`);
   expect(checked, "cases that did not overflow").to.be.greaterThan(RUNS / 2);
 }
 

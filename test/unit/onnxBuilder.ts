@@ -3,6 +3,10 @@ import fs from "fs";
 import os from "os";
 import path from "path";
 import { onnx } from "onnx-proto";
+import type { FloatGraph } from "../../src/onnx/ir";
+import { importOnnx } from "../../src/onnx/lower";
+import { OrtReference } from "../../src/onnx/reference";
+import { floatModelOutput, maxAbsDiff } from "../../src/onnx/corpus";
 
 const T = onnx.TensorProto.DataType;
 const A = onnx.AttributeProto.AttributeType;
@@ -98,3 +102,14 @@ export function writeModel(spec: ModelSpec | Uint8Array): string {
 }
 
 export const DT = T;
+
+/** Runs the model through Flavum's float graph and onnxruntime; returns the graph and the max difference. */
+export async function vsOrt(spec: ModelSpec, input: number[]): Promise<{ graph: FloatGraph; diff: number; ort: number[]; ours: number[] }> {
+  const file = writeModel(spec);
+  const graph = importOnnx(file);
+  const ref = await OrtReference.load(file);
+  const ort = await ref.run(input);
+  await ref.release();
+  const ours = floatModelOutput(graph, input);
+  return { graph, diff: maxAbsDiff(ours, ort), ort, ours };
+}
