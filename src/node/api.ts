@@ -9,7 +9,7 @@ import { FlavumError, InputError } from "../errors";
 import { signedRequestId, type Sequencer, type TraceReport } from "../rollup/sequencer";
 import type { BatchRow } from "../rollup/store";
 import type { TraceEntry } from "../rollup/batchWitness";
-import { subtreeLevels, subtreePath } from "../rollup/merkle";
+import type { InferenceProof } from "../chain/ledger";
 import { DATA_POINT_OP_TYPES, INFERENCE_REQUEST_TYPES, requestDomain, requestSigner, stateDomain } from "../protocol/signedRequest";
 import { parseDataPointOp, relayDataPointOp } from "./dataPointOps";
 import type { EvmStateLedger } from "../chain/evmState";
@@ -66,13 +66,13 @@ function batchView(b: BatchRow, withEntries: boolean) {
   };
 }
 
-/** The arguments of FlavumRollup.verifyInference(batchId, entry, index, path) for one settled request. */
-export function inclusionArgs(b: BatchRow, e: TraceEntry, h: Parameters<typeof subtreeLevels>[0]) {
+/** The sequencer's inclusion proof as the arguments of FlavumRollup.verifyInference(batchId, entry, index, path). */
+function inclusionArgs(p: InferenceProof) {
   return {
-    batchId: b.batchId!.toString(),
-    entry: { modelId: String(e.modelId), requestId: String(e.requestId), inputHash: String(e.inputHash), outputWord: String(e.outputWord) },
-    index: e.index,
-    path: subtreePath(subtreeLevels(h, b.leaves), e.index).map(String),
+    batchId: String(p.batchId),
+    entry: { modelId: String(p.modelId), requestId: String(p.requestId), inputHash: String(p.inputHash), outputWord: String(p.outputWord) },
+    index: p.index,
+    path: p.path.map(String),
   };
 }
 
@@ -225,7 +225,7 @@ async function requestView(ctx: ApiContext, id: bigint): Promise<TraceReport & R
   const out: TraceReport & Record<string, unknown> = { ...t, ...(signed && { signer: getAddress(signed.signer), nonce: signed.nonce.toString() }) };
   if (r.batchLocalId !== null) {
     const b = ctx.seq.store.getBatch(r.batchLocalId)!;
-    if (b.status === "settled" && b.batchId !== null) out.proof = inclusionArgs(b, (b.entries as TraceEntry[])[r.entryIndex!], ctx.seq.hash);
+    if (b.status === "settled" && b.batchId !== null) out.proof = inclusionArgs(ctx.seq.inclusion(b, (b.entries as TraceEntry[])[r.entryIndex!]));
   }
   return out;
 }

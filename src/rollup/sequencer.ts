@@ -94,11 +94,6 @@ export class Sequencer {
     return seq;
   }
 
-  /** The Poseidon hash of the trace trees (what an inclusion path is recomputed with). */
-  get hash(): Hash2 {
-    return this.h;
-  }
-
   /** The model's trace tree as this sequencer knows it. */
   tree(modelId: bigint): TraceTree {
     let t = this.trees.get(modelId.toString());
@@ -560,7 +555,8 @@ export class Sequencer {
     return n;
   }
 
-  private inclusion(b: BatchRow, e: TraceEntry): InferenceProof {
+  /** A proven entry's inclusion proof: what fulfil and verifyInference take. */
+  inclusion(b: BatchRow, e: TraceEntry): InferenceProof {
     const levels = subtreeLevels(this.h, b.leaves);
     return {
       modelId: BigInt(e.modelId), requestId: BigInt(e.requestId), inputHash: BigInt(e.inputHash),
