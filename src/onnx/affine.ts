@@ -1,4 +1,6 @@
-import { AffineNode, FloatNode, SparseRow, size } from "./ir";
+import { AffineNode, FloatNode, SparseRow, nodeInputs, size } from "./ir";
+
+export { nodeInputs };
 
 /**
  * Accumulates the terms of an affine map row by row. Terms may repeat an index (x + x, or a
@@ -96,10 +98,6 @@ export function composeAffine(b: AffineNode, a: AffineNode, via: string, sizes: 
     for (let k = 0; k < r.idx.length; k++) bias[i] += r.w[k] * a.bias[r.idx[k]];
   }
   return { kind: "affine", out: b.out, inputs, shape: b.shape, rows, bias, from: [...a.from, ...b.from] };
-}
-
-export function nodeInputs(n: FloatNode): string[] {
-  return n.kind === "affine" ? n.inputs : [n.input];
 }
 
 /** Drop nodes the output does not depend on (dead branches of the ONNX graph). */

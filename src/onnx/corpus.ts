@@ -56,6 +56,16 @@ function flat(v: unknown): number[] {
   return Array.isArray(v) ? v.flatMap(flat) : [Number(v)];
 }
 
+/**
+ * The first sample of an input.json `input_data`: one flat list per model input (several samples
+ * may be stored back to back in each), concatenated in the model's input order.
+ */
+export function corpusSample(graph: FloatGraph, inputData: unknown): number[] {
+  const lists = Array.isArray(inputData) ? inputData : [];
+  if (graph.inputs.length === 1) return flat(lists[0] ?? []).slice(0, size(graph.input.shape));
+  return graph.inputs.flatMap((p, k) => flat(lists[k] ?? []).slice(0, size(p.shape)));
+}
+
 export async function scanModel(dir: string): Promise<CorpusEntry> {
   const file = path.join(dir, "network.onnx");
   const entry: CorpusEntry = { name: path.basename(dir), file, status: "error" };
@@ -79,8 +89,7 @@ export async function scanModel(dir: string): Promise<CorpusEntry> {
   Object.assign(entry, { status: "imported", ops: graph.ops, head: graph.head, floatNodes: graph.nodes.length });
   try {
     const json = JSON.parse(fs.readFileSync(path.join(dir, "input.json"), "utf8"));
-    // Some corpora store several samples back to back; compare on the first.
-    const input = flat(json.input_data?.[0] ?? []).slice(0, size(graph.input.shape));
+    const input = corpusSample(graph, json.input_data);
     const ours = floatModelOutput(graph, input);
     const ref = await OrtReference.load(file);
     try {
@@ -91,7 +100,7 @@ export async function scanModel(dir: string): Promise<CorpusEntry> {
       await ref.release();
     }
     if (Array.isArray(json.output_data) && json.output_data.length > 0) {
-      const expected = flat(json.output_data[0]);
+      const expected = graph.outputs.length > 1 ? json.output_data.flatMap((o: unknown) => flat(o)) : flat(json.output_data[0]);
       entry.outputDataMaxAbsDiff = maxAbsDiff(ours, expected);
       entry.matchesOutputData = ours.length === expected.length &&
         ours.every((v, i) => Math.abs(v - expected[i]) <= OUTPUT_DATA_TOLERANCE * (1 + Math.abs(expected[i])));

@@ -1,5 +1,22 @@
 import { InputError } from "../errors";
-import { FloatGraph, size } from "./ir";
+import { FloatGraph, RoundNode, size } from "./ir";
+import { evalPwlFloat } from "./pwlFunctions";
+
+/** ONNX Round is half to even; Cast from float to an integer type truncates toward zero. */
+export function roundFloat(mode: RoundNode["mode"], x: number): number {
+  switch (mode) {
+    case "floor": return Math.floor(x);
+    case "ceil": return Math.ceil(x);
+    case "trunc": return Math.trunc(x);
+    case "even": {
+      const f = Math.floor(x);
+      const d = x - f;
+      if (d > 0.5) return f + 1;
+      if (d < 0.5) return f;
+      return f % 2 === 0 ? f : f + 1;
+    }
+  }
+}
 
 /** Check a user-supplied input against the graph's input shape before anything runs on it. */
 export function validateInput(graph: FloatGraph, input: ArrayLike<number>): Float64Array {
@@ -53,6 +70,45 @@ export function runFloat(graph: FloatGraph, input: Float64Array | number[]): Map
         });
         break;
       }
+      case "pwl": { const x = get(node.input); for (let i = 0; i < y.length; i++) y[i] = evalPwlFloat(node.fn, node.params, x[i]); break; }
+      case "mul": {
+        const a = get(node.a);
+        const b = get(node.b);
+        for (let i = 0; i < y.length; i++) {
+          const ia = node.ia[i];
+          const ib = node.ib[i];
+          let acc = 0;
+          for (let k = 0; k < ia.length; k++) acc += a[ia[k]] * b[ib[k]];
+          y[i] = node.coef[i] * acc;
+        }
+        break;
+      }
+      case "div": {
+        const a = get(node.a);
+        const b = get(node.b);
+        for (let i = 0; i < y.length; i++) y[i] = a[node.ia[i]] / b[node.ib[i]];
+        break;
+      }
+      case "sqrt": { const x = get(node.input); for (let i = 0; i < y.length; i++) y[i] = Math.sqrt(x[i]); break; }
+      case "compare": {
+        const x = get(node.input);
+        const test = { gt: (v: number) => v > 0, ge: (v: number) => v >= 0, eq: (v: number) => v === 0, ne: (v: number) => v !== 0 }[node.op];
+        for (let i = 0; i < y.length; i++) y[i] = test(x[i]) ? 1 : 0;
+        break;
+      }
+      case "argindex": {
+        const x = get(node.input);
+        node.windows.forEach((win, i) => {
+          let best = 0;
+          for (let k = 1; k < win.length; k++) {
+            if (x[win[k]] > x[win[best]] || (node.last && x[win[k]] === x[win[best]])) best = k;
+          }
+          y[i] = best;
+        });
+        break;
+      }
+      case "round": { const x = get(node.input); for (let i = 0; i < y.length; i++) y[i] = roundFloat(node.mode, x[i]); break; }
+      case "select": { const x = get(node.input); for (let i = 0; i < y.length; i++) y[i] = x[node.idx[i]]; break; }
     }
     env.set(node.out, y);
   }

@@ -62,7 +62,113 @@ export interface MaxPoolNode {
   from: string[];
 }
 
-export type FloatNode = AffineNode | ReluNode | LeakyReluNode | SigmoidNode | MaxPoolNode;
+/**
+ * y[i] = f(x[i]) for a named elementwise function (src/onnx/pwlFunctions.ts). Quantized as a
+ * piecewise-linear table over the input's whole range (circuits/lib/PiecewiseLinear.circom).
+ */
+export interface PwlNode {
+  kind: "pwl";
+  out: string;
+  input: string;
+  shape: number[];
+  fn: string;
+  params: number[];
+  from: string[];
+}
+
+/**
+ * y[i] = coef[i] · Σ_k a[ia[i][k]] · b[ib[i][k]]: products of two activations (Mul, MatMul of two
+ * activations, squares, And, Where). `a` may equal `b`.
+ */
+export interface MulNode {
+  kind: "mul";
+  out: string;
+  a: string;
+  b: string;
+  shape: number[];
+  ia: Int32Array[];
+  ib: Int32Array[];
+  coef: Float64Array;
+  from: string[];
+}
+
+/** y[i] = a[ia[i]] / b[ib[i]]; a zero divisor has no witness. */
+export interface DivNode {
+  kind: "div";
+  out: string;
+  a: string;
+  b: string;
+  shape: number[];
+  ia: Int32Array;
+  ib: Int32Array;
+  from: string[];
+}
+
+/** y = sqrt(x) for x >= 0 (a negative x has no witness), proven to the nearest output step. */
+export interface SqrtNode {
+  kind: "sqrt";
+  out: string;
+  input: string;
+  shape: number[];
+  from: string[];
+}
+
+/** y = 1 when `x op 0`, else 0 (Less, Greater, Equal, ... after an affine difference). */
+export interface CompareNode {
+  kind: "compare";
+  op: "gt" | "ge" | "eq" | "ne";
+  out: string;
+  input: string;
+  shape: number[];
+  from: string[];
+}
+
+/** y[i] = the position of the largest x within windows[i] (first on ties, or last with `last`). */
+export interface ArgIndexNode {
+  kind: "argindex";
+  out: string;
+  input: string;
+  shape: number[];
+  windows: Int32Array[];
+  last: boolean;
+  from: string[];
+}
+
+/** y = x rounded to an integer: half to even (ONNX Round), floor, ceil, or toward zero (Cast to int). */
+export interface RoundNode {
+  kind: "round";
+  mode: "even" | "floor" | "ceil" | "trunc";
+  out: string;
+  input: string;
+  shape: number[];
+  from: string[];
+}
+
+/**
+ * y[i] = x[idx[i]]: a pure rewiring that costs no constraint (a model input sliced out of the
+ * concatenated inputs, a gather between non-affine nodes).
+ */
+export interface SelectNode {
+  kind: "select";
+  out: string;
+  input: string;
+  shape: number[];
+  idx: Int32Array;
+  from: string[];
+}
+
+export type FloatNode =
+  | AffineNode | ReluNode | LeakyReluNode | SigmoidNode | MaxPoolNode
+  | PwlNode | MulNode | DivNode | SqrtNode | CompareNode | ArgIndexNode | RoundNode | SelectNode;
+
+/** The tensors a node reads. */
+export function nodeInputs(n: FloatNode): string[] {
+  switch (n.kind) {
+    case "affine": return n.inputs;
+    case "mul": case "div": return n.a === n.b ? [n.a] : [n.a, n.b];
+    default: return [n.input];
+  }
+}
 
 /**
  * What the model does after its last arithmetic node. Softmax and ArgMax are only accepted as the
@@ -71,9 +177,26 @@ export type FloatNode = AffineNode | ReluNode | LeakyReluNode | SigmoidNode | Ma
  */
 export type Head = "none" | "softmax" | "argmax";
 
+/** Element type of a model input or output as the ONNX graph declares it. */
+export type ElemKind = "float" | "int" | "bool";
+
+/** One ONNX graph input or output: where its values sit in the flat input or output vector. */
+export interface GraphPort {
+  name: string;
+  shape: number[];
+  offset: number;
+  elem: ElemKind;
+}
+
 export interface FloatGraph {
-  /** Name of the model's (single) input tensor and its shape (batch dimension fixed to 1). */
+  /**
+   * The tensor the circuit takes: the model's input, or, for a model with several, all of them
+   * concatenated in the model's input order (`inputs` says where each one sits).
+   */
   input: { name: string; shape: number[] };
+  inputs: GraphPort[];
+  /** The model's outputs in order, concatenated in `output` (one entry for a one-output model). */
+  outputs: GraphPort[];
   /** Topologically ordered. */
   nodes: FloatNode[];
   /** Tensor holding the pre-head output (logits). */
@@ -82,7 +205,7 @@ export interface FloatGraph {
   head: Head;
   /** Histogram of the ONNX op types the model uses. */
   ops: Record<string, number>;
-  /** Name of the ONNX graph's output, for onnxruntime. */
+  /** Name of the ONNX graph's first output, for onnxruntime. */
   onnxOutput: string;
 }
 

@@ -1,6 +1,8 @@
 import { onnx } from "onnx-proto";
 import { FlavumError } from "../errors";
-import { FloatGraph, FloatNode, Head, SUPPORTED_OPS, size } from "./ir";
+import { ElemKind, FloatGraph, FloatNode, GraphPort, Head, SUPPORTED_OPS, size } from "./ir";
+import { AffineBuilder } from "./affine";
+import { EXTRA_LOWERINGS } from "./registry";
 import { Attrs, DataType, dataTypeName, decodeTensor, readModel, toNum, valueInfoElemType, valueInfoShape } from "./load";
 import { CONST_ONLY_OPS, constantValue, foldConst } from "./constFold";
 import {
@@ -34,24 +36,33 @@ export function lowerModel(model: onnx.IModelProto): FloatGraph {
   const values = new Map<string, Value>();
   for (const t of g.initializer ?? []) values.set(t.name ?? "", { kind: "const", t: decodeTensor(t) });
 
-  const inputs = (g.input ?? []).filter((v) => !values.has(v.name ?? ""));
-  if (inputs.length !== 1) {
-    const names = inputs.map((v) => `"${v.name}"`).join(", ");
-    throw modelError(`the model has ${inputs.length} input tensors${names ? ` (${names})` : ""}; Flavum imports models with exactly one input`);
+  const graphInputs = (g.input ?? []).filter((v) => !values.has(v.name ?? ""));
+  if (graphInputs.length === 0) throw modelError("the model has no input tensors: its output is a constant, there is nothing to prove");
+  const inputs: GraphPort[] = [];
+  let offset = 0;
+  for (const v of graphInputs) {
+    const elem = elemKindOf(valueInfoElemType(v));
+    if (!elem) {
+      throw modelError(`input "${v.name}" has element type ${dataTypeName(valueInfoElemType(v))}; Flavum imports float, integer and boolean inputs`);
+    }
+    const shape = valueInfoShape(v);
+    inputs.push({ name: v.name ?? "", shape, offset, elem });
+    offset += size(shape);
   }
-  const inputInfo = inputs[0];
-  const elemType = valueInfoElemType(inputInfo);
-  if (elemType !== DataType.FLOAT) {
-    throw modelError(`input "${inputInfo.name}" has element type ${dataTypeName(elemType)}; Flavum imports models with a float32 input`);
+  // Several inputs travel as one concatenated vector; each ONNX input is a free view of its slice.
+  const input = inputs.length === 1 ? { name: inputs[0].name, shape: inputs[0].shape } : { name: CONCAT_INPUT, shape: [offset] };
+  const inputViews: FloatNode[] = [];
+  for (const p of inputs) {
+    if (inputs.length > 1) {
+      inputViews.push({ kind: "select", out: p.name, input: CONCAT_INPUT, shape: p.shape, idx: Int32Array.from({ length: size(p.shape) }, (_, i) => p.offset + i), from: [`input "${p.name}"`] });
+    }
+    values.set(p.name, { kind: "data", name: p.name, shape: p.shape, elem: p.elem });
   }
-  const input = { name: inputInfo.name ?? "", shape: valueInfoShape(inputInfo) };
-  values.set(input.name, { kind: "data", name: input.name, shape: input.shape });
 
   const outputs = g.output ?? [];
-  if (outputs.length !== 1) {
-    throw modelError(`the model has ${outputs.length} outputs (${outputs.map((o) => `"${o.name}"`).join(", ")}); Flavum imports models with exactly one output`);
-  }
+  if (outputs.length === 0) throw modelError("the model has no outputs");
   const onnxOutput = outputs[0].name ?? "";
+  const outputNames = outputs.map((o) => o.name ?? "");
 
   const ops: Record<string, number> = {};
   const consumers = new Map<string, number>();
@@ -60,7 +71,7 @@ export function lowerModel(model: onnx.IModelProto): FloatGraph {
     for (const t of n.input ?? []) if (t) consumers.set(t, (consumers.get(t) ?? 0) + 1);
   }
 
-  let nodes: FloatNode[] = [];
+  let nodes: FloatNode[] = [...inputViews];
   let head: Head = "none";
   let headInput: Value | undefined;
   (g.node ?? []).forEach((node, k) => {
@@ -75,8 +86,9 @@ export function lowerModel(model: onnx.IModelProto): FloatGraph {
       if (!v) throw bad(ctx, `input "${t}" is used before it is defined (graph not topologically sorted?)`);
       return v;
     });
-    if (op === "Softmax" || op === "ArgMax") {
-      headInput = lowerHead(ctx, out === onnxOutput && !consumers.has(out));
+    const isHead = (op === "Softmax" || op === "ArgMax") && outputs.length === 1 && out === onnxOutput && !consumers.has(out);
+    if (isHead && headFits(ctx)) {
+      headInput = lowerHead(ctx, true);
       head = op === "Softmax" ? "softmax" : "argmax";
       return;
     }
@@ -93,12 +105,69 @@ export function lowerModel(model: onnx.IModelProto): FloatGraph {
     }
   });
 
-  const final = head !== "none" ? headInput : values.get(onnxOutput);
-  if (!final) throw modelError(`graph output "${onnxOutput}" is not produced by any node`);
-  if (final.kind === "const") throw modelError(`graph output "${onnxOutput}" is a constant: it does not depend on the input`);
+  const finals = outputNames.map((name, k) => {
+    const v = k === 0 && head !== "none" ? headInput : values.get(name);
+    if (!v) throw modelError(`graph output "${name}" is not produced by any node`);
+    if (v.kind === "const") throw modelError(`graph output "${name}" is a constant: it does not depend on the input`);
+    return v;
+  });
+  const outPorts: GraphPort[] = [];
+  let outOffset = 0;
+  for (const [k, v] of finals.entries()) {
+    outPorts.push({ name: outputNames[k], shape: v.shape, offset: outOffset, elem: elemKindOf(valueInfoElemType(outputs[k])) ?? "float" });
+    outOffset += size(v.shape);
+  }
+  let final = finals[0];
+  if (finals.length > 1) {
+    // All outputs are proven: they are concatenated into one output tensor, in the model's order.
+    const cat = concatTensors(finals, OUTPUT_CONCAT, ["outputs"]);
+    nodes.push(cat);
+    final = { kind: "data", name: OUTPUT_CONCAT, shape: [outOffset] };
+  }
   nodes = pruneDead(nodes, final.name);
   nodes = fuseAffine(nodes, final.name, input.name, size(input.shape));
-  return { input, nodes, output: final.name, outputShape: final.shape, head, ops, onnxOutput };
+  return { input, inputs, outputs: outPorts, nodes, output: final.name, outputShape: final.shape, head, ops, onnxOutput };
+}
+
+/** Name of the concatenated input of a model with several inputs, and of the concatenated outputs. */
+export const CONCAT_INPUT = "flavum::inputs";
+export const OUTPUT_CONCAT = "flavum::outputs";
+
+function elemKindOf(t: number): ElemKind | undefined {
+  switch (t) {
+    case DataType.FLOAT: case DataType.DOUBLE: case DataType.FLOAT16: return "float";
+    case DataType.INT64: case DataType.INT32: case DataType.INT16: case DataType.INT8:
+    case DataType.UINT8: case DataType.UINT16: case DataType.UINT32: return "int";
+    case DataType.BOOL: return "bool";
+    default: return undefined;
+  }
+}
+
+/** The identity map of several data tensors into one, in order (one affine node; fused away where it can be). */
+function concatTensors(parts: Value[], out: string, from: string[]): FloatNode {
+  const total = parts.reduce((a, v) => a + size(v.kind === "data" ? v.shape : []), 0);
+  const b = new AffineBuilder(total);
+  let o = 0;
+  for (const v of parts) {
+    if (v.kind !== "data") continue;
+    const slot = b.slot(v.name);
+    for (let i = 0; i < size(v.shape); i++) b.add(o + i, slot, i, 1);
+    o += size(v.shape);
+  }
+  return b.build(out, [total], from);
+}
+
+/** Softmax or ArgMax as the model's last op is its head only when it covers the whole output. */
+function headFits(ctx: OpCtx): boolean {
+  const x = ctx.inputs[0];
+  if (!x || x.kind !== "data") return false;
+  const r = x.shape.length;
+  let axis = ctx.attrs.int("axis", ctx.op === "Softmax" ? (ctx.opset >= 13 ? -1 : 1) : 0);
+  if (axis < 0) axis += r;
+  const others = ctx.op === "Softmax" && ctx.opset < 13 ? size(x.shape.slice(0, axis)) : size(x.shape) / (x.shape[axis] ?? 1);
+  if (others !== 1) return false;
+  if (ctx.op === "ArgMax" && (axis !== r - 1 || ctx.attrs.int("select_last_index", 0) !== 0)) return false;
+  return true;
 }
 
 function lowerHead(ctx: OpCtx, isLast: boolean): Value {
@@ -133,6 +202,12 @@ function lowerNode(ctx: OpCtx): Lowered | LoweredMany | Value {
     }
     throw unsupported(ctx, "");
   }
+  // Lowerings of the op families beyond the linear core (src/onnx/registry.ts); they may decline.
+  const extra = EXTRA_LOWERINGS[op];
+  if (extra) {
+    const r = extra(ctx);
+    if (r) return r;
+  }
   // Exporters (sklearn-onnx) cast an already-float input to float: numerically the identity.
   if (op === "Cast" && ctx.inputs[0]?.kind === "data") {
     const to = ctx.attrs.int("to", DataType.FLOAT);
@@ -155,7 +230,7 @@ function lowerNode(ctx: OpCtx): Lowered | LoweredMany | Value {
     case "Pad": return lowerPad(ctx);
     case "Concat": return lowerConcat(ctx);
   }
-  if (!(SUPPORTED_OPS as readonly string[]).includes(op)) throw unsupported(ctx, "");
+  if (!(SUPPORTED_OPS as readonly string[]).includes(op) && !extra) throw unsupported(ctx, "");
   // A constant first input with data elsewhere (an embedding lookup by data indices) is not a linear map.
   if (!x || x.kind !== "data") throw unsupported(ctx, "the first input is a constant while another input depends on the model input; only the reverse is supported");
   switch (op) {

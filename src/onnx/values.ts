@@ -1,6 +1,6 @@
 import { onnx } from "onnx-proto";
 import { FlavumError, UnsupportedOpError } from "../errors";
-import { SUPPORTED_OPS, size } from "./ir";
+import { ElemKind, SUPPORTED_OPS, size } from "./ir";
 import { Attrs, ConstTensor } from "./load";
 
 /**
@@ -9,7 +9,7 @@ import { Attrs, ConstTensor } from "./load";
  */
 export type Value =
   | { kind: "const"; t: ConstTensor }
-  | { kind: "data"; name: string; shape: number[] };
+  | { kind: "data"; name: string; shape: number[]; elem?: ElemKind };
 
 export interface OpCtx {
   node: onnx.INodeProto;

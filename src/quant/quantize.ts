@@ -5,7 +5,7 @@
  * only by how long the following rescale's range check becomes.
  */
 import type { FloatGraph, FloatNode, AffineNode } from "../onnx/ir";
-import { size } from "../onnx/ir";
+import { nodeInputs, size } from "../onnx/ir";
 import { FlavumError } from "../errors";
 import { TensorRanges } from "./calibrate";
 import { DEFAULT_QUANT, QGraph, QNode, QTensor, QuantOptions, QAffine, QSigmoid } from "./qgraph";
@@ -26,8 +26,7 @@ export function scaleFor(maxAbs: number, bits: number, headroomBits: number): nu
 function consumers(graph: FloatGraph): Map<string, FloatNode[]> {
   const m = new Map<string, FloatNode[]>();
   for (const n of graph.nodes) {
-    const ins = n.kind === "affine" ? n.inputs : [n.input];
-    for (const i of ins) m.set(i, [...(m.get(i) ?? []), n]);
+    for (const i of nodeInputs(n)) m.set(i, [...(m.get(i) ?? []), n]);
   }
   return m;
 }
@@ -64,6 +63,7 @@ export function quantizeGraph(graph: FloatGraph, ranges: TensorRanges, opts: Par
       nodes.push(q);
       return;
     }
+    if (!("input" in node)) throw new FlavumError(`quantization of ${node.kind} nodes is not implemented yet`);
     const src = tensors[node.input];
     switch (node.kind) {
       case "relu":

@@ -1,0 +1,3 @@
+import type { Lowering } from "./registry";
+
+export const ARITH_OPS: Record<string, Lowering> = {};

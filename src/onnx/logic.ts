@@ -1,0 +1,3 @@
+import type { Lowering } from "./registry";
+
+export const LOGIC_OPS: Record<string, Lowering> = {};

@@ -1,0 +1,3 @@
+import type { Lowering } from "./registry";
+
+export const NONLINEAR_OPS: Record<string, Lowering> = {};
