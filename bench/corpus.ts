@@ -5,10 +5,10 @@
  */
 import fs from "fs";
 import path from "path";
-import { CorpusEntry, scanCorpus } from "../src/onnx/corpus";
+import { CorpusEntry, corpusSample, maxAbs, maxAbsDiff, scanCorpus } from "../src/onnx/corpus";
 import { importOnnx } from "../src/onnx/lower";
 import { OrtReference } from "../src/onnx/reference";
-import { size } from "../src/onnx/ir";
+import { FloatGraph, size } from "../src/onnx/ir";
 import { calibrate } from "../src/quant/calibrate";
 import { quantizeGraph } from "../src/quant/quantize";
 import type { QGraph } from "../src/quant/qgraph";
@@ -35,6 +35,12 @@ export interface CorpusProveResult {
   /** Quantized vs onnxruntime on the model's input: same class, and max |diff| (not for ArgMax heads). */
   quantSameClass?: boolean;
   quantMaxAbsErr?: number;
+  /** Quantized within QUANT_TOLERANCE of onnxruntime on the corpus sample and 8 samples around it. */
+  quantWithin?: boolean;
+  fidelitySamples?: number;
+  /** Quantized output against the corpus's stored output_data (when it has one). */
+  quantVsOutputData?: number;
+  quantWithinOutputData?: boolean;
 }
 
 export interface CorpusSummary {
@@ -82,21 +88,79 @@ export function estimateConstraints(q: QGraph): number {
     else if (node.kind === "maxpool") n += node.windows.reduce((a, w) => a + w.length * (node.bits + 1), 0);
     else if (node.kind === "sigmoid") n += sz * (node.bitsIn + 2 ** node.segBits + node.bits + node.lowBits + node.guard);
     else if (node.kind === "leakyrelu") n += sz * (node.bits + node.alphaShift + 3);
+    else if (node.kind === "pwl") n += sz * (node.bitsIn + 2 ** node.segBits + node.bits + node.lowBits + node.guard);
+    else if (node.kind === "mul") n += node.ia.reduce((a, ia) => a + ia.length, 0) + sz * (node.bits + node.shift);
+    else if (node.kind === "div") n += sz * (3 * node.bitsB + node.bits + 8);
+    else if (node.kind === "sqrt") n += sz * (2 * (node.bitsIn + Math.abs(node.e) + 4) + node.bits + 2);
+    else if (node.kind === "compare") n += sz * (node.bitsIn + 2);
+    else if (node.kind === "argindex") n += node.windows.reduce((a, w) => a + w.length * (node.bitsIn + 2), 0);
+    else if (node.kind === "round") n += sz * (node.bitsIn + 3);
+    else if (node.kind === "select") n += 0;
     else n += sz * (node.bits + 1);
   }
   if (q.argmax) n += q.tensors[q.output].size * (q.tensors[q.output].bits + 2);
   return n;
 }
 
-async function quantFidelity(q: QGraph, file: string, input: number[]): Promise<{ same: boolean; err?: number }> {
+/** Tolerance of the quantized model against onnxruntime: 5% of the output's magnitude (at least 0.05 absolute). */
+export const QUANT_TOLERANCE = 0.05;
+
+/**
+ * Inputs around the corpus's one sample: each model input's values shuffled among its own positions
+ * and shrunk by a factor in [0.8, 1]. Signs, zeros and the value set survive, so inputs that must stay
+ * in a function's domain (sqrt, acos) or be integers or booleans still are; rounding keeps integers.
+ */
+export function samplesAround(graph: FloatGraph, base: number[], n: number, seed: number): number[][] {
+  let st = seed >>> 0;
+  const rand = () => ((st = (Math.imul(st, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const out: number[][] = [];
+  for (let k = 0; k < n; k++) {
+    const s = [...base];
+    for (const p of graph.inputs) {
+      const len = size(p.shape);
+      const part = base.slice(p.offset, p.offset + len);
+      for (let i = len - 1; i > 0; i--) {
+        const j = Math.floor(rand() * (i + 1));
+        [part[i], part[j]] = [part[j], part[i]];
+      }
+      const f = 1 - 0.2 * rand();
+      part.forEach((v, i) => (s[p.offset + i] = p.elem === "float" ? Math.fround(v * f) : v));
+    }
+    out.push(s);
+  }
+  return out;
+}
+
+interface QuantFidelity {
+  samples: number;
+  /** Largest |quantized − onnxruntime| over the samples, and the largest |onnxruntime| it is measured against. */
+  maxAbsErr: number;
+  maxAbsOrt: number;
+  sameClass: boolean;
+  within: boolean;
+}
+
+async function quantFidelity(q: QGraph, file: string, inputs: number[][]): Promise<QuantFidelity> {
   const ort = await OrtReference.load(file);
   try {
-    const float = await ort.run(input);
-    const pred = predictQuantized(q, input);
-    if (q.head === "argmax") return { same: pred.argmax === float[0] };
     let err = 0;
-    pred.output.forEach((v, i) => (err = Math.max(err, Math.abs(v - float[i]))));
-    return { same: pred.label === labelOf(q, float), err };
+    let mag = 0;
+    let same = true;
+    for (const input of inputs) {
+      const float = await ort.run(input);
+      const pred = predictQuantized(q, input);
+      if (q.head === "argmax") {
+        same &&= pred.argmax === float[0];
+        continue;
+      }
+      pred.output.forEach((v, i) => {
+        err = Math.max(err, Math.abs(v - float[i]));
+        mag = Math.max(mag, Math.abs(float[i]));
+      });
+      same &&= pred.label === labelOf(q, float);
+    }
+    const within = q.head === "argmax" ? same : err <= QUANT_TOLERANCE * Math.max(1, mag);
+    return { samples: inputs.length, maxAbsErr: err, maxAbsOrt: mag, sameClass: same, within };
   } finally {
     await ort.release();
   }
@@ -116,11 +180,19 @@ async function proveOne(e: CorpusEntry, opts: BenchOptions, deadline: number): P
 
   let q: QGraph;
   let input: number[];
+  let calibration: number[][];
+  let held: number[][];
+  let outputData: number[] | undefined;
   try {
     const graph = importOnnx(e.file);
     const json = JSON.parse(fs.readFileSync(path.join(path.dirname(e.file), "input.json"), "utf8"));
-    input = flat(json.input_data?.[0] ?? []).slice(0, size(graph.input.shape));
-    q = quantizeGraph(graph, calibrate(graph, [input]));
+    input = corpusSample(graph, json.input_data);
+    calibration = [input, ...samplesAround(graph, input, 16, 1)];
+    held = samplesAround(graph, input, 8, 2);
+    q = quantizeGraph(graph, calibrate(graph, calibration));
+    if (Array.isArray(json.output_data) && json.output_data.length > 0) {
+      outputData = graph.outputs.length > 1 ? json.output_data.flatMap((o: unknown) => flat(o)) : flat(json.output_data[0]);
+    }
   } catch (err) {
     return done("quantize-failed", errorMessage(err));
   }
@@ -130,9 +202,16 @@ async function proveOne(e: CorpusEntry, opts: BenchOptions, deadline: number): P
     const pred = predictQuantized(q, input);
     xq = pred.int.input;
     expected = pred.int;
-    const f = await quantFidelity(q, e.file, input);
-    res.quantSameClass = f.same;
-    res.quantMaxAbsErr = f.err;
+    const f = await quantFidelity(q, e.file, [input, ...held]);
+    res.quantSameClass = f.sameClass;
+    res.quantMaxAbsErr = f.maxAbsErr;
+    res.quantWithin = f.within;
+    res.fidelitySamples = f.samples;
+    if (outputData && q.head !== "argmax") {
+      const ours = pred.output;
+      res.quantVsOutputData = maxAbsDiff(ours, outputData);
+      res.quantWithinOutputData = ours.length === outputData.length && res.quantVsOutputData <= QUANT_TOLERANCE * Math.max(1, maxAbs(outputData));
+    }
   } catch (err) {
     return done(err instanceof RangeOverflowError ? "overflow" : "quantize-failed", errorMessage(err));
   }

@@ -39,12 +39,13 @@ task("model:compile", "Compile an ONNX model into a quantized circuit, Groth16 k
 
 task("model:predict", "Run a compiled model on samples: quantized output, argmax and the float (onnxruntime) output")
   .addParam("name", "Model name")
-  .addParam("input", "JSON file: an array of samples (flat arrays) or one flat array")
+  .addParam("input", "JSON file: an array of samples (flat arrays; for several model inputs, an array of flat arrays each) or one sample")
   .addOptionalParam("out", "Write the JSON here instead of printing it")
   .addFlag("strict", "Refuse input the model would round (a fraction for an integer input) instead of warning on stderr")
   .setAction(
     flavumAction(async (a: { name: string; input: string; out?: string; strict: boolean }) => {
-      const result = await predictSamples(loadModel(a.name), readSamples(userPath(a.input)), { strict: a.strict, progress, what: `input file ${a.input}` });
+      const model = loadModel(a.name);
+      const result = await predictSamples(model, readSamples(userPath(a.input), model.q.inputs), { strict: a.strict, progress, what: `input file ${a.input}` });
       const text = JSON.stringify(result, null, 2);
       if (a.out) fs.writeFileSync(userPath(a.out), text + "\n");
       else console.log(text);
@@ -53,7 +54,7 @@ task("model:predict", "Run a compiled model on samples: quantized output, argmax
 
 task("model:prove", "Prove one inference of a compiled model")
   .addParam("name", "Model name")
-  .addParam("input", "JSON file: an array of samples (flat arrays) or one flat array")
+  .addParam("input", "JSON file: an array of samples (flat arrays; for several model inputs, an array of flat arrays each) or one sample")
   .addOptionalParam("index", "Which sample of the file to prove (0-based)", "0")
   .addOptionalParam("out", "Where to write the proof JSON (required)")
   .addFlag("strict", "Refuse input the model would round (a fraction for an integer input) instead of warning on stderr")
@@ -61,7 +62,7 @@ task("model:prove", "Prove one inference of a compiled model")
     flavumAction(async (a: { name: string; input: string; index: string; out?: string; strict: boolean }) => {
       const out = requiredArg("out", a.out, "the file to write the proof JSON to (e.g. --out proof.json)");
       const index = intArg("index", a.index);
-      const samples = readSamples(userPath(a.input));
+      const samples = readSamples(userPath(a.input), loadModel(a.name).q.inputs);
       if (!(index >= 0 && index < samples.length))
         throw new InputError(`--index ${index} is out of range: ${a.input} holds ${samples.length} sample(s) (0..${samples.length - 1})`);
       const { file } = await proveInference(a.name, samples[index], progress, { strict: a.strict, sampleIndex: index, what: `input file ${a.input}` });

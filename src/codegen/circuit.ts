@@ -8,6 +8,8 @@
  */
 import type { QGraph, QNode } from "../quant/qgraph";
 import { weightLayout, WeightLayout } from "./weights";
+import { emitNewKind } from "./kinds";
+import { Ref, assign, term } from "./linear";
 
 export type WeightsMode = "public" | "private";
 
@@ -33,33 +35,6 @@ export interface GeneratedCircuit {
   includes: string[];
   templateName: string;
   layout: CircuitLayout;
-}
-
-type Ref = (i: number) => string;
-
-function term(c: bigint, ref: string): string {
-  if (c === 1n) return `+ ${ref}`;
-  if (c === -1n) return `- ${ref}`;
-  return c < 0n ? `- ${-c}*${ref}` : `+ ${c}*${ref}`;
-}
-
-function sum(terms: string[], constant: string): string {
-  const body = terms.join(" ");
-  if (!body) return constant;
-  return constant === "0" ? body.replace(/^\+ /, "").replace(/^- /, "-") : `${constant} ${body}`;
-}
-
-/**
- * `target <== constant + terms`. Long sums are accumulated in a var a chunk at a time: one
- * expression of thousands of terms overflows the stack of circom's WebAssembly build.
- */
-const CHUNK = 128;
-function assign(target: string, terms: string[], constant: string, acc: string): string[] {
-  if (terms.length <= CHUNK) return [`${target} <== ${sum(terms, constant)};`];
-  const lines = [`var ${acc} = ${constant};`];
-  for (let k = 0; k < terms.length; k += CHUNK) lines.push(`${acc} = ${acc} ${terms.slice(k, k + CHUNK).join(" ")};`);
-  lines.push(`${target} <== ${acc};`);
-  return lines;
 }
 
 export function circomIdent(name: string): string {
@@ -99,7 +74,15 @@ export function generateCircuit(q: QGraph, name: string, mode: WeightsMode): Gen
     const size = q.tensors[node.out].size;
     body("");
     body(`// ${node.kind} ${describe(node)} <- ${node.from.join(", ")}`);
+    if (node.kind === "select") {
+      // Wiring only: the selected signals were range-checked where they were produced.
+      const src = refs.get(node.input)!;
+      const idx = node.idx;
+      refs.set(node.out, (i) => src(idx[i]));
+      return;
+    }
     body(`component ${c}[${size}];`);
+    if (emitNewKind(node, c, k, size, refs, body, includes)) return;
     switch (node.kind) {
       case "affine": {
         includes.add("RescaleAct");
@@ -262,7 +245,12 @@ function describe(node: QNode): string {
     case "affine":
       return `shift ${node.shift}, bits ${node.bits}${node.act === "relu" ? ", relu" : ""}`;
     case "sigmoid":
+    case "pwl":
       return `${2 ** node.segBits} segments`;
+    case "mul":
+      return `shift ${node.shift}, bits ${node.bits}`;
+    case "div":
+      return `k ${node.k}, bits ${node.bits}`;
     default:
       return `bits ${node.bits}`;
   }

@@ -52,7 +52,7 @@ export async function compileModel(opts: CompileModelOptions): Promise<CompileMo
 
   const graph = importOnnx(opts.onnx);
   log(`imported ${path.basename(opts.onnx)}: ${Object.entries(graph.ops).map(([k, v]) => `${k}×${v}`).join(" ")}`);
-  const samples = opts.calibration ? readSamples(opts.calibration) : fallbackSamples(graph);
+  const samples = opts.calibration ? readSamples(opts.calibration, graph.inputs) : fallbackSamples(graph);
   if (!opts.calibration)
     log(`no --calibration given: calibrating on ${samples.length} random inputs in [-1, 1] (see README)`);
   const ranges = calibrate(graph, samples);

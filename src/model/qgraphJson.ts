@@ -25,8 +25,24 @@ export function qgraphFromJson(text: string): QGraph {
         n.windows = n.windows.map((w) => Int32Array.from(w));
         break;
       case "sigmoid":
+      case "pwl":
         n.A = big(n.A);
         n.D = big(n.D);
+        break;
+      case "mul":
+        n.coef = big(n.coef);
+        n.ia = n.ia.map((a) => Int32Array.from(a));
+        n.ib = n.ib.map((b) => Int32Array.from(b));
+        break;
+      case "div":
+        n.ia = Int32Array.from(n.ia);
+        n.ib = Int32Array.from(n.ib);
+        break;
+      case "argindex":
+        n.windows = n.windows.map((w) => Int32Array.from(w));
+        break;
+      case "select":
+        n.idx = Int32Array.from(n.idx);
         break;
       case "relu":
         break;

@@ -149,3 +149,18 @@ export function fuseAffine(nodes: FloatNode[], output: string, inputName: string
   }
   return result.filter((n) => !removed.has(n.out));
 }
+
+/**
+ * An affine node left after fusion that only moves values (one input, every row a single weight of
+ * exactly 1, no bias: a transpose, slice or concat between non-linear nodes) becomes a `select`,
+ * which costs no constraint: its values were range-checked where they were produced.
+ */
+export function selectify(nodes: FloatNode[]): FloatNode[] {
+  return nodes.map((n) => {
+    if (n.kind !== "affine" || n.inputs.length !== 1) return n;
+    if (n.bias.some((b) => b !== 0)) return n;
+    const rows = n.rows[0];
+    if (!rows.every((r) => r.idx.length === 1 && r.w[0] === 1)) return n;
+    return { kind: "select", out: n.out, input: n.inputs[0], shape: n.shape, idx: Int32Array.from(rows, (r) => r.idx[0]), from: n.from };
+  });
+}

@@ -167,23 +167,29 @@ export function lowerConv(ctx: OpCtx): Lowered {
   const x = dataInput(ctx);
   const w = constInput(ctx, 1, "the Conv weight");
   const group = ctx.attrs.int("group", 1);
-  if (group !== 1) throw unsupported(ctx, `grouped/depthwise convolution (group=${group}) is not supported; only group=1`);
   const g = windowGeometry(ctx, x.shape, ctx.attrs.ints("kernel_shape") ?? w.dims.slice(2), false);
   const M = w.dims[0];
-  if (w.dims[1] !== g.C) throw bad(ctx, `weight [${w.dims}] expects ${w.dims[1]} input channels, input has ${g.C}`);
+  // Grouped (depthwise when group = C) convolution: output channel m sees only its group's input channels.
+  if (!(group >= 1) || g.C % group !== 0 || M % group !== 0) {
+    throw bad(ctx, `group=${group} must divide both the ${g.C} input and the ${M} output channels`);
+  }
+  const Cg = g.C / group;
+  const Mg = M / group;
+  if (w.dims[1] !== Cg) throw bad(ctx, `weight [${w.dims}] expects ${w.dims[1]} input channels per group, input has ${g.C} in ${group} group(s)`);
   const bias = ctx.inputs[2] ? constInput(ctx, 2, "the Conv bias") : undefined;
   const shape = outShape(x.shape, g, M);
   const B = new AffineBuilder(size(shape));
   const s = B.slot(x.name);
   for (let n = 0; n < g.N; n++) {
     for (let m = 0; m < M; m++) {
+      const c0 = Math.floor(m / Mg) * Cg;
       for (let oh = 0; oh < g.OH; oh++) {
         for (let ow = 0; ow < g.OW; ow++) {
           const i = ((n * M + m) * g.OH + oh) * g.OW + ow;
           if (bias) B.bias[i] = bias.data[m];
-          for (let c = 0; c < g.C; c++) {
+          for (let c = 0; c < Cg; c++) {
             forWindow(g, oh, ow, (ih, iw, kh, kw) => {
-              B.add(i, s, ((n * g.C + c) * g.H + ih) * g.W + iw, w.data[((m * g.C + c) * g.kH + kh) * g.kW + kw]);
+              B.add(i, s, ((n * g.C + c0 + c) * g.H + ih) * g.W + iw, w.data[((m * Cg + c) * g.kH + kh) * g.kW + kw]);
             });
           }
         }

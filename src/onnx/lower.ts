@@ -9,7 +9,7 @@ import {
   Lowered, lowerAveragePool, lowerBatchNorm, lowerConv, lowerElementwise, lowerGemm,
   lowerGlobalAveragePool, lowerMatMul, lowerMaxPool, lowerPad,
 } from "./linearOps";
-import { fuseAffine, pruneDead } from "./affine";
+import { fuseAffine, pruneDead, selectify } from "./affine";
 import {
   LoweredMany, lowerConcat, lowerConvTranspose, lowerExpand, lowerGather, lowerGatherElements, lowerReduce,
   lowerResize, lowerSlice, lowerSplit, lowerTile, lowerTranspose, squeezeShape,
@@ -125,7 +125,7 @@ export function lowerModel(model: onnx.IModelProto): FloatGraph {
     final = { kind: "data", name: OUTPUT_CONCAT, shape: [outOffset] };
   }
   nodes = pruneDead(nodes, final.name);
-  nodes = fuseAffine(nodes, final.name, input.name, size(input.shape));
+  nodes = selectify(fuseAffine(nodes, final.name, input.name, size(input.shape)));
   return { input, inputs, outputs: outPorts, nodes, output: final.name, outputShape: final.shape, head, ops, onnxOutput };
 }
 

@@ -60,8 +60,22 @@ export const PWL_FUNCTIONS: Record<string, PwlImpl> = {
   sinh: (x) => Math.sinh(x),
   cosh: (x) => Math.cosh(x),
   asinh: (x) => Math.asinh(x),
-  /** x^p for a constant non-integer p, on x >= 0 (a negative base clamps to 0). */
-  pow: (x, [p]) => Math.pow(Math.max(x, 0), p),
+  /**
+   * x^p for a constant non-integer p, on x >= 0 (a negative base clamps to 0, where ONNX gives NaN);
+   * for p < 0 the base clamps to the smallest positive step instead, so the value stays finite at 0.
+   */
+  pow: (x, [p, eps]) => Math.pow(p < 0 ? Math.max(x, eps ?? 1e-6) : Math.max(x, 0), p),
+  /** x^p for a constant integer p (sign kept for negative bases); for p < 0, |x| clamps to the smallest step. */
+  powi: (x, [p, eps]) => {
+    const e = eps ?? 1e-6;
+    const b = p < 0 && Math.abs(x) < e ? (x < 0 ? -e : e) : x;
+    return Math.pow(b, p);
+  },
+  celu: (x, [alpha]) => (x >= 0 ? x : alpha * (Math.exp(x / alpha) - 1)),
+  gelu_tanh: (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x))),
+  softsign: (x) => x / (1 + Math.abs(x)),
+  hardswish: (x) => x * clamp(x / 6 + 0.5, 0, 1),
+  mish: (x) => x * Math.tanh(x > 30 ? x : Math.log1p(Math.exp(x))),
   reciprocal: (x, [eps]) => 1 / (Math.abs(x) < (eps ?? 1e-6) ? (x < 0 ? -(eps ?? 1e-6) : (eps ?? 1e-6)) : x),
 };
 

@@ -23,8 +23,16 @@ export interface OpCtx {
   opset: number;
 }
 
+/** Every op some lowering accepts: the linear core and the families in src/onnx/registry.ts. */
+export function supportedOps(): string[] {
+  // Required lazily: the registry's modules import this one.
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { EXTRA_OPS } = require("./registry") as { EXTRA_OPS: string[] };
+  return [...new Set([...SUPPORTED_OPS, ...EXTRA_OPS])];
+}
+
 export function unsupported(ctx: OpCtx, detail: string): UnsupportedOpError {
-  return new UnsupportedOpError(ctx.op, ctx.name, detail, SUPPORTED_OPS);
+  return new UnsupportedOpError(ctx.op, ctx.name, detail, supportedOps());
 }
 
 export function bad(ctx: OpCtx, msg: string): FlavumError {

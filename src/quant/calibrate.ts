@@ -37,7 +37,11 @@ export function fallbackSamples(graph: FloatGraph, count = 64, seed = 1): number
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     return s / 2 ** 32;
   };
+  // Boolean inputs take 0 or 1, integer inputs small integers; float inputs values in [-1, 1].
+  const kinds: string[] = new Array(n).fill("float");
+  for (const p of graph.inputs ?? []) for (let i = 0; i < p.shape.reduce((a, b) => a * b, 1); i++) kinds[p.offset + i] = p.elem;
+  const draw = (kind: string) => (kind === "bool" ? (rand() < 0.5 ? 0 : 1) : kind === "int" ? Math.floor(rand() * 17) - 8 : rand() * 2 - 1);
   const out: number[][] = [];
-  for (let k = 0; k < count; k++) out.push(Array.from({ length: n }, () => rand() * 2 - 1));
+  for (let k = 0; k < count; k++) out.push(Array.from({ length: n }, (_, i) => draw(kinds[i])));
   return out;
 }

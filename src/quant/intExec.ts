@@ -5,6 +5,7 @@
 import { InputError, RangeOverflowError } from "../errors";
 import { fitsSigned, quantizeValue, roundShift, dequantize } from "./fixed";
 import { evalSigmoidPL } from "./sigmoidPL";
+import { compareZero, divRound, evalPiecewise, roundToInt, sqrtRound } from "./intOps";
 import type { QGraph, QNode, QTensor } from "./qgraph";
 import type { ValueAdjustment } from "./adjustments";
 
@@ -117,6 +118,58 @@ export function runInt(q: QGraph, input: bigint[]): IntResult {
       }
       case "sigmoid": {
         out = get(node.input).map((v, i) => check(evalSigmoidPL(node, v), node.bits, node, i, t));
+        break;
+      }
+      case "pwl":
+        out = get(node.input).map((v, i) => check(evalPiecewise(node, v), node.bits, node, i, t));
+        break;
+      case "mul": {
+        const a = get(node.a);
+        const b = get(node.b);
+        out = node.ia.map((ia, i) => {
+          const ib = node.ib[i];
+          let acc = 0n;
+          for (let k = 0; k < ia.length; k++) acc += a[ia[k]] * b[ib[k]];
+          return check(roundShift(node.coef[i] * acc, node.shift), node.bits, node, i, t);
+        });
+        break;
+      }
+      case "div": {
+        const a = get(node.a);
+        const b = get(node.b);
+        out = Array.from(node.ia, (ja, i) => {
+          const d = b[node.ib[i]];
+          if (d === 0n) {
+            throw new RangeOverflowError(`division by zero at div node ${node.from.join("+")} (output ${i}): the divisor rounds to 0 at its scale; calibrate with data that covers this input or raise --bits`);
+          }
+          return check(divRound(a[ja], d, node.k), node.bits, node, i, t);
+        });
+        break;
+      }
+      case "sqrt":
+        out = get(node.input).map((v, i) => {
+          if (v < 0n) throw new RangeOverflowError(`square root of a negative value ${dequantize(v, q.tensors[node.input].scale)} at sqrt node ${node.from.join("+")} (output ${i})`);
+          return check(sqrtRound(v, node.e), node.bits, node, i, t);
+        });
+        break;
+      case "compare":
+        out = get(node.input).map((v) => compareZero(v, node.op));
+        break;
+      case "argindex": {
+        const x = get(node.input);
+        out = node.windows.map((w) => {
+          let best = 0;
+          for (let k = 1; k < w.length; k++) if (x[w[k]] > x[w[best]] || (node.last && x[w[k]] === x[w[best]])) best = k;
+          return BigInt(best);
+        });
+        break;
+      }
+      case "round":
+        out = get(node.input).map((v) => roundToInt(v, node.shift, node.mode));
+        break;
+      case "select": {
+        const x = get(node.input);
+        out = Array.from(node.idx, (j) => x[j]);
         break;
       }
     }

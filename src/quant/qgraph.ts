@@ -3,7 +3,7 @@
  * circuit run. Every tensor is signed fixed point: real = q / 2^scale, with q range-checked to
  * `bits` (q in [-2^(bits-1), 2^(bits-1))). Rescales round half up: q = floor((acc + 2^(k-1)) / 2^k).
  */
-import type { Head } from "../onnx/ir";
+import type { GraphPort, Head } from "../onnx/ir";
 
 export interface QTensor {
   name: string;
@@ -84,7 +84,117 @@ export interface QSigmoid {
   from: string[];
 }
 
-export type QNode = QAffine | QRelu | QLeakyRelu | QMaxPool | QSigmoid;
+/** A general elementwise table (PiecewiseLinear.circom): the same arithmetic as QSigmoid, for any function. */
+export interface QPwl {
+  kind: "pwl";
+  fn: string;
+  out: string;
+  input: string;
+  bitsIn: number;
+  segBits: number;
+  lowBits: number;
+  guard: number;
+  A: bigint[];
+  D: bigint[];
+  bits: number;
+  from: string[];
+}
+
+/** out[i] = round(coef[i] · Σ_k a[ia[i][k]] · b[ib[i][k]] / 2^shift), range-checked to `bits`. */
+export interface QMul {
+  kind: "mul";
+  out: string;
+  a: string;
+  b: string;
+  ia: Int32Array[];
+  ib: Int32Array[];
+  coef: bigint[];
+  shift: number;
+  bits: number;
+  from: string[];
+}
+
+/** out[i] = DivRound(a[ia[i]], b[ib[i]], k): round(a·2^k / b), ties up; a zero divisor has no witness. */
+export interface QDiv {
+  kind: "div";
+  out: string;
+  a: string;
+  b: string;
+  ia: Int32Array;
+  ib: Int32Array;
+  k: number;
+  bitsA: number;
+  bitsB: number;
+  bits: number;
+  from: string[];
+}
+
+/** out = round(sqrt(x · 2^e)); a negative x has no witness. */
+export interface QSqrt {
+  kind: "sqrt";
+  out: string;
+  input: string;
+  e: number;
+  bitsIn: number;
+  bits: number;
+  from: string[];
+}
+
+/** out = [x op 0] in {0, 1}; op codes as CompareZero.circom: 0 gt, 1 ge, 2 eq, 3 ne. */
+export interface QCompare {
+  kind: "compare";
+  out: string;
+  input: string;
+  op: number;
+  bitsIn: number;
+  bits: number;
+  from: string[];
+}
+
+/** out[i] = index of the first (or, with `last`, the last) largest x within windows[i]. */
+export interface QArgIndex {
+  kind: "argindex";
+  out: string;
+  input: string;
+  windows: Int32Array[];
+  last: boolean;
+  bitsIn: number;
+  bits: number;
+  from: string[];
+}
+
+/** out = x / 2^shift rounded to an integer; mode codes as RoundToInt.circom: 0 half-even, 1 floor, 2 ceil, 3 trunc. */
+export interface QRound {
+  kind: "round";
+  out: string;
+  input: string;
+  mode: number;
+  shift: number;
+  bitsIn: number;
+  bits: number;
+  from: string[];
+}
+
+/** out[i] = x[idx[i]]: wiring only, no constraint. */
+export interface QSelect {
+  kind: "select";
+  out: string;
+  input: string;
+  idx: Int32Array;
+  bits: number;
+  from: string[];
+}
+
+export type QNode = QAffine | QRelu | QLeakyRelu | QMaxPool | QSigmoid | QPwl | QMul | QDiv | QSqrt | QCompare | QArgIndex | QRound | QSelect;
+
+/** The tensors a quantized node reads. */
+export function qnodeInputs(n: QNode): string[] {
+  switch (n.kind) {
+    case "affine": return n.inputs;
+    case "mul": case "div": return n.a === n.b ? [n.a] : [n.a, n.b];
+    default: return [n.input];
+  }
+}
 
 export interface QuantOptions {
   /** Signed bits of every activation tensor (range checks cost this many constraints per value). */
@@ -101,6 +211,9 @@ export interface QGraph {
   options: QuantOptions;
   tensors: Record<string, QTensor>;
   input: QTensor;
+  /** The model's inputs within `input` and outputs within `output` (absent in builds before several were supported: one each). */
+  inputs?: GraphPort[];
+  outputs?: GraphPort[];
   nodes: QNode[];
   output: string;
   head: Head;

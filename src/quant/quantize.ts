@@ -11,6 +11,7 @@ import { TensorRanges } from "./calibrate";
 import { DEFAULT_QUANT, QGraph, QNode, QTensor, QuantOptions, QAffine, QSigmoid } from "./qgraph";
 import { quantizeValue } from "./fixed";
 import { sigmoidSegments } from "./sigmoidPL";
+import { KindCtx, isNewKind, quantizeNewKind } from "./quantizeKinds";
 
 const LEAKY_SHIFT = 8;
 const SIGMOID_GUARD = 4;
@@ -42,6 +43,7 @@ export function quantizeGraph(graph: FloatGraph, ranges: TensorRanges, opts: Par
   const input = quantizeInputTensor(graph, ranges, options, define);
   const uses = consumers(graph);
   const nodes: QNode[] = [];
+  const kindCtx: KindCtx = { tensors, options, range, scaleFor, define };
   // An affine node whose only consumer is a ReLU absorbs it: the ReLU reuses the rescale's sign bit.
   const fused = new Set<FloatNode>();
 
@@ -63,7 +65,10 @@ export function quantizeGraph(graph: FloatGraph, ranges: TensorRanges, opts: Par
       nodes.push(q);
       return;
     }
-    if (!("input" in node)) throw new FlavumError(`quantization of ${node.kind} nodes is not implemented yet`);
+    if (isNewKind(node)) {
+      nodes.push(quantizeNewKind(node, kindCtx));
+      return;
+    }
     const src = tensors[node.input];
     switch (node.kind) {
       case "relu":
@@ -95,7 +100,7 @@ export function quantizeGraph(graph: FloatGraph, ranges: TensorRanges, opts: Par
 
   const out = tensors[graph.output];
   if (!out) throw new FlavumError(`graph output ${graph.output} is not produced by any node`);
-  return { options, tensors, input, nodes, output: graph.output, head: graph.head, argmax: out.size > 1 };
+  return { options, tensors, input, inputs: graph.inputs, outputs: graph.outputs, nodes, output: graph.output, head: graph.head, argmax: out.size > 1 };
 }
 
 /**
