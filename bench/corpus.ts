@@ -106,9 +106,10 @@ export function estimateConstraints(q: QGraph): number {
 export const QUANT_TOLERANCE = 0.05;
 
 /**
- * Inputs around the corpus's one sample: each model input's values shuffled among its own positions
- * and shrunk by a factor in [0.8, 1]. Signs, zeros and the value set survive, so inputs that must stay
- * in a function's domain (sqrt, acos) or be integers or booleans still are; rounding keeps integers.
+ * Inputs around the corpus's one sample: each float or boolean model input's values shuffled among
+ * its own positions, floats also shrunk by a factor in [0.8, 1]. Signs, zeros and the value set
+ * survive, so inputs that must stay in a function's domain (sqrt, acos) still do. Integer inputs are
+ * kept: they are indices, whose structure (unique scatter targets, in-range gathers) the model needs.
  */
 export function samplesAround(graph: FloatGraph, base: number[], n: number, seed: number): number[][] {
   let st = seed >>> 0;
@@ -117,6 +118,7 @@ export function samplesAround(graph: FloatGraph, base: number[], n: number, seed
   for (let k = 0; k < n; k++) {
     const s = [...base];
     for (const p of graph.inputs) {
+      if (p.elem === "int") continue;
       const len = size(p.shape);
       const part = base.slice(p.offset, p.offset + len);
       for (let i = len - 1; i > 0; i--) {

@@ -9,6 +9,7 @@ import { NONLINEAR_OPS } from "./nonlinear";
 import { ARITH_OPS } from "./arith";
 import { LOGIC_OPS } from "./logic";
 import { RECURRENT_OPS } from "./recurrent";
+import { INDEXING_OPS } from "./indexing";
 
 export type Lowering = (ctx: OpCtx) => Lowered | LoweredMany | Value | undefined;
 
@@ -17,6 +18,7 @@ export const EXTRA_LOWERINGS: Record<string, Lowering> = {
   ...ARITH_OPS,
   ...LOGIC_OPS,
   ...RECURRENT_OPS,
+  ...INDEXING_OPS,
 };
 
 export const EXTRA_OPS = Object.keys(EXTRA_LOWERINGS);

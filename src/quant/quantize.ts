@@ -125,7 +125,18 @@ function quantizeAffine(node: AffineNode, tensors: Record<string, QTensor>, outR
   for (const rows of node.rows) for (const r of rows) for (const w of r.w) maxW = Math.max(maxW, Math.abs(w));
   const wScale = scaleFor(maxW, o.weightBits, 0);
   const inScales = node.inputs.map((n) => tensors[n].scale);
-  const outScale = scaleFor(outRange, o.bits, o.headroomBits);
+  // Where the float values cancel (x − max(x) over a single element) the calibrated range can be far
+  // below the rounding its inputs already carry; the range must hold that rounding too.
+  let noise = 0;
+  node.rows.forEach((rows, t) => {
+    const q = 2 ** -inScales[t];
+    for (const r of rows) {
+      let s = 0;
+      for (const w of r.w) s += Math.abs(w) * q;
+      noise = Math.max(noise, s);
+    }
+  });
+  const outScale = scaleFor(Math.max(outRange, 2 * noise), o.bits, o.headroomBits);
   // Every input must land on one accumulator scale, and rescaling may only shift right.
   const accScale = Math.max(outScale, ...inScales.map((s) => s + wScale));
   const rows = node.rows.map((perInput, t) =>
