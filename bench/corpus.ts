@@ -62,6 +62,8 @@ export interface CorpusSummary {
     proved: number;
     matchesExecutor: number;
     quantSameClass: number;
+    /** Proved, the proof's outputs equal the executor's, and the quantized model is within tolerance of onnxruntime. */
+    provedAndMatching: number;
     byStatus: Record<string, number>;
     results: CorpusProveResult[];
   };
@@ -300,6 +302,7 @@ export async function benchCorpus(opts: BenchOptions): Promise<CorpusSummary> {
     proved: byStatus.proved ?? 0,
     matchesExecutor: results.filter((r) => r.matchesExecutor).length,
     quantSameClass: results.filter((r) => r.quantSameClass).length,
+    provedAndMatching: results.filter((r) => r.status === "proved" && r.matchesExecutor && r.quantWithin).length,
     byStatus,
     results,
   };

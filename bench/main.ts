@@ -16,6 +16,7 @@ import { BenchOptions, defaultOptions, progress, wants } from "./common";
 import { compileModels, measureBaselines, measureModel, MODELS, ModelResult, selectedModels } from "./models";
 import { benchRollup, rollupModels, RollupSummary } from "./rollup";
 import { benchCorpus } from "./corpus";
+import { benchOps } from "./ops";
 import { benchRepos, ReposSummary } from "./repos";
 import { benchCeremony, CEREMONY_MODEL, CeremonySummary } from "./ceremony";
 import { benchState, STATE_MODEL, stateOptions, StateBenchOptions, StateSummary, wantsState } from "./state";
@@ -114,6 +115,7 @@ export async function runBench(hre: HardhatRuntimeEnvironment, over: Partial<Ben
     const corpus = opts.corpus && wants({ ...opts, only: opts.only?.includes("corpus") ? undefined : opts.only }, "corpus")
       ? await benchCorpus(opts)
       : undefined;
+    const ops = wants(opts, "ops") ? benchOps() : undefined;
     const report: BenchReport = {
       date: new Date().toISOString(),
       machine: { node: process.version, cpus: os.cpus().length, platform: `${os.platform()} ${os.arch()}` },
@@ -128,6 +130,7 @@ export async function runBench(hre: HardhatRuntimeEnvironment, over: Partial<Ben
       provers,
       node,
       corpus,
+      ops,
       notes,
       totalMs: Math.round(performance.now() - start),
     };

@@ -1,6 +1,7 @@
 /** The benchmark's printed tables (stdout), built from the same object `--json` prints. */
 import type { ModelResult } from "./models";
-import type { CorpusSummary } from "./corpus";
+import { QUANT_TOLERANCE, type CorpusSummary } from "./corpus";
+import type { OpError } from "./ops";
 import { GAS_TARGET_B32, type RollupSummary } from "./rollup";
 import type { ReposSummary } from "./repos";
 import type { StateSummary } from "./state";
@@ -24,6 +25,7 @@ export interface BenchReport {
   provers?: ProversSummary;
   node?: NodeSummary;
   corpus?: CorpusSummary;
+  ops?: OpError[];
   notes: string[];
   totalMs: number;
 }
@@ -245,6 +247,12 @@ export function formatReport(r: BenchReport): string {
   if (r.provers) formatProvers(r.provers, out);
   if (r.node) formatNode(r.node, out);
 
+  if (r.ops) {
+    out.push("", "Non-linear operators against float64 (every 16-bit input over the range; tables span twice the range)");
+    out.push(table(["  op", "range", "segments", "max |err|", "output steps"], r.ops.map((o) => [
+      `  ${o.op}`, `[${o.range.join(", ")}]`, o.segments || "exact", o.maxAbsErr.toExponential(2), o.steps.toFixed(2),
+    ])));
+  }
   const c = r.corpus;
   if (c) {
     out.push("", `Peer corpus (${c.dir})`);
@@ -265,12 +273,16 @@ export function formatReport(r: BenchReport): string {
             `proof outputs = executor ${p.matchesExecutor}/${p.proved}, quantized class = onnxruntime ${p.quantSameClass}/${p.attempted}`,
         );
         out.push(`  by status: ${Object.entries(p.byStatus).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+        out.push(`  compiled, proved and matching (proof = executor, quantized within ${QUANT_TOLERANCE * 100}% of onnxruntime): ${p.provedAndMatching}/${c.models}`);
         out.push(
           table(
-            ["  model", "status", "constraints", "prove ms", "quant max |err|", "reason"],
+            ["  model", "status", "constraints", "prove ms", "= executor", "quant max |err| (9 inputs)", "within ort", "vs output_data", "reason"],
             p.results.map((x) => [
-              `  ${x.name}`, x.status, int(x.constraints), int(x.proveMs),
-              x.quantMaxAbsErr === undefined ? "—" : x.quantMaxAbsErr.toPrecision(3), x.reason ?? "",
+              `  ${x.name}`, x.status, int(x.constraints), int(x.proveMs), x.matchesExecutor === undefined ? "—" : x.matchesExecutor ? "yes" : "NO",
+              x.quantMaxAbsErr === undefined ? "—" : x.quantMaxAbsErr.toPrecision(3),
+              x.quantWithin === undefined ? "—" : x.quantWithin ? "yes" : "NO",
+              x.quantVsOutputData === undefined ? "—" : `${x.quantVsOutputData.toPrecision(3)}${x.quantWithinOutputData ? "" : " (over)"}`,
+              x.reason ?? "",
             ]),
           ),
         );

@@ -34,12 +34,22 @@ function signedBitsFor(maxAbs: number): number {
 }
 
 /**
+ * Segments per table: each costs one constraint per element, and the interpolation error falls with
+ * the square of the segment width, so small tensors get finer tables (up to 2^10 segments, about
+ * 16k constraints per node) and large ones 2^6.
+ */
+export function pwlSegBits(bitsIn: number, elements: number): number {
+  const seg = elements > 512 ? 6 : Math.max(8, Math.min(10, Math.floor(Math.log2(16384 / elements))));
+  return Math.min(bitsIn, seg);
+}
+
+/**
  * The piecewise-linear table of f over the input's whole range [-2^(bitsIn-1), 2^(bitsIn-1)):
- * 2^segBits segments (each costs one constraint per element), segment ends saturated to the output
- * range so the interpolation can never leave it.
+ * 2^segBits segments, segment ends saturated to the output range so the interpolation can never
+ * leave it.
  */
 export function pwlTable(fn: string, params: number[], src: QTensor, outScale: number, bits: number, elements: number) {
-  const segBits = Math.min(src.bits, elements > 512 ? 6 : 8);
+  const segBits = pwlSegBits(src.bits, elements);
   const lowBits = src.bits - segBits;
   const unit = 2 ** (outScale + PWL_GUARD);
   const hi = BigInt(2 ** (bits - 1) - 1) << BigInt(PWL_GUARD);
