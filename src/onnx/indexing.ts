@@ -13,6 +13,7 @@ import { FloatNode, size } from "./ir";
 import { AffineBuilder } from "./affine";
 import { normAxis, stridesOf } from "./shapes";
 import { OpCtx, Value, bad, input, unsupported } from "./values";
+import { boundsOf } from "./logic";
 
 type Data = Extract<Value, { kind: "data" }>;
 
@@ -32,48 +33,66 @@ function flat(c: number[], strides: number[]): number {
   return c.reduce((a, v, d) => a + v * strides[d], 0);
 }
 
+/** For every index q, the positions j it can select and where its flag sits in the flag tensor. */
+type Candidates = { j: number; f: number }[][];
+
 /**
- * Flags hit[q·d + j] = 1 exactly when index q equals j or j − d (ONNX allows negative indices):
- * nodes computing them, and the name of the flag tensor.
+ * Flags hit[f] = 1 exactly when index q equals j or j − d (ONNX allows negative indices), for the
+ * candidates j the index can reach: all of [0, d) unless integer bounds (src/onnx/logic.ts) say less.
  */
-function equalityFlags(ctx: OpCtx, idx: Data, d: number): { nodes: FloatNode[]; flags: string } {
+function equalityFlags(ctx: OpCtx, idx: Data, d: number): { nodes: FloatNode[]; flags: string; cand: Candidates } {
   const n = size(idx.shape);
-  const diff = new AffineBuilder(2 * n * d);
-  const s = diff.slot(idx.name);
+  const bounds = boundsOf(idx);
+  const cand: Candidates = [];
+  const forms: { q: number; at: number }[] = [];
+  let f = 0;
   for (let q = 0; q < n; q++) {
+    const lo = bounds ? bounds.lo[q] : -Infinity;
+    const hi = bounds ? bounds.hi[q] : Infinity;
+    const list: { j: number; f: number }[] = [];
     for (let j = 0; j < d; j++) {
-      diff.add((q * d + j) * 2, s, q, 1);
-      diff.bias[(q * d + j) * 2] = -j;
-      diff.add((q * d + j) * 2 + 1, s, q, 1);
-      diff.bias[(q * d + j) * 2 + 1] = d - j;
+      const pos = j >= lo && j <= hi;
+      const neg = j - d >= lo && j - d <= hi;
+      if (!pos && !neg) continue;
+      if (pos) forms.push({ q, at: j });
+      if (neg) forms.push({ q, at: j - d });
+      list.push({ j, f: f++ });
+    }
+    cand.push(list);
+  }
+  const diff = new AffineBuilder(forms.length);
+  const s = diff.slot(idx.name);
+  forms.forEach((e, r) => {
+    diff.add(r, s, e.q, 1);
+    diff.bias[r] = -e.at;
+  });
+  const eq: FloatNode = { kind: "compare", op: "eq", out: part(ctx, "eq"), input: part(ctx, "diff"), shape: [forms.length], from: [ctx.name] };
+  // Each candidate's flag sums its one or two equalities (at most one holds).
+  const merge = new AffineBuilder(f);
+  const m = merge.slot(eq.out);
+  let r = 0;
+  for (let q = 0; q < n; q++) {
+    for (const c of cand[q]) {
+      while (r < forms.length && forms[r].q === q && (forms[r].at === c.j || forms[r].at === c.j - d)) merge.add(c.f, m, r++, 1);
     }
   }
-  const eq: FloatNode = { kind: "compare", op: "eq", out: part(ctx, "eq"), input: part(ctx, "diff"), shape: [2 * n * d], from: [ctx.name] };
-  const merge = new AffineBuilder(n * d);
-  const m = merge.slot(eq.out);
-  for (let k = 0; k < n * d; k++) {
-    merge.add(k, m, 2 * k, 1);
-    merge.add(k, m, 2 * k + 1, 1);
-  }
-  return { nodes: [diff.build(part(ctx, "diff"), [2 * n * d], [ctx.name]), eq, merge.build(part(ctx, "hit"), [n * d], [ctx.name])], flags: part(ctx, "hit") };
+  return { nodes: [diff.build(part(ctx, "diff"), [forms.length], [ctx.name]), eq, merge.build(part(ctx, "hit"), [f], [ctx.name])], flags: part(ctx, "hit"), cand };
 }
 
-/** out[o] = Σ_j hit[q(o)·d + j] · table[src(o, j)], as an affine map (constant table) or products (data table). */
-function weightedPick(
-  ctx: OpCtx, table: Value, flags: string, outShape: number[], terms: (o: number) => { q: number; j: number; src: number }[], d: number,
-): FloatNode {
+/** out[o] = Σ over o's candidates of hit · table[src], as an affine map (constant table) or products (data table). */
+function weightedPick(ctx: OpCtx, table: Value, flags: string, outShape: number[], terms: (o: number) => { f: number; src: number }[]): FloatNode {
   const n = size(outShape);
   if (table.kind === "const") {
     const b = new AffineBuilder(n);
     const s = b.slot(flags);
-    for (let o = 0; o < n; o++) for (const t of terms(o)) b.add(o, s, t.q * d + t.j, table.t.data[t.src]);
+    for (let o = 0; o < n; o++) for (const t of terms(o)) b.add(o, s, t.f, table.t.data[t.src]);
     return b.build(ctx.out, outShape, [ctx.name]);
   }
   const ia: Int32Array[] = [];
   const ib: Int32Array[] = [];
   for (let o = 0; o < n; o++) {
     const ts = terms(o);
-    ia.push(Int32Array.from(ts, (t) => t.q * d + t.j));
+    ia.push(Int32Array.from(ts, (t) => t.f));
     ib.push(Int32Array.from(ts, (t) => t.src));
   }
   return { kind: "mul", out: ctx.out, a: flags, b: table.name, shape: outShape, ia, ib, coef: new Float64Array(n).fill(1), from: [ctx.name] };
@@ -89,15 +108,15 @@ function lowerGatherElementsData(ctx: OpCtx): LoweredMany | undefined {
   const d = tShape[axis];
   const ts = stridesOf(tShape);
   const is = stridesOf(idx.shape);
-  const { nodes, flags } = equalityFlags(ctx, idx, d);
+  const { nodes, flags, cand } = equalityFlags(ctx, idx, d);
   const pick = weightedPick(ctx, table, flags, idx.shape, (o) => {
     const c = coords(o, is);
-    return Array.from({ length: d }, (_, j) => {
+    return cand[o].map(({ j, f }) => {
       const src = [...c];
       src[axis] = j;
-      return { q: o, j, src: flat(src, ts) };
+      return { f, src: flat(src, ts) };
     });
-  }, d);
+  });
   return { nodes: [...nodes, pick], value: { kind: "data", name: ctx.out, shape: idx.shape } };
 }
 
@@ -116,15 +135,18 @@ function lowerScatterElementsData(ctx: OpCtx): LoweredMany | undefined {
   const d = base.shape[axis];
   const bs = stridesOf(base.shape);
   const is = stridesOf(idx.shape);
-  const { nodes, flags } = equalityFlags(ctx, idx, d);
-  // Updates that can land on output p: those whose coordinates equal p's off the axis.
+  const { nodes, flags, cand } = equalityFlags(ctx, idx, d);
+  // Updates that can land on output p: those whose coordinates equal p's off the axis and whose index can reach p.
   const landing = (p: number) => {
     const c = coords(p, bs);
-    const out: { q: number; j: number }[] = [];
+    const out: { q: number; f: number }[] = [];
     for (let k = 0; k < idx.shape[axis]; k++) {
       const u = [...c];
       u[axis] = k;
-      if (u.every((v, dd) => v < idx.shape[dd])) out.push({ q: flat(u, is), j: c[axis] });
+      if (!u.every((v, dd) => v < idx.shape[dd])) continue;
+      const q = flat(u, is);
+      const hit = cand[q].find((x) => x.j === c[axis]);
+      if (hit) out.push({ q, f: hit.f });
     }
     return out;
   };
@@ -139,7 +161,7 @@ function lowerScatterElementsData(ctx: OpCtx): LoweredMany | undefined {
   const ib: Int32Array[] = [];
   let e = 0;
   lands.forEach((ls, p) => {
-    ia.push(Int32Array.from(ls, (l) => l.q * d + l.j));
+    ia.push(Int32Array.from(ls, (l) => l.f));
     ib.push(Int32Array.from(ls, (_, k) => e + k));
     for (const l of ls) {
       delta.add(e, su, l.q, 1);

@@ -3,6 +3,7 @@ import { FlavumError } from "../errors";
 import { ElemKind, FloatGraph, FloatNode, GraphPort, Head, SUPPORTED_OPS, size } from "./ir";
 import { AffineBuilder } from "./affine";
 import { EXTRA_LOWERINGS } from "./registry";
+import { foldByLowering } from "./foldByLowering";
 import { Attrs, DataType, dataTypeName, decodeTensor, readModel, toNum, valueInfoElemType, valueInfoShape } from "./load";
 import { CONST_ONLY_OPS, constantValue, foldConst } from "./constFold";
 import {
@@ -197,6 +198,8 @@ function lowerNode(ctx: OpCtx): Lowered | LoweredMany | Value {
   if (op === "Shape" || allConst) {
     const folded = foldConst(ctx);
     if (folded) return folded;
+    const byLowering = op === "Shape" ? undefined : foldByLowering(ctx, lowerNode);
+    if (byLowering) return byLowering;
     if ((SUPPORTED_OPS as readonly string[]).includes(op) || CONST_ONLY_OPS.includes(op)) {
       throw unsupported(ctx, `${op} on constant inputs cannot be folded`);
     }

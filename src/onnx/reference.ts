@@ -1,7 +1,44 @@
 import * as ort from "onnxruntime-node";
 import { FlavumError, InputError } from "../errors";
 import { size } from "./ir";
+import { onnx } from "onnx-proto";
 import { DataType, readModel, valueInfoElemType, valueInfoShape } from "./load";
+
+/**
+ * Tree exporters (hummingbird) cast to int8 and multiply int8 matrices, which onnxruntime has no
+ * kernel for. Widening every int8 to int32 keeps every value (the products are small integers) and
+ * gives onnxruntime a model it runs; a model without int8 is passed through untouched.
+ */
+export function widenInt8(model: onnx.ModelProto): onnx.ModelProto | undefined {
+  const g = model.graph;
+  if (!g) return undefined;
+  let changed = false;
+  for (const n of g.node ?? []) {
+    if (n.opType !== "Cast") continue;
+    for (const a of n.attribute ?? []) {
+      if (a.name === "to" && Number(a.i) === DataType.INT8) {
+        a.i = DataType.INT32;
+        changed = true;
+      }
+    }
+  }
+  for (const t of g.initializer ?? []) {
+    if (t.dataType !== DataType.INT8) continue;
+    const raw = t.rawData && t.rawData.length > 0 ? Int8Array.from(t.rawData, (b) => (b << 24) >> 24) : Int32Array.from(t.int32Data ?? []);
+    t.dataType = DataType.INT32;
+    t.rawData = new Uint8Array(Int32Array.from(raw).buffer);
+    t.int32Data = [];
+    changed = true;
+  }
+  for (const v of [...(g.valueInfo ?? []), ...(g.input ?? []), ...(g.output ?? [])]) {
+    const tt = v.type?.tensorType;
+    if (tt && tt.elemType === DataType.INT8) {
+      tt.elemType = DataType.INT32;
+      changed = true;
+    }
+  }
+  return changed ? model : undefined;
+}
 
 interface Port {
   name: string;
@@ -43,7 +80,8 @@ export class OrtReference {
   }
 
   static async load(file: string): Promise<OrtReference> {
-    const g = readModel(file).graph;
+    const model = readModel(file);
+    const g = model.graph;
     const inits = new Set((g?.initializer ?? []).map((t) => t.name));
     const inputs = (g?.input ?? []).filter((v) => !inits.has(v.name));
     if (inputs.length < 1 || (g?.output ?? []).length < 1) {
@@ -51,7 +89,8 @@ export class OrtReference {
     }
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(file);
+      const widened = widenInt8(model);
+      session = widened ? await ort.InferenceSession.create(onnx.ModelProto.encode(widened).finish()) : await ort.InferenceSession.create(file);
     } catch (e) {
       throw new FlavumError(`onnxruntime cannot load "${file}": ${(e as Error).message}`, "ORT_LOAD");
     }
