@@ -68,6 +68,13 @@ export function generateCircuit(q: QGraph, name: string, mode: WeightsMode): Gen
   body(`component inputCommit = PackedHash(${inputSize}, ${q.input.bits});`);
   body(`for (var i = 0; i < ${inputSize}; i++) { inputCommit.in[i] <== x[i]; }`);
   body(`inputHash <== inputCommit.out;`);
+  // A boolean model input takes 0 or 1 only: its range check alone would allow a few more values.
+  for (const p of q.inputs ?? []) {
+    if (p.elem !== "bool") continue;
+    const n = p.shape.reduce((a, b) => a * b, 1);
+    const one = q.input.scale >= 0 ? 1n << BigInt(q.input.scale) : 1n;
+    body(`for (var i = ${p.offset}; i < ${p.offset + n}; i++) { x[i] * (x[i] - ${one}) === 0; }`);
+  }
 
   q.nodes.forEach((node, k) => {
     const c = `n${k}`;

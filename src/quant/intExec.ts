@@ -29,6 +29,9 @@ export function quantizeInput(q: QGraph, sample: readonly number[]): bigint[] {
     if (typeof x !== "number" || !Number.isFinite(x))
       throw new InputError(`input value ${i} is ${x}, expected a finite number`);
     const v = quantizeValue(x, t.scale);
+    const port = q.inputs?.find((p) => i >= p.offset && i < p.offset + p.shape.reduce((a, b) => a * b, 1));
+    if (port?.elem === "bool" && x !== 0 && x !== 1)
+      throw new InputError(`input value ${i} = ${x} is for the boolean input "${port.name}", expected 0 or 1 (or false/true)`);
     if (!fitsSigned(v, t.bits)) {
       const lim = dequantize(1n << BigInt(t.bits - 1), t.scale);
       throw new RangeOverflowError(

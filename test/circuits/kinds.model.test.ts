@@ -161,6 +161,33 @@ const cases: Case[] = [
 ];
 
 describe("node kinds: circuit = integer executor ≈ float", function () {
+  it("a boolean model input is constrained to 0 or 1, in the circuit and by the executor", async () => {
+    const inputs: FloatGraph["inputs"] = [
+      { name: "u", shape: [2], offset: 0, elem: "float" },
+      { name: "b", shape: [2], offset: 2, elem: "bool" },
+    ];
+    const nodes: FloatNode[] = [
+      { kind: "select", out: "u", input: CONCAT_INPUT, shape: [2], idx: ints([0, 1]), from: ["u"] },
+      { kind: "select", out: "b", input: CONCAT_INPUT, shape: [2], idx: ints([2, 3]), from: ["b"] },
+      { kind: "mul", out: "y", a: "u", b: "b", shape: [2], ia: [ints([0]), ints([1])], ib: [ints([0]), ints([1])], coef: Float64Array.of(1, 1), from: ["mul"] },
+    ];
+    const g = graph(4, nodes, "y", inputs);
+    const q = quantizeGraph(g, calibrate(g, [[0.5, -0.25, 1, 0], [-0.75, 0.5, 0, 1]]));
+    const { t, layout } = await compile(q, "kinds_bool");
+    const honest = quantizeInput(q, [0.5, -0.25, 1, 0]);
+    await t.checkConstraints(await t.calculateWitness(circuitInput(q, layout, honest), true));
+    expect(() => quantizeInput(q, [0.5, -0.25, 2, 0])).to.throw(/boolean input "b", expected 0 or 1/);
+    const forged = [...honest];
+    forged[2] = 2n * honest[2];
+    let refused = false;
+    try {
+      await t.checkConstraints(await t.calculateWitness(circuitInput(q, layout, forged), true));
+    } catch {
+      refused = true;
+    }
+    expect(refused, "a boolean input of 2 was accepted").to.equal(true);
+  });
+
   for (const c of cases) {
     describe(c.name, () => {
       let q: QGraph;

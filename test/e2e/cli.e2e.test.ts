@@ -10,6 +10,7 @@ import path from "path";
 import { REPO } from "../helpers/circuit";
 import { usePtauDir } from "../helpers/fixtures";
 import { modelDir, verifierFile } from "../../src/model/artifacts";
+import { buildModel } from "../unit/onnxBuilder";
 
 function hardhat(...args: string[]) {
   const r = spawnSync("npx", ["hardhat", ...args], { cwd: REPO, encoding: "utf8", env: process.env, timeout: 10 * 60_000 });
@@ -65,13 +66,66 @@ describe("command line", function () {
   });
 
   it("refuses an unsupported op naming it, its node and the supported ops, and writes nothing", () => {
-    const r = hardhat("model:compile", "--onnx", "fixtures/models/unsupported_tanh.onnx", "--name", "cli_tanh");
+    // NonZero's output shape depends on the data: no fixed circuit can compute it.
+    const onnxFile = path.join(tmp, "nonzero.onnx");
+    fs.writeFileSync(onnxFile, buildModel({
+      inputs: [{ name: "x", shape: [1, 4] }], outputs: [{ name: "y" }],
+      nodes: [{ op: "Relu", inputs: ["x"], outputs: ["r"] }, { op: "NonZero", name: "/NonZero", inputs: ["r"], outputs: ["y"] }],
+    }));
+    const r = hardhat("model:compile", "--onnx", onnxFile, "--name", "cli_nonzero");
     expect(r.code).to.not.equal(0);
-    expect(r.err).to.match(/unsupported ONNX op Tanh \(node "\/Tanh"\)/);
-    expect(r.err).to.match(/Supported ops: .*Gemm/);
+    expect(r.err).to.match(/unsupported ONNX op NonZero \(node "\/NonZero"\)/);
+    expect(r.err).to.match(/Supported ops: .*Gemm.*Tanh/);
     expect(r.err).to.not.match(/at .*\.ts:\d+/); // a message, not a stack trace
-    expect(fs.existsSync(modelDir("cli_tanh"))).to.equal(false);
-    expect(fs.existsSync(verifierFile("cli_tanh"))).to.equal(false);
+    expect(fs.existsSync(modelDir("cli_nonzero"))).to.equal(false);
+    expect(fs.existsSync(verifierFile("cli_nonzero"))).to.equal(false);
+  });
+
+  describe("a model with several inputs and outputs (the peer's PyTorch tutorial: 3 inputs, 2 outputs)", () => {
+    const dir = path.join(REPO, "..", "shared", "peer-onnx", "ezkl-examples", "tutorial");
+    const samples = path.join(tmp, "tutorial.samples.json");
+    const proof = path.join(tmp, "tutorial.proof.json");
+    before(function () {
+      if (!fs.existsSync(path.join(dir, "network.onnx"))) this.skip();
+      // Samples as the README documents them: one flat array per model input, in the model's input order.
+      const base: number[][] = JSON.parse(fs.readFileSync(path.join(dir, "input.json"), "utf8")).input_data;
+      const list = Array.from({ length: 12 }, (_, k) => base.map((part) => part.map((v, i) => Math.fround(v * (1 - 0.15 * Math.sin(k * 7 + i))))));
+      fs.writeFileSync(samples, JSON.stringify(list));
+    });
+
+    it("compiles, calibrated on a file of per-input samples", () => {
+      const r = hardhat("model:compile", "--onnx", path.join(dir, "network.onnx"), "--name", "cli_tutorial", "--calibration", samples, "--json");
+      expect(r.code, r.err).to.equal(0);
+      const m = JSON.parse(r.out);
+      expect(m.inputShape).to.deep.equal([36]);
+      expect(m.outputShape).to.deep.equal([87]);
+    });
+
+    it("model:predict gives both outputs concatenated, close to onnxruntime's", () => {
+      const out = path.join(tmp, "tutorial.pred.json");
+      const r = hardhat("model:predict", "--name", "cli_tutorial", "--input", samples, "--out", out);
+      expect(r.code, r.err).to.equal(0);
+      const { predictions } = JSON.parse(fs.readFileSync(out, "utf8"));
+      expect(predictions).to.have.length(12);
+      for (const p of predictions) {
+        expect(p.output).to.have.length(75 + 12);
+        expect(p.float).to.have.length(75 + 12);
+        const mag = Math.max(1, ...p.float.map(Math.abs));
+        p.output.forEach((v: number, i: number) => expect(Math.abs(v - p.float[i]), `output ${i}`).to.be.below(0.05 * mag));
+      }
+    });
+
+    it("model:prove and model:verify: every output of both is public and proven", () => {
+      const p = hardhat("model:prove", "--name", "cli_tutorial", "--input", samples, "--index", "3", "--out", proof);
+      expect(p.code, p.err).to.equal(0);
+      const file = JSON.parse(fs.readFileSync(proof, "utf8"));
+      expect(file.claim.output).to.have.length(87);
+      const v = hardhat("model:verify", "--name", "cli_tutorial", "--proof", proof);
+      expect(v.code, v.out + v.err).to.equal(0);
+      const bad = hardhat("model:predict", "--name", "cli_tutorial", "--input", path.join(dir, "..", "1l_relu", "input.json"));
+      expect(bad.code).to.not.equal(0);
+      expect(bad.err).to.match(/one flat array per model input \("input" \[1, 3, 2, 2\] = 12 values/);
+    });
   });
 
   it("names expected and given input length for a wrong shape", () => {

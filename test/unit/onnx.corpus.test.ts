@@ -25,12 +25,15 @@ describe("onnx: peer corpus (EZKL examples)", function () {
       "1l_average", "1l_concat", "1l_conv_transpose", "1l_mean", "1l_slice", "1l_upsample", "ltsf", "max", "min",
     ];
     for (const m of mustImport) expect(imported).to.include(m);
-    expect(imported.length).to.be.at.least(39);
+    expect(imported.length).to.be.at.least(83);
+    // What stays refused, and why: a model with no input, and NonZero (a data-dependent shape).
+    expect(entries.filter((e) => e.status !== "imported").map((e) => e.name).sort()).to.deep.equal(["arange", "nanoGPT"]);
   });
 
   it("every imported model matches onnxruntime within 1e-4 (relative to the output magnitude)", () => {
+    // self_attention applies Equal to floats under opset 10, which onnxruntime refuses to load.
     const failures = entries
-      .filter((e) => e.status === "imported" && !e.matchesOrt)
+      .filter((e) => e.status === "imported" && !e.matchesOrt && e.name !== "self_attention")
       .map((e) => `${e.name}: max |diff| ${e.ortMaxAbsDiff} ${e.compareError ?? ""}`);
     expect(failures, failures.join("\n")).to.deep.equal([]);
   });
