@@ -13,7 +13,7 @@ import { FloatNode, size } from "./ir";
 import { AffineBuilder } from "./affine";
 import { normAxis, stridesOf } from "./shapes";
 import { OpCtx, Value, bad, input, unsupported } from "./values";
-import { boundsOf } from "./logic";
+import { boundsOf } from "./intBounds";
 
 type Data = Extract<Value, { kind: "data" }>;
 
@@ -38,7 +38,7 @@ type Candidates = { j: number; f: number }[][];
 
 /**
  * Flags hit[f] = 1 exactly when index q equals j or j − d (ONNX allows negative indices), for the
- * candidates j the index can reach: all of [0, d) unless integer bounds (src/onnx/logic.ts) say less.
+ * candidates j the index can reach: all of [0, d) unless integer bounds (src/onnx/intBounds.ts) say less.
  */
 function equalityFlags(ctx: OpCtx, idx: Data, d: number): { nodes: FloatNode[]; flags: string; cand: Candidates } {
   const n = size(idx.shape);

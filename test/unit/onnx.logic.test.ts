@@ -7,7 +7,7 @@ import { importOnnx, lowerModel } from "../../src/onnx/lower";
 import { decodeModel } from "../../src/onnx/load";
 import { corpusSample, floatModelOutput, maxAbs, maxAbsDiff, scanModel } from "../../src/onnx/corpus";
 import { OrtReference } from "../../src/onnx/reference";
-import { sortingLayers } from "../../src/onnx/logic";
+import { sortingLayers } from "../../src/onnx/argTopK";
 import { DT, ModelSpec, NodeSpec, buildModel, tensor, vsOrt } from "./onnxBuilder";
 
 const lower = (spec: ModelSpec): FloatGraph => lowerModel(decodeModel(buildModel(spec)));
