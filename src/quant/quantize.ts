@@ -54,7 +54,7 @@ export function quantizeGraph(graph: FloatGraph, ranges: TensorRanges, opts: Par
       const only = uses.get(node.out) ?? [];
       const fuse =
         next?.kind === "relu" && only.length === 1 && only[0] === next && node.out !== graph.output;
-      const q = quantizeAffine(node, tensors, range(node.out), options);
+      const q = quantizeAffine(node, tensors, range(node.out), options, input.scale <= 0 ? input.name : undefined);
       if (fuse) {
         fused.add(next);
         q.out = next.out;
@@ -120,15 +120,18 @@ function quantizeInputTensor(
   return define(name, shape, scaleFor(maxAbs, o.bits, o.headroomBits));
 }
 
-function quantizeAffine(node: AffineNode, tensors: Record<string, QTensor>, outRange: number, o: QuantOptions): QAffine {
+function quantizeAffine(node: AffineNode, tensors: Record<string, QTensor>, outRange: number, o: QuantOptions, exactInput?: string): QAffine {
   let maxW = 0;
   for (const rows of node.rows) for (const r of rows) for (const w of r.w) maxW = Math.max(maxW, Math.abs(w));
   const wScale = scaleFor(maxW, o.weightBits, 0);
   const inScales = node.inputs.map((n) => tensors[n].scale);
   // Where the float values cancel (x − max(x) over a single element) the calibrated range can be far
   // below the rounding its inputs already carry; the range must hold that rounding too.
+  // Rounding accumulates through the layers before: allow each input two steps of it. The model's
+  // input at scale 2^0 holds its integers exactly.
   let noise = 0;
   node.rows.forEach((rows, t) => {
+    if (node.inputs[t] === exactInput) return;
     const q = 2 ** -inScales[t];
     for (const r of rows) {
       let s = 0;
