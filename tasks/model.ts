@@ -1,6 +1,6 @@
 import fs from "fs";
 import { task, types } from "hardhat/config";
-import { flavumAction, progress, userPath } from "./util";
+import { compileContracts, flavumAction, progress, userPath } from "./util";
 import { intArg, requiredArg } from "./args";
 import { compileModel } from "../src/model/compile";
 import { loadModel } from "../src/model/artifacts";
@@ -32,7 +32,7 @@ task("model:compile", "Compile an ONNX model into a quantized circuit, Groth16 k
         force: a.force,
         progress,
       });
-      await hre.run("compile", { quiet: true });
+      await compileContracts(hre);
       console.log(a.json ? JSON.stringify(manifest, null, 2) : formatCompileSummary(manifest, reusedKeys));
     }),
   );
@@ -90,7 +90,7 @@ task("model:verify", "Verify an inference proof and its claim off-chain, or on-c
       let onchain: Record<string, unknown> | undefined;
       if (a.onchain && off.valid) {
         const { verifyOnChain } = await import("../src/chain/verifier");
-        await hre.run("compile", { quiet: true });
+        await compileContracts(hre);
         const r = await verifyOnChain(hre, model, proof);
         valid = r.valid;
         onchain = { valid: r.valid, network: hre.network.name, address: r.address, deployed: r.deployed, replaced: r.replaced, gas: r.gas.toString() };

@@ -14,11 +14,25 @@ export interface ActionOptions {
   persistent?: boolean;
 }
 
+/**
+ * Compile the contracts with anything the compiler or its plugins print (TypeChain's "Generating
+ * typings…") sent to stderr: stdout carries the command's result, which `--json` callers parse.
+ */
+export async function compileContracts(hre: any): Promise<void> {
+  const log = console.log;
+  console.log = (...a: unknown[]) => console.error(...a);
+  try {
+    await hre.run("compile", { quiet: true });
+  } finally {
+    console.log = log;
+  }
+}
+
 export function flavumAction<A, R>(fn: (args: A, hre: any) => Promise<R>, opts: ActionOptions = {}) {
   return async (args: A, hre: any): Promise<R | undefined> => {
     try {
       checkNetwork(hre, opts);
-      if (opts.artifacts || opts.persistent) await hre.run("compile", { quiet: true });
+      if (opts.artifacts || opts.persistent) await compileContracts(hre);
       return await fn(args, hre);
     } catch (e) {
       const err = userError(e, hre);
