@@ -38,6 +38,8 @@ export interface CorpusProveResult {
   /** Quantized within QUANT_TOLERANCE of onnxruntime on the corpus sample and 8 samples around it. */
   quantWithin?: boolean;
   fidelitySamples?: number;
+  /** The circuit's size before issue 11 (bench/corpus.baseline.json), for the models that imported then. */
+  baselineConstraints?: number;
   /** Quantized output against the corpus's stored output_data (when it has one). */
   quantVsOutputData?: number;
   quantWithinOutputData?: boolean;
@@ -103,6 +105,9 @@ export function estimateConstraints(q: QGraph): number {
   if (q.argmax) n += q.tensors[q.output].size * (q.tensors[q.output].bits + 2);
   return n;
 }
+
+/** Constraint counts of the models that imported before the op families of issue 11, measured then. */
+const BASELINE: { constraints: Record<string, number> } = JSON.parse(fs.readFileSync(path.join(__dirname, "corpus.baseline.json"), "utf8"));
 
 /** Tolerance of the quantized model against onnxruntime: 5% of the output's magnitude (at least 0.05 absolute). */
 export const QUANT_TOLERANCE = 0.05;
@@ -232,6 +237,7 @@ async function proveOne(e: CorpusEntry, opts: BenchOptions, deadline: number): P
     return done("compile-failed", errorMessage(err));
   }
   res.constraints = c.info.constraints;
+  res.baselineConstraints = BASELINE.constraints[name];
   res.power = powerFor(c.info.constraints, circuit.layout.publicSignals.length);
   if (res.power > opts.maxPower)
     return done("too-large", `${res.constraints} constraints need 2^${res.power} > 2^${opts.maxPower}; not proven`);

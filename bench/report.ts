@@ -276,9 +276,11 @@ export function formatReport(r: BenchReport): string {
         out.push(`  compiled, proved and matching (proof = executor, quantized within ${QUANT_TOLERANCE * 100}% of onnxruntime): ${p.provedAndMatching}/${c.models}`);
         out.push(
           table(
-            ["  model", "status", "constraints", "prove ms", "= executor", "quant max |err| (9 inputs)", "within ort", "vs output_data", "reason"],
+            ["  model", "status", "constraints", "before", "prove ms", "= executor", "quant max |err| (9 inputs)", "within ort", "vs output_data", "reason"],
             p.results.map((x) => [
-              `  ${x.name}`, x.status, int(x.constraints), int(x.proveMs), x.matchesExecutor === undefined ? "—" : x.matchesExecutor ? "yes" : "NO",
+              `  ${x.name}`, x.status, int(x.constraints),
+              x.baselineConstraints === undefined || x.constraints === undefined ? "—" : `${int(x.baselineConstraints)} (${((x.constraints / x.baselineConstraints - 1) * 100).toFixed(0)}%)`,
+              int(x.proveMs), x.matchesExecutor === undefined ? "—" : x.matchesExecutor ? "yes" : "NO",
               x.quantMaxAbsErr === undefined ? "—" : x.quantMaxAbsErr.toPrecision(3),
               x.quantWithin === undefined ? "—" : x.quantWithin ? "yes" : "NO",
               x.quantVsOutputData === undefined ? "—" : `${x.quantVsOutputData.toPrecision(3)}${x.quantWithinOutputData ? "" : " (over)"}`,

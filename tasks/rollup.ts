@@ -15,6 +15,7 @@ import { attachLocalCommittee } from "../src/traceStore/localCommittee";
 import { defaultStorePath, moveStoreAside, openSequencer, registerModel } from "../src/rollup/service";
 import { idArg, intArg } from "./args";
 import { readSamples, reviewSamples } from "../src/model/samples";
+import { loadModel } from "../src/model/artifacts";
 import type { Sequencer, TraceReport } from "../src/rollup/sequencer";
 import type { QGraph } from "../src/quant/qgraph";
 import type { FlavumNodeClient, NodeModel } from "../src/sdk/client";
@@ -141,7 +142,9 @@ storeParams(
         await ledger.send(`requesting model ${modelId} on data point ${dpId}`, ledger.state.requestInference(modelId, dpId, hre.ethers.ZeroAddress, { value: fee }));
         ids = [id];
       } else {
-        ids = seq.request(a.model, readSamples(userPath(a.input!)), { strict: a.strict, what: `input file ${a.input}` });
+        // A model with several inputs takes one flat array per input (src/model/samples.ts).
+        const ports = loadModel(seq.served(a.model).name).q.inputs;
+        ids = seq.request(a.model, readSamples(userPath(a.input!), ports), { strict: a.strict, what: `input file ${a.input}` });
       }
       console.log(a.json ? JSON.stringify({ requests: ids.map(String) }) : `queued request(s) ${ids.join(", ")}`);
     });
