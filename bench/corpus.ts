@@ -88,7 +88,7 @@ export function estimateConstraints(q: QGraph): number {
   let n = q.input.size * (q.input.bits + 1) + 300 * Math.ceil(q.input.size / 8);
   for (const node of q.nodes) {
     const sz = q.tensors[node.out].size;
-    if (node.kind === "affine") n += sz * (node.bits + node.shift + 1);
+    if (node.kind === "affine") n += node.unchecked ? 0 : sz * (node.bits + node.shift + 1);
     else if (node.kind === "maxpool") n += node.windows.reduce((a, w) => a + w.length * (node.bits + 1), 0);
     else if (node.kind === "sigmoid") n += sz * (node.bitsIn + 2 ** node.segBits + node.bits + node.lowBits + node.guard);
     else if (node.kind === "leakyrelu") n += sz * (node.bits + node.alphaShift + 3);

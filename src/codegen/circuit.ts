@@ -88,13 +88,27 @@ export function generateCircuit(q: QGraph, name: string, mode: WeightsMode): Gen
       refs.set(node.out, (i) => src(idx[i]));
       return;
     }
-    body(`component ${c}[${size}];`);
+    if (!(node.kind === "affine" && node.unchecked && !layout)) body(`component ${c}[${size}];`);
     if (emitNewKind(node, c, k, size, refs, body, includes)) return;
     switch (node.kind) {
       case "affine": {
+        const ins = node.inputs.map((n) => refs.get(n)!);
+        if (node.unchecked && !layout) {
+          // Exact and bounded by its inputs' proven ranges (quantize.ts tightenAffine): wiring, no check.
+          body(`signal ${c}_v[${size}];`);
+          for (let i = 0; i < size; i++) {
+            const terms: string[] = [];
+            node.rows.forEach((rows, t) => {
+              const r = rows[i];
+              for (let j = 0; j < r.idx.length; j++) if (r.w[j] !== 0n) terms.push(term(r.w[j], ins[t](r.idx[j])));
+            });
+            assign(`${c}_v[${i}]`, terms, String(node.bias[i]), `acc${k}_${i}`).forEach(body);
+          }
+          refs.set(node.out, (i) => `${c}_v[${i}]`);
+          return;
+        }
         includes.add("RescaleAct");
         body(`for (var i = 0; i < ${size}; i++) { ${c}[i] = RescaleAct(${node.bits}, ${node.shift}, ${node.act === "relu" ? 1 : 0}); }`);
-        const ins = node.inputs.map((n) => refs.get(n)!);
         if (layout) {
           const nnz = node.rows.reduce((a, rows) => a + rows.reduce((s, r) => s + r.idx.length, 0), 0);
           body(`signal p${k}[${nnz}];`);

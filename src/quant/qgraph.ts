@@ -33,6 +33,11 @@ export interface QAffine {
   shift: number;
   bits: number;
   act: "none" | "relu";
+  /**
+   * Set when shift = 0 and the inputs' proven bounds already keep every output within `bits`: the
+   * output is then a plain linear combination, with no range check of its own (public weights only).
+   */
+  unchecked?: boolean;
   from: string[];
 }
 

@@ -41,6 +41,8 @@ export function quantizeGraph(graph: FloatGraph, ranges: TensorRanges, opts: Par
     (tensors[name] = { name, shape, size: size(shape), scale, bits: b });
 
   const input = quantizeInputTensor(graph, ranges, options, define);
+  // The largest |value| each tensor can hold, proven by range checks or by arithmetic on proven bounds.
+  const bounds = new Map<string, bigint>([[input.name, 1n << BigInt(input.bits - 1)]]);
   const uses = consumers(graph);
   const nodes: QNode[] = [];
   const kindCtx: KindCtx = { tensors, options, range, scaleFor, define };
@@ -62,11 +64,14 @@ export function quantizeGraph(graph: FloatGraph, ranges: TensorRanges, opts: Par
         q.from = [...q.from, ...next.from];
       }
       define(q.out, node.shape, q.accScale - q.shift);
+      tightenAffine(q, tensors, bounds);
       nodes.push(q);
       return;
     }
     if (isNewKind(node)) {
-      nodes.push(quantizeNewKind(node, kindCtx));
+      const qn = quantizeNewKind(node, kindCtx);
+      bounds.set(qn.out, outputBound(qn, tensors, bounds));
+      nodes.push(qn);
       return;
     }
     const src = tensors[node.input];
@@ -100,7 +105,49 @@ export function quantizeGraph(graph: FloatGraph, ranges: TensorRanges, opts: Par
 
   const out = tensors[graph.output];
   if (!out) throw new FlavumError(`graph output ${graph.output} is not produced by any node`);
+  for (const n of nodes) if (!bounds.has(n.out)) bounds.set(n.out, 1n << BigInt(tensors[n.out].bits - 1));
   return { options, tensors, input, inputs: graph.inputs, outputs: graph.outputs, nodes, output: graph.output, head: graph.head, argmax: out.size > 1 };
+}
+
+/** Bound of a node's output from its kind: 0/1 flags, indices, rewirings and maxima keep or shrink their input's. */
+function outputBound(n: QNode, tensors: Record<string, QTensor>, bounds: Map<string, bigint>): bigint {
+  const full = 1n << BigInt(tensors[n.out].bits - 1);
+  const of = (name: string) => bounds.get(name) ?? 1n << BigInt(tensors[name].bits - 1);
+  switch (n.kind) {
+    case "compare": return 1n;
+    case "argindex": return BigInt(n.windows.reduce((m, w) => Math.max(m, w.length), 1) - 1);
+    case "select": case "relu": case "maxpool": return of(n.input) < full ? of(n.input) : full;
+    default: return full;
+  }
+}
+
+/**
+ * An affine node that does not rescale (shift 0, no ReLU) computes its output exactly; when the
+ * bounds of its inputs prove the output fits, its range check proves nothing and is dropped: the
+ * output becomes a linear combination (free under --O2) with just the bits its bound needs. Sums of
+ * comparison flags and index differences in tree ensembles are such maps. Private weights void the
+ * bound (the prover picks them), so the circuit generator range-checks these nodes in that mode.
+ */
+function tightenAffine(q: QAffine, tensors: Record<string, QTensor>, bounds: Map<string, bigint>): void {
+  const full = 1n << BigInt(q.bits - 1);
+  bounds.set(q.out, full);
+  if (q.shift !== 0 || q.act !== "none") return;
+  const inB = q.inputs.map((n) => bounds.get(n) ?? 1n << BigInt(tensors[n].bits - 1));
+  let worst = 0n;
+  q.bias.forEach((b, i) => {
+    let s = b < 0n ? -b : b;
+    q.rows.forEach((rows, t) => {
+      for (const w of rows[i].w) s += (w < 0n ? -w : w) * inB[t];
+    });
+    if (s > worst) worst = s;
+  });
+  if (worst >= full) return;
+  let b = 2;
+  while (1n << BigInt(b - 1) <= worst) b++;
+  q.unchecked = true;
+  q.bits = b;
+  tensors[q.out].bits = b;
+  bounds.set(q.out, worst);
 }
 
 /**
@@ -120,10 +167,26 @@ function quantizeInputTensor(
   return define(name, shape, scaleFor(maxAbs, o.bits, o.headroomBits));
 }
 
+/** The smallest scale s >= 0 at which every weight of the node is an integer (Infinity if none up to 52). */
+function exactScale(node: AffineNode): number {
+  let s = 0;
+  for (const rows of node.rows) {
+    for (const r of rows) {
+      for (const w of r.w) {
+        while (s <= 52 && !Number.isInteger(w * 2 ** s)) s++;
+        if (s > 52) return Infinity;
+      }
+    }
+  }
+  return s;
+}
+
 function quantizeAffine(node: AffineNode, tensors: Record<string, QTensor>, outRange: number, o: QuantOptions, exactInput?: string): QAffine {
   let maxW = 0;
   for (const rows of node.rows) for (const r of rows) for (const w of r.w) maxW = Math.max(maxW, Math.abs(w));
-  const wScale = scaleFor(maxW, o.weightBits, 0);
+  // Weights that are exact at a coarser scale (±1 of a difference, integer counts, 1/n of a mean)
+  // need no finer one: the accumulator, and so the rescale after it, stays that much shorter.
+  const wScale = Math.min(scaleFor(maxW, o.weightBits, 0), exactScale(node));
   const inScales = node.inputs.map((n) => tensors[n].scale);
   // Where the float values cancel (x − max(x) over a single element) the calibrated range can be far
   // below the rounding its inputs already carry; the range must hold that rounding too.

@@ -12,6 +12,9 @@ import { importOnnx } from "../../src/onnx/lower";
 import { OrtReference } from "../../src/onnx/reference";
 import { measureFidelity } from "../../src/model/fidelity";
 import { InputError, RangeOverflowError } from "../../src/errors";
+import type { FloatGraph } from "../../src/onnx/ir";
+import type { QAffine } from "../../src/quant/qgraph";
+import { generateCircuit } from "../../src/codegen/circuit";
 import { FIXTURE_MODELS, calibrationSet, heldout, onnxPath, quantizedFixture, sampleSet } from "../helpers/fixtures";
 
 describe("fixed-point arithmetic", () => {
@@ -102,5 +105,41 @@ describe("integer executor errors", () => {
     ranges.set(hidden.out, 0.01);
     const q2 = quantizeGraph(g, ranges);
     expect(() => runInt(q2, quantizeInput(q2, sample))).to.throw(RangeOverflowError, /affine node .* is outside its calibrated range/);
+  });
+});
+
+describe("range checks the bounds already prove", () => {
+  const ints = (a: number[]) => Int32Array.from(a);
+  // Flags of two comparisons, then their sum and a large multiple of it: both exact (shift 0).
+  const graph = (scaleOfBig: number): FloatGraph => ({
+    input: { name: "x", shape: [2] }, inputs: [{ name: "x", shape: [2], offset: 0, elem: "float" }],
+    outputs: [{ name: "y", shape: [2], offset: 0, elem: "float" }], head: "none", ops: {}, onnxOutput: "y", output: "y", outputShape: [2],
+    nodes: [
+      { kind: "compare", op: "gt", out: "c", input: "x", shape: [2], from: ["c"] },
+      { kind: "affine", out: "s", inputs: ["c"], shape: [1], bias: Float64Array.of(1), from: ["sum"], rows: [[{ idx: ints([0, 1]), w: Float64Array.of(1, 1) }]] },
+      { kind: "affine", out: "y", inputs: ["s", "c"], shape: [2], bias: new Float64Array(2), from: ["big"],
+        rows: [[{ idx: ints([0]), w: Float64Array.of(scaleOfBig) }, { idx: ints([]), w: new Float64Array(0) }], [{ idx: ints([]), w: new Float64Array(0) }, { idx: ints([1]), w: Float64Array.of(1) }]] },
+    ],
+  });
+
+  it("drops the range check of an exact map whose inputs bound it, with just the bits the bound needs", () => {
+    const g = graph(3);
+    const q = quantizeGraph(g, calibrate(g, [[1, -1], [-1, 1], [2, 2]]));
+    const sum = q.nodes.find((n) => n.out === "s") as QAffine;
+    expect(sum.shift).to.equal(0);
+    expect(sum.unchecked).to.equal(true);
+    // |1 + c0 + c1| <= 3 at its scale: 3 · 2^scale fits the bits chosen, and not one bit fewer.
+    const bound = 3n << BigInt(q.tensors.s.scale);
+    expect(1n << BigInt(sum.bits - 1) > bound && 1n << BigInt(sum.bits - 2) <= bound).to.equal(true);
+    for (const x of [[1, 1], [-1, -1], [0.5, -2]]) expect(runInt(q, quantizeInput(q, x)).output).to.have.length(2);
+  });
+
+  it("keeps the range check where the bound does not prove the bits (and always with private weights)", () => {
+    const g = graph(1e6);
+    const q = quantizeGraph(g, calibrate(g, [[1, -1], [-1, 1], [2, 2]]));
+    const y = q.nodes.find((n) => n.out === "y") as QAffine;
+    expect(y.unchecked ?? false).to.equal(false);
+    const circuit = generateCircuit(quantizeGraph(graph(3), calibrate(graph(3), [[1, 1]])), "t", "private").source;
+    expect(circuit).to.not.contain("_v[");
   });
 });
