@@ -133,7 +133,9 @@ export function samplesAround(graph: FloatGraph, base: number[], n: number, seed
         [part[i], part[j]] = [part[j], part[i]];
       }
       const f = 1 - 0.2 * rand();
-      part.forEach((v, i) => (s[p.offset + i] = p.elem === "float" ? Math.fround(v * f) : v));
+      // Integer-valued float inputs (pixels, counts) stay integers: their scale is 2^0 for a reason.
+      const integral = part.every(Number.isInteger);
+      part.forEach((v, i) => (s[p.offset + i] = p.elem !== "float" ? v : integral ? Math.round(v * f) : Math.fround(v * f)));
     }
     out.push(s);
   }

@@ -6,7 +6,7 @@
  * Public signals, in order: inputHash, [weightsHash], outputWord — or, when the outputs do not fit
  * one word, out[0..n-1] and [label] instead of outputWord.
  */
-import type { QGraph, QNode } from "../quant/qgraph";
+import type { QAffine, QGraph, QNode } from "../quant/qgraph";
 import { weightLayout, WeightLayout } from "./weights";
 import { emitNewKind } from "./kinds";
 import { Ref, assign, term } from "./linear";
@@ -37,17 +37,50 @@ export interface GeneratedCircuit {
   layout: CircuitLayout;
 }
 
+/** Terms per generated template above which an affine node's rows are split into chunk templates. */
+const SPLIT_TERMS = 60_000;
+
+function affineTerms(node: QAffine): number {
+  return node.rows.reduce((a, rows) => a + rows.reduce((s, r) => s + r.idx.length, 0), 0);
+}
+
+/** Consecutive row ranges [start, end) of at most `limit` terms each (a longer row gets a chunk of its own). */
+function rowChunks(node: QAffine, limit: number): [number, number][] {
+  const out: [number, number][] = [];
+  let start = 0;
+  let n = 0;
+  const size = node.bias.length;
+  for (let i = 0; i < size; i++) {
+    const t = node.rows.reduce((s, rows) => s + rows[i].idx.length, 0);
+    if (n + t > limit && i > start) {
+      out.push([start, i]);
+      start = i;
+      n = 0;
+    }
+    n += t;
+  }
+  out.push([start, size]);
+  return out;
+}
+
 export function circomIdent(name: string): string {
   const s = name.replace(/[^A-Za-z0-9_]/g, "_");
   return /^[A-Za-z_]/.test(s) ? s : `M_${s}`;
 }
 
-export function generateCircuit(q: QGraph, name: string, mode: WeightsMode): GeneratedCircuit {
+export interface GenerateOptions {
+  /** Terms per template above which an affine node is split (tests lower it). */
+  splitTerms?: number;
+}
+
+export function generateCircuit(q: QGraph, name: string, mode: WeightsMode, opts: GenerateOptions = {}): GeneratedCircuit {
+  const splitTerms = opts.splitTerms ?? SPLIT_TERMS;
   const templateName = `Flavum_${circomIdent(name)}`;
   const lines: string[] = [];
   const body = (s: string) => lines.push(`    ${s}`);
   const includes = new Set<string>(["PackedHash"]);
   const refs = new Map<string, Ref>();
+  const extraTemplates: string[] = [];
   const inputSize = q.input.size;
   refs.set(q.input.name, (i) => `x[${i}]`);
   const layout = mode === "private" ? weightLayout(q) : undefined;
@@ -76,6 +109,43 @@ export function generateCircuit(q: QGraph, name: string, mode: WeightsMode): Gen
     body(`for (var i = ${p.offset}; i < ${p.offset + n}; i++) { x[i] * (x[i] - ${one}) === 0; }`);
   }
 
+  /** Too many terms for one WebAssembly function (V8 refuses functions above ~7.6 MB): the rows
+   * go to templates of their own, a chunk each, which circom compiles to separate functions. */
+  const emitChunkedAffine = (a: QAffine): void => {
+    const k = q.nodes.indexOf(a);
+    const c = `n${k}`;
+    includes.add("RescaleAct");
+    const ins = a.inputs.map((n) => refs.get(n)!);
+    const chunks = rowChunks(a, splitTerms);
+    chunks.forEach(([start, end], j) => {
+      const name = `${templateName}_n${k}_${j}`;
+      const sub: string[] = [`template ${name}() {`];
+      a.inputs.forEach((n, t) => sub.push(`    signal input in${t}[${q.tensors[n].size}];`));
+      sub.push(`    signal output out[${end - start}];`, `    component r[${end - start}];`);
+      for (let i = start; i < end; i++) {
+        const terms: string[] = [];
+        a.rows.forEach((rows, t) => {
+          const r = rows[i];
+          for (let m = 0; m < r.idx.length; m++) if (r.w[m] !== 0n) terms.push(term(r.w[m], `in${t}[${r.idx[m]}]`));
+        });
+        sub.push(`    r[${i - start}] = RescaleAct(${a.bits}, ${a.shift}, ${a.act === "relu" ? 1 : 0});`);
+        assign(`r[${i - start}].in`, terms, String(a.bias[i]), `acc${i}`).forEach((l) => sub.push(`    ${l}`));
+        sub.push(`    out[${i - start}] <== r[${i - start}].out;`);
+      }
+      sub.push("}");
+      extraTemplates.push(sub.join("\n"));
+      body(`component ${c}c${j} = ${name}();`);
+      a.inputs.forEach((n, t) => {
+        for (let i = 0; i < q.tensors[n].size; i++) body(`${c}c${j}.in${t}[${i}] <== ${ins[t](i)};`);
+      });
+    });
+    const at = (i: number) => chunks.findIndex(([s0, e0]) => i >= s0 && i < e0);
+    refs.set(a.out, (i) => {
+      const j = at(i);
+      return `${c}c${j}.out[${i - chunks[j][0]}]`;
+    });
+  };
+
   q.nodes.forEach((node, k) => {
     const c = `n${k}`;
     const size = q.tensors[node.out].size;
@@ -88,8 +158,13 @@ export function generateCircuit(q: QGraph, name: string, mode: WeightsMode): Gen
       refs.set(node.out, (i) => src(idx[i]));
       return;
     }
-    if (!(node.kind === "affine" && node.unchecked && !layout)) body(`component ${c}[${size}];`);
+    const chunked = node.kind === "affine" && !node.unchecked && !layout && affineTerms(node) > splitTerms;
+    if (!(node.kind === "affine" && node.unchecked && !layout) && !chunked) body(`component ${c}[${size}];`);
     if (emitNewKind(node, c, k, size, refs, body, includes)) return;
+    if (chunked) {
+      emitChunkedAffine(node as QAffine);
+      return;
+    }
     switch (node.kind) {
       case "affine": {
         const ins = node.inputs.map((n) => refs.get(n)!);
@@ -135,6 +210,7 @@ export function generateCircuit(q: QGraph, name: string, mode: WeightsMode): Gen
         }
         break;
       }
+
       case "relu":
       case "leakyrelu": {
         const tmpl = node.kind === "relu" ? `Relu(${node.bits})` : `LeakyRelu(${node.bits}, ${node.alphaNum}, ${node.alphaShift})`;
@@ -186,7 +262,7 @@ export function generateCircuit(q: QGraph, name: string, mode: WeightsMode): Gen
     body(`weightsHash <== weightsCommit.out;`);
   }
 
-  const template = [`template ${templateName}() {`, ...lines, `}`].join("\n");
+  const template = [...extraTemplates, [`template ${templateName}() {`, ...lines, `}`].join("\n")].join("\n\n");
   const header = [
     `// Generated by Flavum from model "${name}" (weights ${mode}) — DO NOT EDIT.`,
     `// ${templateName} proves: out = the quantized model applied to x, inputHash = PackedHash(x)` +

@@ -161,6 +161,24 @@ const cases: Case[] = [
 ];
 
 describe("node kinds: circuit = integer executor ≈ float", function () {
+  it("an affine node too large for one WebAssembly function is split into chunk templates, with the same witness", async () => {
+    const pre = affine("y", X, 6, 5, (i, j) => Math.cos(i * 2 + j) * 1.3, (i) => 0.05 * i);
+    const g = graph(6, [pre], "y");
+    const q = quantizeGraph(g, calibrate(g, samples(32, 6, -1, 1)));
+    const gen = generateCircuit(q, "kinds_chunked", "public", { splitTerms: 12 });
+    expect(gen.template.match(/template Flavum_kinds_chunked_n0_\d+\(\)/g)).to.have.length(3);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flavum-kinds-chunked-"));
+    fs.writeFileSync(path.join(dir, "c.circom"), gen.source);
+    const t: Tester = await wasmTester(path.join(dir, "c.circom"), { include: INCLUDE, output: dir });
+    await t.loadSymbols();
+    for (const s of samples(3, 6, -1, 1, 77)) {
+      const xq = quantizeInput(q, s);
+      const w = await t.calculateWitness(circuitInput(q, gen.layout, xq), true);
+      await t.checkConstraints(w);
+      runInt(q, xq).output.forEach((v, i) => expect(fromField(readSignal(t, w, inner(gen.layout, `out[${i}]`)))).to.equal(v));
+    }
+  });
+
   it("a boolean model input is constrained to 0 or 1, in the circuit and by the executor", async () => {
     const inputs: FloatGraph["inputs"] = [
       { name: "u", shape: [2], offset: 0, elem: "float" },
