@@ -75,24 +75,26 @@ export function quantizeGraph(graph: FloatGraph, ranges: TensorRanges, opts: Par
       return;
     }
     const src = tensors[node.input];
+    // ReLU, LeakyReLU and max never widen their input: they keep its bits (a small integer input
+    // stays small, and a table after it covers just that range).
     switch (node.kind) {
       case "relu":
-        define(node.out, node.shape, src.scale);
-        nodes.push({ kind: "relu", out: node.out, input: node.input, bits, from: node.from });
+        define(node.out, node.shape, src.scale, src.bits);
+        nodes.push({ kind: "relu", out: node.out, input: node.input, bits: src.bits, from: node.from });
         return;
       case "leakyrelu": {
         if (!(node.alpha >= 0 && node.alpha <= 1))
           throw new FlavumError(`LeakyRelu ${node.from.join(",")}: alpha must be in [0, 1], got ${node.alpha}`);
-        define(node.out, node.shape, src.scale);
+        define(node.out, node.shape, src.scale, src.bits);
         nodes.push({
-          kind: "leakyrelu", out: node.out, input: node.input, bits,
+          kind: "leakyrelu", out: node.out, input: node.input, bits: src.bits,
           alphaNum: BigInt(Math.round(node.alpha * 2 ** LEAKY_SHIFT)), alphaShift: LEAKY_SHIFT, from: node.from,
         });
         return;
       }
       case "maxpool":
-        define(node.out, node.shape, src.scale);
-        nodes.push({ kind: "maxpool", out: node.out, input: node.input, bits, windows: node.windows, from: node.from });
+        define(node.out, node.shape, src.scale, src.bits);
+        nodes.push({ kind: "maxpool", out: node.out, input: node.input, bits: src.bits, windows: node.windows, from: node.from });
         return;
       case "sigmoid": {
         const q = sigmoidTable(node.out, node.input, src, bits, node.from);
