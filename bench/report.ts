@@ -210,6 +210,19 @@ function formatRepos(rp: ReposSummary, out: string[]): void {
       ),
     );
   }
+  if (rp.chains?.length) {
+    out.push("");
+    out.push("Training commits as chains of proofs (every row counts): one commit per row count, one epoch, n·K rows a proof; pushCommit verifies the whole chain");
+    out.push(
+      table(
+        ["model", "rows", "rows/proof", "proofs", "prove s", "s/proof", "pushCommit gas", "gas/proof", "note"],
+        rp.chains.map((c) => [
+          c.kind, c.rows, c.chunkRows, c.proofs, secs(c.proveMs, 1), c.proveMs === undefined ? "—" : (c.proveMs / 1000 / c.proofs).toFixed(2),
+          int(c.gas), c.gas === undefined ? "—" : int(Math.round(c.gas / c.proofs)), c.error ? `failed: ${c.error}` : "",
+        ]),
+      ),
+    );
+  }
   for (const t of rp.targets)
     out.push(
       `  target ≤ ${t.limit} s per ${t.what === "train" ? "training commit" : "FedAvg merge of 4"}, ${t.kind}: ` +

@@ -5,7 +5,9 @@
  * ModelRepository transactions (pushCommit with the generated training verifier, merge with the
  * generated 4-commit merge verifier) on the in-process Hardhat network; plus federated training
  * (4 contributors, fixed-point SGD commits + FedAvg, executor only) against the same model
- * trained centrally in float.
+ * trained centrally in float; plus training commits as chains of proofs (every row of a file
+ * counts): for the logistic repository (n·K = 16), commits of 16, 64 and 256 rows — proofs,
+ * proving time and the pushCommit gas of the whole chain, all measured.
  *
  * Circuits whose keys are not built yet are compiled once under build/bench/repos/ for their size
  * first: only those that fit the available powers of tau (≤ 2^maxPower) are set up, so a setup
@@ -18,9 +20,10 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import {
   TrainingSpec, ModelKind, trainingSpec, paramCount, quantizeData, weightsFromFloat, weightsToFloat, initialWeights,
   trainCommit, fedAvg, evaluate, trainFloat, commitWeights, trainingCircuitInput, mergeCircuitInput,
-  generateTrainingCircuit, generateMergeCircuit, trainingBinding, newDataSalt,
+  generateTrainingCircuit, generateMergeCircuit, trainingBinding, newDataSalt, decodeTrainingStatement,
 } from "../src/training";
 import { buildMergeCircuit, buildTrainingCircuit, BuiltCircuit, specId } from "../src/repos/circuits";
+import { planChain, proveChain, linkCalldata } from "../src/repos/trainingChain";
 import { trainableFromOnnx } from "../src/repos/fromOnnx";
 import { deployRepositories } from "../src/chain/deployRepos";
 import { EvmRepoLedger, GrothCalldata } from "../src/chain/evmRepos";
@@ -89,11 +92,27 @@ export interface ReposTarget {
   note?: string;
 }
 
+/** One training commit as a chain of proofs over `rows` rows (logistic, n·K rows a proof), pushed for real. */
+export interface ChainRow {
+  kind: ModelKind;
+  rows: number;
+  epochs: number;
+  /** Rows per proof (n·K). */
+  chunkRows: number;
+  proofs: number;
+  /** Σ (witness + prove) over the chain. */
+  proveMs?: number;
+  /** gasUsed of the one pushCommit transaction verifying the whole chain. */
+  gas?: number;
+  error?: string;
+}
+
 export interface ReposSummary {
   maxPower: number;
   ptau?: string;
   rows: ReposCircuitRow[];
   federated: FederatedRow[];
+  chains: ChainRow[];
   targets: ReposTarget[];
   notes: string[];
   totalMs: number;
@@ -221,9 +240,11 @@ async function measureKind(
     }
     const branch = `bench-c${c}`;
     await ledger.createBranch(repo.repoId, branch, repo.initialCommit);
+    const st = decodeTrainingStatement(res.publicSignals);
     const p = await ledger.pushCommit(
-      repo.repoId, branch, repo.initialCommit, BigInt(input.newHash), BigInt(input.dataHash), rows, spec.kind === "linear" ? 0 : result.correct,
-      objectUri(input), asGroth(cd),
+      repo.repoId, branch, repo.initialCommit,
+      [{ newWeightsHash: st.newWeightsHash, dataHash: st.dataHash, samples: st.samples, correct: st.correct, proof: asGroth(cd) }],
+      objectUri(input),
     );
     pushGas.push(await gasUsed(hre, p.txHash));
     pushed.push({ id: p.commitId, weights: result.weights });
@@ -252,6 +273,57 @@ async function measureKind(
   mergeRow.gas = await gasUsed(hre, m.txHash);
   mergeRow.gasOf = "merge";
   log(`merge of ${MERGE_K}: ${(mergeRow.totalMs! / 1000).toFixed(1)} s (median), merge ${mergeRow.gas} gas`);
+}
+
+// ------------------------------------------------------------------------- chains of proofs
+
+/** Rows per commit of the chain figures (BENCH_REPOS_CHAIN_ROWS overrides, comma-separated). */
+export const CHAIN_ROWS = [16, 64, 256];
+
+/**
+ * On a fresh repository with the generated training verifier: for each row count, one commit of
+ * that many consecutive training rows (disjoint from the other commits'), one epoch, proven with
+ * the workflow's own chain prover (src/repos/trainingChain.ts) and pushed on its own branch from
+ * the initial commit — the whole chain verified in one pushCommit. Nothing is extrapolated.
+ */
+export async function measureChains(
+  hre: HardhatRuntimeEnvironment, ledger: EvmRepoLedger, k: KindSetup, train: BuiltCircuit, data: Cancer, rowCounts: number[], log: Progress,
+): Promise<ChainRow[]> {
+  const { spec } = k;
+  const trainVerifier = await deployProjectVerifier(hre, train.contract);
+  const w0 = weightsFromFloat(spec, k.init);
+  const repo = await ledger.createRepository(
+    `bench-chains-${k.kind}-${specId(spec)}`, await commitWeights(spec, w0), `0x${crypto.createHash("sha256").update(JSON.stringify(spec)).digest("hex")}`,
+    await trainVerifier.getAddress(), [ZERO, ZERO, ZERO], objectUri(spec),
+  );
+  const binding = trainingBinding(await ledger.trainingContext(repo.repoId));
+  const max = await ledger.maxChainLength();
+  const out: ChainRow[] = [];
+  let offset = 0;
+  for (const rows of rowCounts) {
+    const row: ChainRow = { kind: k.kind, rows, epochs: 1, chunkRows: spec.n * spec.K, proofs: rows / (spec.n * spec.K) };
+    out.push(row);
+    try {
+      if (offset + rows > data.split.train.length) throw new Error(`the training split has ${data.split.train.length} rows, ${offset + rows} needed`);
+      const ix = data.split.train.slice(offset, offset + rows);
+      offset += rows;
+      const plan = planChain(`${rows} training rows`, rows, spec, 1, max);
+      const q = quantizeData(spec, ix.map((i) => data.features[i]), ix.map((i) => data.labels[i]));
+      const t0 = performance.now();
+      const chain = await proveChain({ spec, circuit: train, parent: w0, X: q.X, y: q.y, plan, binding, salt: newDataSalt(), progress: () => {} });
+      row.proveMs = Math.round(chain.proveMs);
+      log(`chain of ${rows} rows: ${plan.proofs} proofs in ${(row.proveMs / 1000).toFixed(1)} s (wall ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+      const branch = `bench-chain-${rows}`;
+      await ledger.createBranch(repo.repoId, branch, repo.initialCommit);
+      const p = await ledger.pushCommit(repo.repoId, branch, repo.initialCommit, chain.links.map(linkCalldata), objectUri(chain.dataHash));
+      row.gas = Number(p.gasUsed);
+      log(`chain of ${rows} rows: pushCommit ${row.gas} gas (${Math.round(row.gas / plan.proofs)} a proof)`);
+    } catch (e) {
+      row.error = errorMessage(e);
+      log(`chain of ${rows} rows: failed: ${row.error}`);
+    }
+  }
+  return out;
 }
 
 // ------------------------------------------------------------------ federated vs central accuracy
@@ -296,7 +368,7 @@ function federated(k: KindSetup, data: Cancer, rounds: number): FederatedRow {
 
 export async function benchRepos(hre: HardhatRuntimeEnvironment, opts: BenchOptions): Promise<ReposSummary> {
   const start = performance.now();
-  const summary: ReposSummary = { maxPower: opts.maxPower, rows: [], federated: [], targets: [], notes: [], totalMs: 0 };
+  const summary: ReposSummary = { maxPower: opts.maxPower, rows: [], federated: [], chains: [], targets: [], notes: [], totalMs: 0 };
   const data = JSON.parse(fs.readFileSync(fixture("data", "breast_cancer.json"), "utf8")) as Cancer;
   const setups = kinds();
   const ptau = ptauFile(opts.maxPower);
@@ -369,6 +441,11 @@ export async function benchRepos(hre: HardhatRuntimeEnvironment, opts: BenchOpti
         else if (j.mergeRow) j.mergeRow.error = error;
       }
     }
+    const logistic = jobs.find((j) => j.k.kind === "logistic" && j.train);
+    if (logistic) {
+      const rowCounts = process.env.BENCH_REPOS_CHAIN_ROWS ? process.env.BENCH_REPOS_CHAIN_ROWS.split(",").map(Number) : CHAIN_ROWS;
+      summary.chains = await measureChains(hre, ledger, logistic.k, logistic.train!, data, rowCounts, scoped("repos chains"));
+    }
   }
 
   for (const r of summary.rows) {
@@ -395,6 +472,9 @@ export async function benchRepos(hre: HardhatRuntimeEnvironment, opts: BenchOpti
       `(BENCH_REPOS_ROUNDS) of one fixed-point commit each + FedAvg (executor, no proofs); central: float SGD, same spec, ` +
       `start, lr and batch, for the same number of sample-gradients; accuracy on the ${data.split.test.length}-row test split ` +
       `(one row = ${(100 / data.split.test.length).toFixed(2)} points)`,
+    `chains: one logistic repository (n·K = 16), one commit per row count of that many consecutive training rows (disjoint), ` +
+      `one epoch, proven link by link with the workflow's chain prover (prove s = Σ witness + prove) and pushed as one pushCommit ` +
+      `(gas = its gasUsed: every proof's pairing check, every link's one-use record, the commit record, its id, the token)`,
     `ptau: ${ptau ? `${path.basename(ptau.file)} (2^${ptau.power})` : "none found"}; circuits needing more than 2^${opts.maxPower} are not set up`,
   );
   summary.totalMs = Math.round(performance.now() - start);

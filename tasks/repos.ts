@@ -5,7 +5,7 @@ import { EvmRepoLedger, recordedRepository } from "../src/chain/evmRepos";
 import { ObjectStore } from "../src/repos/objectStore";
 import { LocalIndex, defaultIndexPath } from "../src/repos/localIndex";
 import * as repos from "../src/repos/workflow";
-import { InputError } from "../src/errors";
+import { shortId } from "../src/repos/commitIds";
 
 type From = { from: number };
 async function withRepos<T>(hre: any, a: From, fn: (ctx: repos.RepoContext) => Promise<T>): Promise<T> {
@@ -20,10 +20,8 @@ async function withRepos<T>(hre: any, a: From, fn: (ctx: repos.RepoContext) => P
 /** Repository commands act on contracts an earlier command deployed: the chain must outlive them. */
 const repoAction = <A>(fn: (a: A, hre: any) => Promise<unknown>) => flavumAction(fn, { persistent: true });
 const fromParam = (t: any) => t.addOptionalParam("from", "Signer index", 0, types.int);
-const commitId = (s: string) => {
-  if (!/^\d+$/.test(s)) throw new InputError(`commit id "${s}" is not a number (on-chain commit ids are integers)`);
-  return BigInt(s);
-};
+/** Every command names commits by their commit id (0x…, any prefix of 8+ hex digits) or token number. */
+const COMMIT = "Commit id (0x…, or its first 8+ hex digits) or token number";
 
 fromParam(
   task("repo:create", "Create a model repository from an ONNX model (its first commit on main)")
@@ -37,7 +35,7 @@ fromParam(
   repoAction(async (a: From & { name: string; onnx: string; batch: number; steps: number; lr: number; insecureDevSetup: boolean }, hre) =>
     withRepos(hre, a, async (ctx) => {
       const r = await repos.createRepo(ctx, a.name, userPath(a.onnx), { batch: a.batch, steps: a.steps, lr: a.lr, insecureDevSetup: a.insecureDevSetup });
-      console.log(`repository ${a.name} is id ${r.repoId}; initial commit ${r.initialCommit} on main ` +
+      console.log(`repository ${a.name} is id ${r.repoId}; initial commit ${r.commit} on main ` +
         `(training circuit ${r.constraints.train} constraints, merge circuits ${r.constraints.merge.join("/")})`);
     }),
   ),
@@ -66,43 +64,48 @@ fromParam(
   repoAction(async (a: From & { repo: string; branch: string; json: boolean }, hre) =>
     withRepos(hre, a, async (ctx) => {
       const p = await repos.pull(ctx, a.repo, a.branch);
-      if (a.json) return console.log(JSON.stringify({ head: p.head.toString(), branch: p.branch, weights: p.weights, spec: p.spec }));
+      if (a.json) return console.log(JSON.stringify({ head: p.head, branch: p.branch, weights: p.weights, spec: p.spec }));
       console.log(`${a.repo}/${a.branch} at commit ${p.head}: ${p.spec.kind}, ${p.weights.length} parameters`);
     }),
   ),
 );
 
 fromParam(
-  task("repo:train", "Train one round locally on private data and prove it; prints the new commit id")
+  task("repo:train", "Train on every row of a private data file and prove it (a chain of proofs); prints the commit id")
     .addParam("repo", "Repository name")
-    .addParam("data", 'JSON {"features": [[...]], "labels": [...]}')
+    .addParam("data", 'JSON {"features": [[...]], "labels": [...]}; its rows must fill whole chunks of n·K rows')
     .addOptionalParam("branch", "Branch to train from", "main")
-    .addOptionalParam("steps", "SGD steps (must match the repository's)", undefined, types.int)
+    .addOptionalParam("epochs", "Passes over the rows (each chunk of n·K rows is one proof per epoch)", 1, types.int)
+    .addOptionalParam("steps", "SGD steps per proof (must match the repository's)", undefined, types.int)
     .addOptionalParam("lr", "Learning rate (must match the repository's)", undefined, types.float)
     .addFlag("strict", "Refuse features outside the training range instead of clamping them with a warning")
     .addFlag("json", "Print JSON"),
 ).setAction(
-  repoAction(async (a: From & { repo: string; data: string; branch: string; steps?: number; lr?: number; strict: boolean; json: boolean }, hre) =>
+  repoAction(async (a: From & { repo: string; data: string; branch: string; epochs: number; steps?: number; lr?: number; strict: boolean; json: boolean }, hre) =>
     withRepos(hre, a, async (ctx) => {
-      const r = await repos.train(ctx, a.repo, userPath(a.data), { branch: a.branch, steps: a.steps, lr: a.lr, strict: a.strict });
-      if (a.json) return console.log(JSON.stringify({ commit: r.id, parent: r.parent.toString(), samples: r.samples, correct: r.correct, proveMs: Math.round(r.proveMs) }));
-      console.log(`commit ${r.id} (from ${r.parent}): ${r.correct}/${r.samples} training rows right before their step; proven in ${(r.proveMs / 1000).toFixed(1)} s` +
+      const r = await repos.train(ctx, a.repo, userPath(a.data), { branch: a.branch, epochs: a.epochs, steps: a.steps, lr: a.lr, strict: a.strict });
+      if (a.json)
+        return console.log(JSON.stringify({
+          commit: r.id, rows: r.rows, samples: r.samples, epochs: r.epochs, proofs: r.proofs, proveMs: Math.round(r.proveMs), correct: r.correct, parent: r.parent,
+        }));
+      console.log(`commit ${r.id} (from ${shortId(r.parent)}): ${r.rows} rows × ${r.epochs} epoch(s) = ${r.samples} samples in ${r.proofs} proof(s), ` +
+        `${r.correct}/${r.samples} right before their step; proven in ${(r.proveMs / 1000).toFixed(1)} s` +
         (r.clamped ? `; ${r.clamped} feature values clamped into range` : ""));
     }),
   ),
 );
 
 fromParam(
-  task("repo:push", "Send a trained commit; the contract verifies its proof")
+  task("repo:push", "Send a trained commit; the contract verifies every proof of its chain")
     .addParam("repo", "Repository name")
-    .addParam("commit", "Local commit id (from repo:train)")
+    .addParam("commit", "Commit id from repo:train (or its first 8+ hex digits)")
     .addFlag("json", "Print JSON"),
 ).setAction(
   repoAction(async (a: From & { repo: string; commit: string; json: boolean }, hre) =>
     withRepos(hre, a, async (ctx) => {
       const r = await repos.push(ctx, a.repo, a.commit);
-      console.log(a.json ? JSON.stringify({ commitId: r.commitId.toString(), branch: r.branch }) :
-        r.already ? `already pushed as commit ${r.commitId}` : `pushed as commit ${r.commitId} on branch ${r.branch}`);
+      console.log(a.json ? JSON.stringify({ commit: r.commit }) :
+        r.already ? `commit ${r.commit} is already pushed` : `pushed commit ${r.commit} (${r.proofs} proof(s) verified) on branch ${r.branch}`);
     }),
   ),
 );
@@ -110,12 +113,13 @@ fromParam(
 fromParam(
   task("repo:merge", "Merge commits into main with a proven FedAvg")
     .addParam("repo", "Repository name")
-    .addParam("commits", "Comma-separated commit ids"),
+    .addParam("commits", "Comma-separated commit ids (or their first 8+ hex digits, or token numbers)")
+    .addFlag("json", "Print JSON"),
 ).setAction(
-  repoAction(async (a: From & { repo: string; commits: string }, hre) =>
+  repoAction(async (a: From & { repo: string; commits: string; json: boolean }, hre) =>
     withRepos(hre, a, async (ctx) => {
-      const r = await repos.merge(ctx, a.repo, a.commits.split(",").map((s) => commitId(s.trim())));
-      console.log(`merged as commit ${r.commitId} on main`);
+      const r = await repos.merge(ctx, a.repo, a.commits.split(",").map((s) => s.trim()).filter(Boolean));
+      console.log(a.json ? JSON.stringify({ commit: r.commit }) : `merged as commit ${r.commit} on main`);
     }),
   ),
 );
@@ -123,13 +127,13 @@ fromParam(
 fromParam(
   task("repo:reject", "Reject a proposed commit")
     .addParam("repo", "Repository name")
-    .addParam("commit", "Commit id")
+    .addParam("commit", COMMIT)
     .addOptionalParam("reason", "Why", "rejected by a maintainer"),
 ).setAction(
   repoAction(async (a: From & { repo: string; commit: string; reason: string }, hre) =>
     withRepos(hre, a, async (ctx) => {
-      await repos.reject(ctx, a.repo, commitId(a.commit), a.reason);
-      console.log(`commit ${a.commit} rejected`);
+      const r = await repos.reject(ctx, a.repo, a.commit, a.reason);
+      console.log(`commit ${r.commit} rejected`);
     }),
   ),
 );
@@ -137,12 +141,12 @@ fromParam(
 fromParam(
   task("repo:revert", "Move main back to an earlier commit's weights as a new commit (history is kept)")
     .addParam("repo", "Repository name")
-    .addParam("to", "Commit id to return to"),
+    .addParam("to", `The commit to return to: ${COMMIT}`),
 ).setAction(
   repoAction(async (a: From & { repo: string; to: string }, hre) =>
     withRepos(hre, a, async (ctx) => {
-      const r = await repos.revert(ctx, a.repo, commitId(a.to));
-      console.log(`reverted main to commit ${a.to}'s weights as commit ${r.commitId}`);
+      const r = await repos.revert(ctx, a.repo, a.to);
+      console.log(`reverted main to commit ${shortId(r.to)}'s weights as commit ${r.commit}`);
     }),
   ),
 );
@@ -152,20 +156,27 @@ fromParam(task("repo:log", "The repository's commits, branches and metrics").add
     withRepos(hre, a, async (ctx) => {
       const l = await repos.log(ctx, a.repo);
       if (a.json) return console.log(JSON.stringify(l));
-      console.log(`repository ${l.repo} (id ${l.repoId}); branches: ${l.branches.map((b) => `${b.name}@${b.head}`).join(", ")}`);
+      console.log(`repository ${l.repo} (id ${l.repoId}); branches: ${l.branches.map((b) => `${b.name}@${shortId(b.head)}`).join(", ")}`);
       for (const c of [...l.commits].reverse())
-        console.log(`  ${c.id.padStart(4)} ${c.kind.padEnd(7)} ${c.status.padEnd(8)} parents [${c.parents.join(", ")}] by ${c.author.slice(0, 10)}… on ${c.branch}` +
-          (c.metrics.trainAccuracy !== null ? `, ${c.metrics.correct}/${c.metrics.samples} right` : c.kind === "merge" ? `, ${c.metrics.samples} samples` : "") +
-          (c.revertOf ? `, revert of ${c.revertOf}` : ""));
+        console.log(`  ${shortId(c.id)} ${c.kind.padEnd(7)} ${c.status.padEnd(8)} parents [${c.parents.map(shortId).join(", ")}] by ${c.author.slice(0, 10)}… on ${c.branch}` +
+          (c.kind === "train" ? `, ${c.proofs} proof(s)` : "") +
+          (c.metrics.trainAccuracy !== null ? `, ${c.metrics.correct}/${c.metrics.samples} right` : c.metrics.samples ? `, ${c.metrics.samples} samples` : "") +
+          (c.revertOf ? `, revert of ${shortId(c.revertOf)}` : ""));
       if (l.unpushed.length) console.log(`  not pushed: ${l.unpushed.join(", ")}`);
     }),
   ),
 );
 
-fromParam(task("repo:diff", "Per-layer weight change between two commits").addParam("a", "Commit id").addParam("b", "Commit id").addFlag("json", "Print JSON")).setAction(
-  repoAction(async (a: From & { a: string; b: string; json: boolean }, hre) =>
+fromParam(
+  task("repo:diff", "Per-layer weight change between two commits")
+    .addParam("a", COMMIT)
+    .addParam("b", COMMIT)
+    .addOptionalParam("repo", "Repository name (needed for shortened commit ids)")
+    .addFlag("json", "Print JSON"),
+).setAction(
+  repoAction(async (a: From & { a: string; b: string; repo?: string; json: boolean }, hre) =>
     withRepos(hre, a, async (ctx) => {
-      const d = await repos.diff(ctx, commitId(a.a), commitId(a.b));
+      const d = await repos.diff(ctx, a.a, a.b, a.repo);
       if (a.json) return console.log(JSON.stringify(d));
       for (const l of d) console.log(`  ${l.layer.padEnd(4)} ${String(l.params).padStart(4)} params  |Δ|₂ ${l.l2.toFixed(5)}  max |Δ| ${l.maxAbs.toFixed(5)}`);
     }),
@@ -175,16 +186,16 @@ fromParam(task("repo:diff", "Per-layer weight change between two commits").addPa
 fromParam(
   task("repo:eval", "Accuracy (and loss) of a commit's model on a data file")
     .addParam("repo", "Repository name")
-    .addParam("commit", "Commit id")
+    .addParam("commit", COMMIT)
     .addParam("data", 'JSON {"features": [[...]], "labels": [...]}')
     .addFlag("strict", "Refuse features outside the training range instead of warning")
     .addFlag("json", "Print JSON"),
 ).setAction(
   repoAction(async (a: From & { repo: string; commit: string; data: string; strict: boolean; json: boolean }, hre) =>
     withRepos(hre, a, async (ctx) => {
-      const e = await repos.evalCommit(ctx, a.repo, commitId(a.commit), userPath(a.data), { strict: a.strict });
+      const e = await repos.evalCommit(ctx, a.repo, a.commit, userPath(a.data), { strict: a.strict });
       console.log(a.json ? JSON.stringify(e) : `commit ${e.commit} on ${e.rows} rows: ` +
-        (e.accuracy !== undefined ? `accuracy ${(e.accuracy * 100).toFixed(2)}%, ` : "") + `loss ${e.loss.toFixed(4)}`);
+        (e.accuracy !== null ? `accuracy ${(e.accuracy * 100).toFixed(2)}%, ` : "") + `loss ${e.loss.toFixed(4)}`);
     }),
   ),
 );

@@ -23,16 +23,27 @@ pragma solidity ^0.8.24;
  * they created; maintainers and owners push to any branch. A push's parent must be the branch's current
  * head (otherwise `FlavumStaleParent`).
  *
- * Proofs. Training commits are accepted only with a Groth16 proof checked by the repository's
- * training verifier on the training statement `[parentWeightsHash, newWeightsHash, dataHash,
- * correct | samples << 32, binding]`, where the contract derives `binding` =
- * keccak256(abi.encode(chainid, this contract, repoId, msg.sender)) mod p itself (`trainingBinding`):
- * a proof counts for the account that pushes it, in one repository, on one chain and contract, and
- * nowhere else. `dataHash` is a salted commitment to the rows (the salt stays with the contributor).
- * A (repository, parent weights, dataHash) triple is used by one commit only (`trainingUse`). A merge
- * of k = 2..4 commits needs a proof checked by its k-commit merge verifier on
+ * Proofs. A training commit is a chain of 1 to `maxChainLength()` training proofs, all checked in the
+ * push's transaction by the repository's training verifier, each on the training statement
+ * `[parentWeightsHash, newWeightsHash, dataHash, correct | samples << 32, binding]`: the first link's
+ * parentWeightsHash is the parent commit's weights, link i's is link i - 1's newWeightsHash (the
+ * contract derives it, a caller never states it), and the commit's weights are the last link's. The
+ * contract derives `binding` = keccak256(abi.encode(chainid, this contract, repoId, msg.sender)) mod p
+ * itself (`trainingBinding`): a proof counts for the account that pushes it, in one repository, on one
+ * chain and contract, and nowhere else. Each link's `dataHash` is a salted commitment to its rows (the
+ * salt stays with the contributor); the commit records `dataHash = keccak256(d_1 || ... || d_P) mod p`
+ * over its links' data hashes (`chainDataHash`), `samples` and `correct` as the sums over its links. A
+ * (repository, parent weights, dataHash) pair is used by one link of one commit only (`trainingUse`).
+ * A merge of k = 2..4 commits needs a proof checked by its k-commit merge verifier on
  * `[newWeightsHash, h_1..h_k, n_1..n_k]` (see `IRepositoryVerifiers.sol`). Every committed hash must be
  * a BN254 scalar field element.
+ *
+ * Commit ids. Besides its token id, every commit has a content id, recorded when it is created
+ * (`commitIdOf`, `CommitIdentified`) and computable from its content, for a training commit before it
+ * is pushed: keccak256(abi.encode(kind, repoId, ...)) with, after the kind and the repository,
+ * Initial: its weightsHash; Train: the parent's weightsHash and the commit's dataHash; Merge: its
+ * weightsHash and the content ids of the merged commits (in `merge`'s order); Revert: keccak256 of the
+ * branch name, the previous head's token id and the restored commit's token id.
  *
  * Merges. A merge takes 1..4 Proposed training commits that were all trained from the target branch's
  * current head, with pairwise distinct weights and data hashes. k >= 2 creates a merge commit (FedAvg,
@@ -111,10 +122,14 @@ interface IModelRepository {
      * @param branch the branch it was pushed, merged or reverted on
      * @param parents the parent (Train, Revert), the target head then the merged commits (Merge), none (Initial)
      * @param weightsHash commitment to its weights
-     * @param dataHash commitment to the training data (Train), 0 otherwise
-     * @param samples training samples (Train: n·K, proven), sum over the merged commits (Merge), 0 otherwise
-     * @param correct training rows classified correctly before their SGD step (Train, proven), 0 otherwise
+     * @param dataHash commitment to the training data (Train: `chainDataHash` of its links' data hashes), 0 otherwise
+     * @param samples training samples (Train: the sum of its proofs' n·K, proven), sum over the merged commits
+     * (Merge), 0 otherwise
+     * @param correct training rows classified correctly before their SGD step, summed over the proofs (Train,
+     * proven), 0 otherwise
      * @param revertOf the commit whose weights a Revert commit restores, 0 otherwise
+     * @param proofs the training proofs of the commit's chain (Train), 0 otherwise
+     * @param contentId the commit's content id (see "Commit ids")
      */
     struct Commit {
         uint256 id;
@@ -129,6 +144,8 @@ interface IModelRepository {
         uint64 samples;
         uint32 correct;
         uint256 revertOf;
+        uint16 proofs;
+        bytes32 contentId;
     }
 
     /**
@@ -141,6 +158,24 @@ interface IModelRepository {
         uint256[2] a;
         uint256[2][2] b;
         uint256[2] c;
+    }
+
+    /**
+     * @notice One link of a training commit's chain: a training proof and the statement it proves, but
+     * for the two public inputs the contract derives (the parent weights: the previous link's
+     * `newWeightsHash`, the parent commit's for the first link; the binding: from `msg.sender`).
+     * @param newWeightsHash commitment to the weights after this proof's K SGD steps (a field element)
+     * @param dataHash salted commitment to this proof's n·K rows (a field element)
+     * @param samples the rows this proof trained on (n·K, at least 1)
+     * @param correct of those, the rows classified correctly before their step (at most `samples`)
+     * @param proof the training proof
+     */
+    struct TrainingLink {
+        bytes32 newWeightsHash;
+        bytes32 dataHash;
+        uint32 samples;
+        uint32 correct;
+        Proof proof;
     }
 
     /**
@@ -173,7 +208,11 @@ interface IModelRepository {
     event BranchCreated(uint256 indexed repoId, uint256 indexed fromCommit, address indexed creator, string name);
     /// @notice Branch `branch` of repository `repoId` moved from `previous` to `head`.
     event HeadMoved(uint256 indexed repoId, uint256 indexed head, string branch, uint256 previous);
-    /// @notice `author` pushed proven training commit `commitId` onto `branch` of repository `repoId`.
+    /// @notice Commit `commitId` of repository `repoId` was created with content id `contentId` (every
+    /// commit: initial, training, merge, revert); `commitIdOf(contentId)` now returns `commitId`.
+    event CommitIdentified(uint256 indexed repoId, uint256 indexed commitId, bytes32 indexed contentId);
+    /// @notice `author` pushed proven training commit `commitId`, a chain of `proofs` training proofs, onto
+    /// `branch` of repository `repoId`.
     event CommitPushed(
         uint256 indexed repoId,
         uint256 indexed commitId,
@@ -184,6 +223,7 @@ interface IModelRepository {
         bytes32 dataHash,
         uint32 samples,
         uint32 correct,
+        uint16 proofs,
         string metricsURI
     );
     /// @notice `merger` merged `commits` into `branch` of repository `repoId` as `mergeCommit` (a
@@ -227,14 +267,25 @@ interface IModelRepository {
     error FlavumRejectedBase(uint256 commitId);
     /// @notice Commit `commitId` is `status`; this needs a Proposed commit.
     error FlavumWrongCommitStatus(uint256 commitId, CommitStatus status);
-    /// @notice Verifier `verifier` rejected the training proof of a commit on `parent` in repository `repoId`
-    /// for public inputs [parentWeightsHash, newWeightsHash, dataHash, correct | samples << 32, binding]:
-    /// other weights, data or metrics than proven, or a proof made for another author, repository, chain
-    /// or contract (`binding`).
-    error FlavumInvalidTrainingProof(uint256 repoId, uint256 parent, address verifier);
+    /// @notice Verifier `verifier` rejected proof `link` (0-based) of a commit on `parent` in repository
+    /// `repoId` for public inputs [parentWeightsHash, newWeightsHash, dataHash, correct | samples << 32,
+    /// binding], parentWeightsHash being link `link - 1`'s newWeightsHash (`parent`'s weights for link 0):
+    /// other weights, data or metrics than proven, a broken or reordered chain (the proof was made from
+    /// other weights), or a proof made for another author, repository, chain or contract (`binding`).
+    error FlavumInvalidTrainingProof(uint256 repoId, uint256 parent, uint256 link, address verifier);
     /// @notice Commit `commitId` already trained on data `dataHash` from weights `parentWeightsHash` in
-    /// repository `repoId`: a (repository, parent weights, data) triple counts once.
+    /// repository `repoId`: a (repository, parent weights, data) pair counts once, in one link of one commit.
     error FlavumTrainingReused(uint256 repoId, bytes32 parentWeightsHash, bytes32 dataHash, uint256 commitId);
+    /// @notice Link `link` (0-based) of the chain trains on data `dataHash` from weights `parentWeightsHash`,
+    /// as an earlier link of the same chain already does: the pair counts once.
+    error FlavumChainRepeatsLink(uint256 link, bytes32 parentWeightsHash, bytes32 dataHash);
+    /// @notice A training commit is a chain of 1 to `max` proofs, got `length`.
+    error FlavumInvalidChainLength(uint256 length, uint256 max);
+    /// @notice A training commit's proofs may sum to at most 2^32 - 1 samples (a merge proof's counts are 32
+    /// bits), got `samples`.
+    error FlavumTooManySamples(uint256 samples);
+    /// @notice Commit `commitId` already has content id `contentId`.
+    error FlavumDuplicateCommit(bytes32 contentId, uint256 commitId);
     /// @notice Commits `first` and `second` have the same weights `weightsHash`: a merge would count one
     /// update twice.
     error FlavumMergeDuplicateWeights(uint256 first, uint256 second, bytes32 weightsHash);
@@ -254,8 +305,9 @@ interface IModelRepository {
     error FlavumVerifierNotContract(address verifier);
     /// @notice `value` is not a canonical BN254 field element.
     error FlavumNotFieldElement(uint256 value);
-    /// @notice A training commit needs 1 or more samples and at most `samples` correct, got `samples`, `correct`.
-    error FlavumInvalidSamples(uint32 samples, uint32 correct);
+    /// @notice Each proof of a training commit needs 1 or more samples and at most `samples` correct; link
+    /// `link` (0-based) has `samples`, `correct`.
+    error FlavumInvalidSamples(uint256 link, uint32 samples, uint32 correct);
     /// @notice `role` cannot be granted (use `revoke` to remove a role).
     error FlavumInvalidRole(Role role);
     /// @notice `holder` holds repository `repoId`'s token: its role is Owner until the token moves, and
@@ -315,35 +367,30 @@ interface IModelRepository {
     function createBranch(uint256 repoId, string calldata name, uint256 fromCommit) external;
 
     /**
-     * @notice Pushes a proven training commit onto `branch` and mints its token to the caller. Contributor or
-     * above; contributors only to branches they created (never `main`). The training verifier must accept
-     * the proof for `[parent's weightsHash, newWeightsHash, dataHash, correct | samples << 32, binding]`,
-     * `binding = trainingBinding(repoId, msg.sender)`: the proof must have been made for the caller, this
-     * repository, chain and contract. Reverts with `FlavumTrainingReused` if a commit of `repoId` already
-     * trained on `dataHash` from the parent's weights.
+     * @notice Pushes a proven training commit, a chain of training proofs verified here one by one, onto
+     * `branch` and mints its token to the caller. Contributor or above; contributors only to branches they
+     * created (never `main`). For every link i the training verifier must accept its proof for
+     * `[w_{i-1}, chain[i].newWeightsHash, chain[i].dataHash, chain[i].correct | chain[i].samples << 32,
+     * binding]`, w_{-1} the parent's weightsHash and w_{i-1} = chain[i - 1].newWeightsHash, `binding =
+     * trainingBinding(repoId, msg.sender)`: every proof must have been made for the caller, this
+     * repository, chain and contract, from the weights the previous proof produced. Reverts with
+     * `FlavumTrainingReused` if a link's (parent weights, dataHash) pair was used by a commit before
+     * (`FlavumChainRepeatsLink` if by an earlier link of this chain), `FlavumInvalidChainLength` for an
+     * empty chain or one longer than `maxChainLength()`. The commit records the last link's weights,
+     * `chainDataHash` of the links' data hashes, and the sums of their samples and correct counts.
      * @param repoId the repository
      * @param branch the branch; its head must be `parentCommit`
-     * @param parentCommit the commit the round trained from (not Rejected)
-     * @param newWeightsHash commitment to the trained weights (a field element)
-     * @param dataHash salted commitment to the training data (a field element)
-     * @param samples the rows trained on (n·K for the repository's circuit, at least 1), a public input of the
-     * training proof: what a merge weighs this commit by, so it cannot be overstated
-     * @param correct training rows classified correctly before their step (at most `samples`), a public
-     * input of the training proof
+     * @param parentCommit the commit the chain trained from (not Rejected)
+     * @param chain the links, in training order: 1 to `maxChainLength()` proofs
      * @param metricsURI metrics document (the commit token's `tokenURI`)
-     * @param proof the training proof
-     * @return commitId the new commit's id
+     * @return commitId the new commit's token id (`commit(commitId).contentId` is its content id)
      */
     function pushCommit(
         uint256 repoId,
         string calldata branch,
         uint256 parentCommit,
-        bytes32 newWeightsHash,
-        bytes32 dataHash,
-        uint32 samples,
-        uint32 correct,
-        string calldata metricsURI,
-        Proof calldata proof
+        TrainingLink[] calldata chain,
+        string calldata metricsURI
     ) external returns (uint256 commitId);
 
     /**
@@ -451,13 +498,32 @@ interface IModelRepository {
     function trainingBinding(uint256 repoId, address author) external view returns (uint256);
 
     /**
-     * @notice The commit of `repoId` that trained on `dataHash` from weights `parentWeightsHash`, or 0.
+     * @notice The commit of `repoId` one of whose proofs trained on `dataHash` from weights
+     * `parentWeightsHash`, or 0.
      * @param repoId the repository
-     * @param parentWeightsHash the parent's weights commitment
-     * @param dataHash the data commitment
-     * @return the commit id, 0 if the triple is unused
+     * @param parentWeightsHash the weights the proof started from
+     * @param dataHash the proof's data commitment
+     * @return the commit id, 0 if the pair is unused
      */
     function trainingUse(uint256 repoId, bytes32 parentWeightsHash, bytes32 dataHash) external view returns (uint256);
+
+    /**
+     * @notice The commit whose content id is `contentId` (see "Commit ids"), or 0 if none.
+     * @param contentId the content id
+     * @return the commit's token id, 0 if no commit has that content id
+     */
+    function commitIdOf(bytes32 contentId) external view returns (uint256);
+
+    /**
+     * @notice A training commit's dataHash from its links' data hashes `d_1..d_P`, in chain order:
+     * keccak256(abi.encodePacked(d_1, ..., d_P)) mod the BN254 scalar field.
+     * @param dataHashes the links' data hashes (1 or more)
+     * @return the commit's data hash
+     */
+    function chainDataHash(bytes32[] calldata dataHashes) external pure returns (bytes32);
+
+    /// @notice The most training proofs one commit may chain.
+    function maxChainLength() external pure returns (uint256);
 
     /**
      * @notice `account`'s role in `repoId` (Owner for the token holder).

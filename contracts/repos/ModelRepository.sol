@@ -17,6 +17,9 @@ contract ModelRepository is ERC721, IModelRepository {
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
     uint256 private constant MAX_NAME_BYTES = 64;
     uint256 private constant MAX_MERGE = 4;
+    /// @dev Training proofs one commit may chain: at ~0.25M gas a link (a pairing check with 5 public
+    /// inputs and a one-use record), 64 links stay near half of a 30M-gas block.
+    uint256 private constant MAX_CHAIN_LENGTH = 64;
     /// @dev Entries a paginated view returns at most: a page stays far below any node's call gas cap.
     uint256 private constant MAX_PAGE = 256;
     string private constant MAIN = "main";
@@ -24,8 +27,9 @@ contract ModelRepository is ERC721, IModelRepository {
 
     /**
      * @dev A commit in four slots (a training commit writes exactly these): author, samples, correct |
-     * repository, first parent, revertOf, branch index, kind, status | weights | data. Only merge commits
-     * use `merged` (their parents after the first).
+     * repository, first parent, revertOf, branch index, kind, status, proofs | weights | data. Only merge
+     * commits use `merged` (their parents after the first). The content id is not stored: `_contentId`
+     * derives it from these fields (`_commitByContent` maps it back).
      */
     struct StoredCommit {
         address author;
@@ -37,6 +41,7 @@ contract ModelRepository is ERC721, IModelRepository {
         uint32 branchIndex;
         CommitKind kind;
         CommitStatus status;
+        uint16 proofs;
         bytes32 weightsHash;
         bytes32 dataHash;
         uint64[] merged;
@@ -58,8 +63,10 @@ contract ModelRepository is ERC721, IModelRepository {
     mapping(uint256 commitId => StoredCommit) private _commits;
     mapping(uint256 repoId => uint64[]) private _commitIds;
     mapping(uint256 commitId => string) private _commitURIs;
-    /// @dev keccak256(repoId, parent weights, dataHash) → the training commit that used the triple.
+    /// @dev keccak256(repoId, parent weights, dataHash) → the training commit one of whose links used the pair.
     mapping(bytes32 useKey => uint256 commitId) private _trainingUses;
+    /// @dev A commit's content id → its token id (see IModelRepository, "Commit ids").
+    mapping(bytes32 contentId => uint256 commitId) private _commitByContent;
 
     constructor() ERC721("Flavum Repository Commit", "FLVC") {}
 
@@ -95,6 +102,7 @@ contract ModelRepository is ERC721, IModelRepository {
         (uint256 initial,) = _newCommit(repoId, CommitKind.Initial, CommitStatus.Accepted, weightsHash, 0, 0);
         r.initialCommit = initial;
         _branches[repoId][MAIN_KEY] = StoredBranch(uint64(initial), msg.sender, 0);
+        _identify(repoId, initial);
 
         _emitCreated(repoId, weightsHash);
         emit BranchCreated(repoId, initial, msg.sender, MAIN);
@@ -147,20 +155,26 @@ contract ModelRepository is ERC721, IModelRepository {
         uint256 repoId,
         string calldata branchName,
         uint256 parentCommit,
-        bytes32 newWeightsHash,
-        bytes32 dataHash,
-        uint32 samples,
-        uint32 correct,
-        string calldata metricsURI,
-        Proof calldata proof
+        TrainingLink[] calldata chain,
+        string calldata metricsURI
     ) external returns (uint256 commitId) {
         {
             StoredBranch storage br = _writableBranch(repoId, branchName);
             if (br.head != parentCommit) revert FlavumStaleParent(repoId, br.head, parentCommit);
         }
-        bytes32 useKey = _verifyTraining(repoId, parentCommit, newWeightsHash, dataHash, samples, correct, proof);
-        commitId = _recordTrain(repoId, branchName, parentCommit, newWeightsHash, dataHash, samples, correct);
-        _trainingUses[useKey] = commitId;
+        uint256 length = chain.length;
+        if (length == 0 || length > MAX_CHAIN_LENGTH) revert FlavumInvalidChainLength(length, MAX_CHAIN_LENGTH);
+        bytes32 parentWeights = _requireBase(_commits[parentCommit], parentCommit).weightsHash;
+        // The id _recordTrain will give the commit: its links' pairs are spent in its name.
+        commitId = _tokenCount + 1;
+        (bytes32 dataHash, uint256 samples, uint256 correct) = _spendChain(repoId, parentWeights, chain, commitId);
+        _verifyChain(repoId, parentCommit, parentWeights, chain);
+        // samples < 2^32 (_spendChain) and correct <= samples.
+        _recordTrain(
+            repoId, branchName, parentCommit, chain[length - 1].newWeightsHash, dataHash, uint32(samples), uint32(correct)
+        );
+        _commits[commitId].proofs = uint16(length);
+        _identify(repoId, commitId);
         if (bytes(metricsURI).length != 0) _commitURIs[commitId] = metricsURI;
         _emitPushed(commitId, branchName, metricsURI);
         _safeMint(msg.sender, commitId);
@@ -192,6 +206,7 @@ contract ModelRepository is ERC721, IModelRepository {
 
         uint64 total = _verifyMerge(repoId, commits, newWeightsHash, br.head, proof);
         mergeCommit = _recordMerge(repoId, targetBranch, commits, newWeightsHash, total);
+        _identify(repoId, mergeCommit);
         _safeMint(msg.sender, mergeCommit);
     }
 
@@ -217,6 +232,7 @@ contract ModelRepository is ERC721, IModelRepository {
         StoredCommit storage cm;
         (commitId, cm) = _newCommit(repoId, CommitKind.Revert, CommitStatus.Accepted, weights, br.index, br.head);
         cm.revertOf = uint64(toCommit);
+        _identify(repoId, commitId);
 
         _moveHead(repoId, br, branchName, commitId);
         emit Reverted(repoId, commitId, msg.sender, branchName, toCommit);
@@ -246,6 +262,8 @@ contract ModelRepository is ERC721, IModelRepository {
         c.samples = cm.samples;
         c.correct = cm.correct;
         c.revertOf = cm.revertOf;
+        c.proofs = cm.proofs;
+        c.contentId = _contentId(commitId);
         if (cm.kind != CommitKind.Initial) {
             uint256 extra = cm.merged.length;
             c.parents = new uint256[](1 + extra);
@@ -309,6 +327,22 @@ contract ModelRepository is ERC721, IModelRepository {
     /// @inheritdoc IModelRepository
     function trainingUse(uint256 repoId, bytes32 parentWeightsHash, bytes32 dataHash) external view returns (uint256) {
         return _trainingUses[_useKey(repoId, parentWeightsHash, dataHash)];
+    }
+
+    /// @inheritdoc IModelRepository
+    function commitIdOf(bytes32 contentId) external view returns (uint256) {
+        return _commitByContent[contentId];
+    }
+
+    /// @inheritdoc IModelRepository
+    function chainDataHash(bytes32[] calldata dataHashes) external pure returns (bytes32) {
+        if (dataHashes.length == 0) revert FlavumInvalidChainLength(0, MAX_CHAIN_LENGTH);
+        return _fieldHash(abi.encodePacked(dataHashes));
+    }
+
+    /// @inheritdoc IModelRepository
+    function maxChainLength() external pure returns (uint256) {
+        return MAX_CHAIN_LENGTH;
     }
 
     /// @inheritdoc IModelRepository
@@ -378,42 +412,112 @@ contract ModelRepository is ERC721, IModelRepository {
     }
 
     /**
-     * @dev Reverts unless the training verifier accepts the proof of the training statement
-     * `[parent's weightsHash, newWeightsHash, dataHash, correct | samples << 32, binding]` (see
-     * {ITrainingVerifier}) and the triple (repository, parent weights, data) is unused; returns the
-     * triple's key. `samples` is inside the proof (the circuit fixes the batch shape), so a contributor
-     * cannot overstate it to weigh more in a FedAvg merge; `binding` is derived here from the caller,
-     * never taken from it, so a proof seen in the mempool or on chain cannot be pushed by anyone else.
-     * The triple is checked first: a replay fails before the pairing check is paid for.
+     * @dev The checks of a chain that need no pairing, made before any is paid for: every link's hashes are
+     * field elements, its samples and correct counts are sane, and its (parent weights, data) pair is
+     * unused — then spent in the name of `commitId` (a revert later undoes it). Link i's parent weights
+     * are link i - 1's new weights (`parentWeights` for link 0): nobody states them, so a chain can only
+     * be pushed in the order it was trained. Keyed on the weights, not a commit id: a revert commit
+     * restores old weights, and a proof from those weights must not count a second time from there.
+     * Returns the commit's data hash (`chainDataHash`) and the sums of samples and correct.
      */
-    function _verifyTraining(
-        uint256 repoId,
-        uint256 parentCommit,
-        bytes32 newWeightsHash,
-        bytes32 dataHash,
-        uint32 samples,
-        uint32 correct,
-        Proof calldata proof
-    ) private view returns (bytes32 useKey) {
-        bytes32 parentWeights = _requireBase(_commits[parentCommit], parentCommit).weightsHash;
-        _checkField(newWeightsHash);
-        _checkField(dataHash);
-        if (samples == 0 || correct > samples) revert FlavumInvalidSamples(samples, correct);
-        // Keyed on the parent's weights, not its id: a revert commit restores old weights, and a
-        // proof from those weights must not count a second time from there.
-        useKey = _useKey(repoId, parentWeights, dataHash);
+    function _spendChain(uint256 repoId, bytes32 parentWeights, TrainingLink[] calldata chain, uint256 commitId)
+        private
+        returns (bytes32 dataHash, uint256 samples, uint256 correct)
+    {
+        uint256 length = chain.length;
+        bytes32[] memory dataHashes = new bytes32[](length);
+        bytes32 from = parentWeights;
+        for (uint256 i; i < length; ++i) {
+            TrainingLink calldata link = chain[i];
+            _spendLink(repoId, from, link, i, commitId);
+            dataHashes[i] = link.dataHash;
+            samples += link.samples;
+            correct += link.correct;
+            from = link.newWeightsHash;
+        }
+        if (samples > type(uint32).max) revert FlavumTooManySamples(samples);
+        dataHash = _fieldHash(abi.encodePacked(dataHashes));
+    }
+
+    /// @dev `_spendChain`'s checks of link `i`, which trains from weights `from`.
+    function _spendLink(uint256 repoId, bytes32 from, TrainingLink calldata link, uint256 i, uint256 commitId) private {
+        _checkField(link.newWeightsHash);
+        _checkField(link.dataHash);
+        if (link.samples == 0 || link.correct > link.samples) revert FlavumInvalidSamples(i, link.samples, link.correct);
+        bytes32 useKey = _useKey(repoId, from, link.dataHash);
         uint256 usedBy = _trainingUses[useKey];
-        if (usedBy != 0) revert FlavumTrainingReused(repoId, parentWeights, dataHash, usedBy);
+        if (usedBy == commitId) revert FlavumChainRepeatsLink(i, from, link.dataHash);
+        if (usedBy != 0) revert FlavumTrainingReused(repoId, from, link.dataHash, usedBy);
+        _trainingUses[useKey] = commitId;
+    }
+
+    /**
+     * @dev Reverts unless the training verifier accepts every link's proof of the training statement
+     * `[link i - 1's newWeightsHash (the parent's weights for link 0), newWeightsHash, dataHash,
+     * correct | samples << 32, binding]` (see {ITrainingVerifier}). `samples` is inside each proof (the
+     * circuit fixes the batch shape), so a contributor cannot overstate it to weigh more in a FedAvg
+     * merge; `binding` is derived here from the caller, never taken from it, so a proof seen in the
+     * mempool or on chain cannot be pushed by anyone else.
+     */
+    function _verifyChain(uint256 repoId, uint256 parentCommit, bytes32 parentWeights, TrainingLink[] calldata chain)
+        private
+        view
+    {
+        address verifier = _repos[repoId].trainVerifier;
         uint256[] memory pub = new uint256[](5);
         pub[0] = uint256(parentWeights);
-        pub[1] = uint256(newWeightsHash);
-        pub[2] = uint256(dataHash);
-        pub[3] = uint256(correct) | (uint256(samples) << 32);
         pub[4] = _binding(repoId, msg.sender);
-        address verifier = _repos[repoId].trainVerifier;
-        if (!_verify(verifier, ITrainingVerifier.verifyProof.selector, abi.encode(proof), pub)) {
-            revert FlavumInvalidTrainingProof(repoId, parentCommit, verifier);
+        uint256 length = chain.length;
+        for (uint256 i; i < length; ++i) {
+            TrainingLink calldata link = chain[i];
+            pub[1] = uint256(link.newWeightsHash);
+            pub[2] = uint256(link.dataHash);
+            pub[3] = uint256(link.correct) | (uint256(link.samples) << 32);
+            if (!_verify(verifier, ITrainingVerifier.verifyProof.selector, abi.encode(link.proof), pub)) {
+                revert FlavumInvalidTrainingProof(repoId, parentCommit, i, verifier);
+            }
+            pub[0] = pub[1];
         }
+    }
+
+    /// @dev keccak256(data) reduced into the BN254 scalar field, so a chain's data hash is a field element as a link's is.
+    function _fieldHash(bytes memory data) private pure returns (bytes32) {
+        return bytes32(uint256(keccak256(data)) % FIELD_MODULUS);
+    }
+
+    /**
+     * @dev A commit's content id (IModelRepository, "Commit ids"), from its stored fields only: the same
+     * function records it at creation (`_identify`) and answers `commit`. A merge's merged commits are
+     * training commits, whose ids need no further recursion.
+     */
+    function _contentId(uint256 commitId) private view returns (bytes32) {
+        StoredCommit storage cm = _commits[commitId];
+        CommitKind kind = cm.kind;
+        if (kind == CommitKind.Train) {
+            return keccak256(abi.encode(kind, cm.repoId, _commits[cm.parent].weightsHash, cm.dataHash));
+        }
+        if (kind == CommitKind.Merge) {
+            uint256 k = cm.merged.length;
+            bytes32[] memory merged = new bytes32[](k);
+            for (uint256 i; i < k; ++i) {
+                merged[i] = _contentId(cm.merged[i]);
+            }
+            return keccak256(abi.encode(kind, cm.repoId, cm.weightsHash, merged));
+        }
+        if (kind == CommitKind.Revert) {
+            bytes32 branchKey = keccak256(bytes(_branchNames[cm.repoId][cm.branchIndex]));
+            return keccak256(abi.encode(kind, cm.repoId, branchKey, cm.parent, cm.revertOf));
+        }
+        return keccak256(abi.encode(kind, cm.repoId, cm.weightsHash));
+    }
+
+    /// @dev Records the content id of new commit `commitId`; two commits never share one.
+    function _identify(uint256 repoId, uint256 commitId) private {
+        bytes32 contentId = _contentId(commitId);
+        uint256 existing = _commitByContent[contentId];
+        if (existing != 0) revert FlavumDuplicateCommit(contentId, existing);
+        _commitByContent[contentId] = commitId;
+        emit CommitIdentified(repoId, commitId, contentId);
     }
 
     /**
@@ -567,6 +671,7 @@ contract ModelRepository is ERC721, IModelRepository {
             cm.dataHash,
             uint32(cm.samples),
             cm.correct,
+            cm.proofs,
             metricsURI
         );
     }

@@ -1,6 +1,7 @@
 /**
  * ModelRepository on an EVM chain (ethers v6 through Hardhat's runtime). Reverts come back as the
- * contract's custom errors, translated into messages that say what was wrong.
+ * contract's custom errors, translated into messages that say what was wrong, naming commits by
+ * their commit ids (src/repos/commitIds.ts) rather than their token numbers.
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { Contract, LogDescription } from "ethers";
@@ -9,6 +10,7 @@ import { EvmLedger } from "./evm";
 import { readDeployments } from "./deployments";
 import { RepoRole } from "./deployRepos";
 import type { TrainingContext } from "../training/statement";
+import { shortId } from "../repos/commitIds";
 
 /** Entries per call of the paginated views (the contract returns at most 256). */
 const PAGE = 256;
@@ -26,6 +28,10 @@ export interface ChainCommit {
   samples: number;
   correct: number;
   revertOf: bigint;
+  /** Training proofs chained in the commit (Train), 0 otherwise. */
+  proofs: number;
+  /** The commit id (0x + 64 hex digits), as the contract derives and records it. */
+  contentId: string;
 }
 
 export interface GrothCalldata {
@@ -33,6 +39,32 @@ export interface GrothCalldata {
   b: [[bigint, bigint], [bigint, bigint]];
   c: [bigint, bigint];
 }
+
+/** IModelRepository.TrainingLink: one proof of a training commit's chain and what it proves. */
+export interface TrainingLinkCalldata {
+  newWeightsHash: bigint;
+  dataHash: bigint;
+  samples: number;
+  correct: number;
+  proof: GrothCalldata;
+}
+
+/**
+ * The arguments of each custom error that are commit token numbers: messages show those commits'
+ * ids instead (an unknown one keeps its number).
+ */
+const COMMIT_ARGS: Record<string, number[]> = {
+  FlavumStaleParent: [1, 2],
+  FlavumRejectedBase: [0],
+  FlavumWrongCommitStatus: [0],
+  FlavumInvalidTrainingProof: [1],
+  FlavumTrainingReused: [3],
+  FlavumMergeDuplicateWeights: [0, 1],
+  FlavumMergeDuplicateData: [0, 1],
+  FlavumWeightsMismatch: [0],
+  FlavumNothingToRevert: [2],
+  FlavumDuplicateCommit: [1],
+};
 
 const ROLE_NAMES = ["none", "contributor", "maintainer", "owner"];
 
@@ -65,9 +97,23 @@ export function explain(name: string, args: readonly unknown[]): string {
     case "FlavumUnknownBranch":
       return `unknown branch "${a[1]}" in repository ${a[0]}`;
     case "FlavumInvalidTrainingProof":
-      return `the training proof does not verify for this parent, data, weights and pusher (repository ${a[0]}, parent ${a[1]}; a proof counts only for the account, repository, chain and contract it was made for)`;
+      return `the training proof does not verify: proof ${Number(a[2]) + 1} of the chain, for this data, weights and pusher, from the weights ` +
+        `${a[2] === "0" ? `of parent ${a[1]}` : `proof ${a[2]} produced`} (repository ${a[0]}; a chain verifies only in the order it was trained, ` +
+        `and a proof counts only for the account, repository, chain and contract it was made for)`;
     case "FlavumTrainingReused":
       return `this training was already pushed: commit ${a[3]} of repository ${a[0]} trained on the same data commitment from the same parent weights (a training counts once)`;
+    case "FlavumChainRepeatsLink":
+      return `proof ${Number(a[0]) + 1} of the chain trains on the same data commitment from the same weights as an earlier proof of it (a training counts once)`;
+    case "FlavumInvalidChainLength":
+      return `a training commit chains 1 to ${a[1]} proofs, got ${a[0]}`;
+    case "FlavumTooManySamples":
+      return `a training commit's proofs may sum to at most ${2 ** 32 - 1} samples, got ${a[0]}`;
+    case "FlavumInvalidSamples":
+      return `proof ${Number(a[0]) + 1} of the chain claims ${a[1]} samples with ${a[2]} correct (each proof needs at least 1 sample and at most as many correct)`;
+    case "FlavumDuplicateCommit":
+      return `commit ${a[1]} already has commit id ${a[0]}`;
+    case "FlavumRejectedBase":
+      return `commit ${a[0]} is rejected: nothing builds on it, branches from it or reverts to it`;
     case "FlavumMergeDuplicateWeights":
       return `commits ${a[0]} and ${a[1]} have the same weights: merging both would count one update twice`;
     case "FlavumMergeDuplicateData":
@@ -96,20 +142,36 @@ export class EvmRepoLedger {
   }
 
   /** Sends a transaction; a revert with a known custom error becomes a FlavumError saying why. */
-  private async send(fn: string, args: unknown[]): Promise<{ hash: string; logs: { name: string; args: Record<string, unknown> }[] }> {
+  private async send(fn: string, args: unknown[]): Promise<{ hash: string; logs: { name: string; args: Record<string, unknown> }[]; gasUsed: bigint }> {
     try {
       const { tx, receipt } = await this.evm.send(`ModelRepository.${fn}`, this.contract.getFunction(fn)(...args));
       const logs = receipt.logs
         .map((l) => this.contract.interface.parseLog(l))
         .filter((p): p is LogDescription => p !== null)
         .map((p) => ({ name: p.name, args: p.args as unknown as Record<string, unknown> }));
-      return { hash: tx.hash, logs };
+      return { hash: tx.hash, logs, gasUsed: receipt.gasUsed };
     } catch (e) {
-      throw this.translate(e);
+      throw await this.translate(e);
     }
   }
 
-  private translate(e: unknown): Error {
+  /** The contract's error, with the commit token numbers among its arguments shown as commit ids. */
+  private async translate(e: unknown): Promise<Error> {
+    const revert = this.revertOf(e);
+    if (!revert) return e as Error;
+    const args = [...revert.args];
+    for (const i of COMMIT_ARGS[revert.name] ?? []) {
+      try {
+        const token = BigInt(String(args[i]));
+        if (token !== 0n) args[i] = shortId((await this.commit(token)).contentId);
+      } catch {
+        /* not a known commit: keep its number */
+      }
+    }
+    return new FlavumError(explain(revert.name, args), "REVERTED");
+  }
+
+  private revertOf(e: unknown): { name: string; args: unknown[] } | undefined {
     const data = (e as { data?: string })?.data ?? (e as { error?: { data?: string } })?.error?.data;
     const parsed = (() => {
       try {
@@ -118,22 +180,26 @@ export class EvmRepoLedger {
         return null;
       }
     })();
-    const revert = (e as { revert?: { name: string; args: unknown[] } }).revert ?? (parsed ? { name: parsed.name, args: [...parsed.args] } : undefined) ?? fromMessage(e);
-    return revert ? new FlavumError(explain(revert.name, revert.args), "REVERTED") : (e as Error);
+    return (e as { revert?: { name: string; args: unknown[] } }).revert ?? (parsed ? { name: parsed.name, args: [...parsed.args] } : undefined) ?? fromMessage(e);
   }
 
   private async view<T>(fn: string, args: unknown[]): Promise<T> {
     try {
       return (await this.contract.getFunction(fn)(...args)) as T;
     } catch (e) {
-      throw this.translate(e);
+      throw await this.translate(e);
     }
+  }
+
+  /** The commit id a transaction's CommitIdentified event recorded, if it created a commit. */
+  private static identified(logs: { name: string; args: Record<string, unknown> }[]): string | undefined {
+    return logs.find((l) => l.name === "CommitIdentified")?.args.contentId as string | undefined;
   }
 
   async createRepository(name: string, weightsHash: bigint, architectureHash: string, trainVerifier: string, mergeVerifiers: string[], uri: string) {
     const r = await this.send("createRepository", [name, toBytes32(weightsHash), architectureHash, trainVerifier, mergeVerifiers, uri]);
     const ev = r.logs.find((l) => l.name === "RepositoryCreated")!;
-    return { repoId: ev.args.repoId as bigint, initialCommit: ev.args.initialCommit as bigint, txHash: r.hash };
+    return { repoId: ev.args.repoId as bigint, initialCommit: ev.args.initialCommit as bigint, initialId: EvmRepoLedger.identified(r.logs)!, txHash: r.hash };
   }
 
   async invite(repoId: bigint, account: string, role: RepoRole): Promise<string> {
@@ -144,16 +210,19 @@ export class EvmRepoLedger {
     await this.send("createBranch", [repoId, name, fromCommit]);
   }
 
-  async pushCommit(repoId: bigint, branch: string, parent: bigint, weightsHash: bigint, dataHash: bigint, samples: number, correct: number, uri: string, proof: GrothCalldata) {
-    const r = await this.send("pushCommit", [repoId, branch, parent, toBytes32(weightsHash), toBytes32(dataHash), samples, correct, uri, proof]);
-    return { commitId: r.logs.find((l) => l.name === "CommitPushed")!.args.commitId as bigint, txHash: r.hash };
+  /** Pushes a training commit: its chain of proofs, in training order (one link for a single proof). */
+  async pushCommit(repoId: bigint, branch: string, parent: bigint, chain: readonly TrainingLinkCalldata[], uri: string) {
+    const links = chain.map((l) => ({ newWeightsHash: toBytes32(l.newWeightsHash), dataHash: toBytes32(l.dataHash), samples: l.samples, correct: l.correct, proof: l.proof }));
+    const r = await this.send("pushCommit", [repoId, branch, parent, links, uri]);
+    return { commitId: r.logs.find((l) => l.name === "CommitPushed")!.args.commitId as bigint, contentId: EvmRepoLedger.identified(r.logs)!, txHash: r.hash, gasUsed: r.gasUsed };
   }
 
+  /** `contentId` is the merge commit's id, undefined for a fast-forward (no new commit). */
   async merge(repoId: bigint, branch: string, commits: bigint[], weightsHash: bigint, proof: GrothCalldata) {
     const r = await this.send("merge", [repoId, branch, commits, toBytes32(weightsHash), proof]);
     const ev = r.logs.find((l) => l.name === "Merged");
     const moved = r.logs.find((l) => l.name === "HeadMoved");
-    return { commitId: (ev?.args.mergeCommit ?? moved?.args.head) as bigint, txHash: r.hash };
+    return { commitId: (ev?.args.mergeCommit ?? moved?.args.head) as bigint, contentId: EvmRepoLedger.identified(r.logs), txHash: r.hash, gasUsed: r.gasUsed };
   }
 
   async reject(repoId: bigint, commitId: bigint, reason: string): Promise<string> {
@@ -162,7 +231,7 @@ export class EvmRepoLedger {
 
   async revertTo(repoId: bigint, branch: string, to: bigint) {
     const r = await this.send("revertTo", [repoId, branch, to]);
-    return { commitId: r.logs.find((l) => l.name === "Reverted")!.args.commitId as bigint, txHash: r.hash };
+    return { commitId: r.logs.find((l) => l.name === "Reverted")!.args.commitId as bigint, contentId: EvmRepoLedger.identified(r.logs)!, txHash: r.hash };
   }
 
   async repoIdByName(name: string): Promise<bigint> {
@@ -179,8 +248,24 @@ export class EvmRepoLedger {
     return {
       id: c.id as bigint, repoId: c.repoId as bigint, author: c.author as string, kind: Number(c.kind), status: Number(c.status),
       branch: c.branch as string, parents: [...c.parents], weightsHash: BigInt(c.weightsHash as string), dataHash: BigInt(c.dataHash as string),
-      samples: Number(c.samples), correct: Number(c.correct), revertOf: c.revertOf as bigint,
+      samples: Number(c.samples), correct: Number(c.correct), revertOf: c.revertOf as bigint, proofs: Number(c.proofs),
+      contentId: (c.contentId as string).toLowerCase(),
     };
+  }
+
+  /** The token number of the commit with id `contentId`, 0n if no commit has it (yet). */
+  async commitIdOf(contentId: string): Promise<bigint> {
+    return this.view<bigint>("commitIdOf", [contentId]);
+  }
+
+  /** The most training proofs one commit may chain. */
+  async maxChainLength(): Promise<number> {
+    return Number(await this.view<bigint>("maxChainLength", []));
+  }
+
+  /** The contract's chainDataHash (src/repos/trainingChain.ts computes the same). */
+  async chainDataHash(dataHashes: readonly bigint[]): Promise<bigint> {
+    return BigInt(await this.view<string>("chainDataHash", [dataHashes.map(toBytes32)]));
   }
 
   async head(repoId: bigint, branch: string): Promise<bigint> {
@@ -202,7 +287,7 @@ export class EvmRepoLedger {
       await this.contract.getFunction("branchInfo")(repoId, name);
       return true;
     } catch (e) {
-      const err = this.translate(e);
+      const err = await this.translate(e);
       if (/^unknown branch /.test(err.message)) return false;
       throw err;
     }
@@ -229,7 +314,7 @@ export class EvmRepoLedger {
     return this.view<bigint>("trainingBinding", [repoId, author]);
   }
 
-  /** The commit that used (repository, parent weights, data), or 0n. */
+  /** The commit one of whose proofs used (repository, parent weights, data), or 0n. */
   async trainingUse(repoId: bigint, parentWeightsHash: bigint, dataHash: bigint): Promise<bigint> {
     return this.view<bigint>("trainingUse", [repoId, toBytes32(parentWeightsHash), toBytes32(dataHash)]);
   }

@@ -1,19 +1,23 @@
 /**
  * "GitHub for ML models": the repository workflow over the ModelRepository contract. Weights and
  * training specs live in the local content-addressed store, bound to their on-chain commitments;
- * training data never leaves this machine — only its commitment and a proof do.
+ * training data never leaves this machine — only its commitments and proofs do. A training commit
+ * trains on every row of the file, a chain of proofs (./trainingChain.ts); every commit has one id,
+ * its content id (./commitIds.ts), which every function here takes and returns.
  */
 import { readJsonFile } from "../jsonFile";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { FlavumError, InputError } from "../errors";
 import {
-  TrainingSpec, trainingSpec, quantizeData, weightsFromFloat, weightsToFloat, commitWeights, trainingCircuitInput,
+  TrainingSpec, trainingSpec, quantizeData, weightsFromFloat, weightsToFloat, commitWeights,
   mergeCircuitInput, evaluate, paramNames, ModelKind, featuresOutsideRange, trainingBinding, newDataSalt,
 } from "../training";
 import { applyAdjustmentPolicy } from "../quant/adjustments";
-import { prove, verify, solidityCalldata, Progress, silent } from "../zk";
+import { prove, solidityCalldata, Progress, silent } from "../zk";
 import { EvmLedger } from "../chain/evm";
 import { EvmRepoLedger, ChainCommit, GrothCalldata, explain } from "../chain/evmRepos";
+import { ambiguous, matchesPrefix, mergeCommitId, parseCommitRef, shortId, trainCommitId } from "./commitIds";
+import { chainDataHash, linkCalldata, planChain, proveChain, StoredLink } from "./trainingChain";
 import { CommitKind, CommitStatus, MERGE_COUNTS, RepoRole } from "../chain/deployRepos";
 import { ObjectStore } from "./objectStore";
 import { LocalIndex } from "./localIndex";
@@ -36,25 +40,50 @@ interface WeightsObject {
 }
 
 /**
- * What `repo:train` produces and `repo:push` sends. The proof is bound to `author` (and to the
- * repository, chain and contract: `binding`); the data salt is not here but in the local index.
+ * What `repo:train` produces and `repo:push` sends: the chain of proofs, parent → links[0] → … →
+ * links[P-1], and what the contract will record (weightsHash = the last link's, dataHash =
+ * chainDataHash of the links', samples and correct their sums). Every proof is bound to `author`
+ * (and to the repository, chain and contract: `binding`); the data salt is not here but in the
+ * local index. Records written before chains (one proof: `proof`, `publicSignals`, no `links`) are
+ * read as a chain of one.
  */
 interface LocalCommitRecord {
   repo: string;
   repoId: string;
   branch: string;
+  /** The parent's token number, and its commit id. */
   parent: string;
+  parentId?: string;
+  parentWeightsHash?: string;
   spec: string;
   weights: string;
   weightsHash: string;
   dataHash: string;
   samples: number;
   correct: number;
+  /** Distinct rows of the data file, epochs over them, rows per proof (n·K). */
+  rows?: number;
+  epochs?: number;
+  chunkRows?: number;
   binding: string;
-  proof: GrothCalldata;
-  publicSignals: string[];
+  links?: StoredLink[];
+  proof?: GrothCalldata;
+  publicSignals?: string[];
   author: string;
   createdAt: string;
+}
+
+/** A record's chain and the dataHash the contract will record for it. */
+function chainOf(rec: LocalCommitRecord): { links: StoredLink[]; dataHash: bigint } {
+  // Computed from the links, as the contract will: the record's own dataHash is for reading only.
+  if (rec.links?.length) return { links: rec.links, dataHash: chainDataHash(rec.links.map((l) => l.dataHash)) };
+  if (!rec.proof) throw new FlavumError(`commit record of ${rec.repo} has no proof`, "CORRUPT_OBJECT");
+  const s = (v: unknown) => String(v);
+  const link: StoredLink = {
+    newWeightsHash: rec.weightsHash, dataHash: rec.dataHash, samples: rec.samples, correct: rec.correct,
+    proof: { a: rec.proof.a.map(s), b: rec.proof.b.map((r) => r.map(s)), c: rec.proof.c.map(s) }, publicSignals: rec.publicSignals ?? [],
+  };
+  return { links: [link], dataHash: chainDataHash([rec.dataHash]) };
 }
 
 export interface DataFile {
@@ -70,6 +99,48 @@ export function readDataFile(file: string): DataFile {
 }
 
 const big = (v: string | bigint) => BigInt(v);
+
+/** A commit resolved from what a user gave: its token number and its on-chain record (with its id). */
+interface Resolved {
+  token: bigint;
+  commit: ChainCommit;
+}
+
+/**
+ * A commit of repository `repoId` from a commit id, a prefix of one (8+ hex digits) or a token
+ * number. A commit trained here but not pushed yet is named as such.
+ */
+async function resolveCommit(ctx: RepoContext, repo: string, repoId: bigint, ref: string | bigint): Promise<Resolved> {
+  const r = parseCommitRef(ref);
+  const unknown = () => {
+    const local = r.kind === "token" ? undefined : ctx.index.lookup(r.kind === "id" ? r.id : r.hex);
+    if (local?.status === "trained")
+      return new FlavumError(`commit ${shortId(local.id)} was trained here but is not on chain yet: push it first (repo:push --commit ${shortId(local.id)})`, "NOT_PUSHED");
+    return new FlavumError(`unknown commit ${String(ref)} in repository ${repo}`, "UNKNOWN_COMMIT");
+  };
+  let token: bigint;
+  if (r.kind === "token") token = r.token;
+  else if (r.kind === "id") token = await ctx.ledger.commitIdOf(r.id);
+  else {
+    const matches: ChainCommit[] = [];
+    for (const id of await ctx.ledger.commitsOf(repoId)) {
+      const c = await ctx.ledger.commit(id);
+      if (matchesPrefix(c.contentId, r.hex)) matches.push(c);
+    }
+    if (matches.length > 1) throw ambiguous(String(ref), matches.map((c) => c.contentId));
+    token = matches[0]?.id ?? 0n;
+  }
+  if (token === 0n) throw unknown();
+  let commit: ChainCommit;
+  try {
+    commit = await ctx.ledger.commit(token);
+  } catch (e) {
+    if (/^unknown commit /.test((e as Error).message)) throw unknown();
+    throw e;
+  }
+  if (commit.repoId !== repoId) throw unknown();
+  return { token, commit };
+}
 
 async function repoInfo(ctx: RepoContext, repo: string) {
   const repoId = await ctx.ledger.repoIdByName(repo);
@@ -120,7 +191,7 @@ export async function createRepo(ctx: RepoContext, name: string, onnx: string, o
   const weights = weightsFromFloat(spec, model.weights);
   const { hash } = await storeWeights(ctx, spec, specObj, weights);
   const r = await ctx.ledger.createRepository(name, hash, "0x" + specObj, trainVerifier, mergeVerifiers, `flavum://objects/${specObj}`);
-  return { ...r, spec, constraints: { train: train.keys.constraints, merge: merges.map((m) => m.keys.constraints) } };
+  return { ...r, commit: r.initialId, spec, constraints: { train: train.keys.constraints, merge: merges.map((m) => m.keys.constraints) } };
 }
 
 export async function invite(ctx: RepoContext, repo: string, account: string, role: string) {
@@ -139,28 +210,35 @@ export async function pull(ctx: RepoContext, repo: string, branch = "main") {
   const head = await ctx.ledger.head(repoId, branch);
   const c = await ctx.ledger.commit(head);
   const weights = loadWeights(ctx, c.weightsHash);
-  return { repoId, branch, head, spec, weights: weightsToFloat(spec, weights), names: paramNames(spec) };
+  return { repoId, branch, head: c.contentId, spec, weights: weightsToFloat(spec, weights), names: paramNames(spec) };
 }
 
 export interface TrainOptions {
   branch?: string;
   steps?: number;
   lr?: number;
+  /** Passes over the file's rows (default 1): the commit chains epochs · rows / (n·K) proofs. */
+  epochs?: number;
   /** Refuse data with features outside the training range instead of clamping them with a warning. */
   strict?: boolean;
 }
 
+/**
+ * Trains on every row of `dataFile` for `epochs` epochs from the branch head, as a chain of proofs
+ * (./trainingChain.ts), and records the commit locally under its commit id (returned as `id`).
+ */
 export async function train(ctx: RepoContext, repo: string, dataFile: string, o: TrainOptions = {}) {
   const { repoId, spec, specObj } = await repoInfo(ctx, repo);
   if (o.steps !== undefined && o.steps !== spec.K)
-    throw new InputError(`--steps ${o.steps}: repository ${repo} proves ${spec.K} step(s) per commit (its circuit is fixed at creation)`);
+    throw new InputError(`--steps ${o.steps}: repository ${repo} proves ${spec.K} step(s) per proof (its circuit is fixed at creation)`);
   if (o.lr !== undefined && o.lr !== spec.lr)
     throw new InputError(`--lr ${o.lr}: repository ${repo} trains with lr ${spec.lr} (its circuit is fixed at creation)`);
+  const epochs = o.epochs ?? 1;
   const data = readDataFile(dataFile);
-  const rows = spec.n * spec.K;
-  if (data.features.length < rows)
-    throw new InputError(`data shape mismatch: a commit trains on ${rows} rows (${spec.K} step(s) of ${spec.n}), ${dataFile} has ${data.features.length}`);
-  const q = quantizeData(spec, data.features.slice(0, rows), data.labels.slice(0, rows));
+  if (data.features.length !== data.labels.length)
+    throw new InputError(`data shape mismatch: ${dataFile} has ${data.features.length} feature rows but ${data.labels.length} labels`);
+  const plan = planChain(dataFile, data.features.length, spec, epochs, await ctx.ledger.maxChainLength());
+  const q = quantizeData(spec, data.features, data.labels);
   applyAdjustmentPolicy(q.adjustments, `data file ${dataFile}`, { strict: o.strict, progress: ctx.progress });
   const branch = o.branch ?? "main";
   const parent = await ctx.ledger.head(repoId, branch);
@@ -173,53 +251,74 @@ export async function train(ctx: RepoContext, repo: string, dataFile: string, o:
   if (onChain !== binding) throw new FlavumError(`internal: the training binding computed here (${binding}) differs from ModelRepository's (${onChain})`, "BINDING_MISMATCH");
   const salt = newDataSalt();
   const circuit = await buildTrainingCircuit(spec, ctx.progress);
-  const { input, result } = await trainingCircuitInput(spec, parentWeights, q.X, q.y, { binding, salt });
-  ctx.progress(`training ${spec.K} step(s) on ${rows} private rows from commit ${parent} (${branch}) and proving it`);
-  const res = await prove(circuit.wasm, circuit.zkey, input, { progress: ctx.progress });
-  if (!(await verify(circuit.vkey, res.publicSignals, res.proof))) throw new Error("the training proof does not verify locally");
-  const { hash, object } = await storeWeights(ctx, spec, specObj, result.weights);
-  const cd = solidityCalldata(res.proof, res.publicSignals);
+  ctx.progress(
+    `training from commit ${shortId(parentCommit.contentId)} (${branch}) on ${plan.rows} private rows, ${plan.epochs} epoch(s): ` +
+      `${plan.proofs} proof(s) of ${spec.K} step(s) on ${plan.chunkRows} rows each`,
+  );
+  const chain = await proveChain({ spec, circuit, parent: parentWeights, X: q.X, y: q.y, plan, binding, salt, progress: ctx.progress });
+  const { object } = await storeWeights(ctx, spec, specObj, chain.weights);
+  const id = trainCommitId(repoId, parentCommit.weightsHash, chain.dataHash);
   const record: LocalCommitRecord = {
-    repo, repoId: repoId.toString(), branch, parent: parent.toString(), spec: specObj, weights: object,
-    weightsHash: hash.toString(), dataHash: input.dataHash, samples: rows, correct: result.correct ?? 0, binding: input.binding,
-    proof: { a: cd.a, b: cd.b, c: cd.c }, publicSignals: res.publicSignals, author, createdAt: new Date().toISOString(),
+    repo, repoId: repoId.toString(), branch, parent: parent.toString(), parentId: parentCommit.contentId, parentWeightsHash: parentCommit.weightsHash.toString(),
+    spec: specObj, weights: object, weightsHash: chain.weightsHash.toString(), dataHash: chain.dataHash.toString(),
+    samples: chain.samples, correct: chain.correct, rows: plan.rows, epochs: plan.epochs, chunkRows: plan.chunkRows,
+    binding: binding.toString(), links: chain.links, author, createdAt: new Date().toISOString(),
   };
-  const id = ctx.objects.putJson(record);
-  ctx.index.add(id, repo, salt);
-  return { id, parent, correct: record.correct, samples: rows, proveMs: res.witnessMs + res.proveMs, clamped: q.clamped };
+  ctx.index.add(id, repo, salt, ctx.objects.putJson(record));
+  return {
+    id, parent: parentCommit.contentId, rows: plan.rows, epochs: plan.epochs, proofs: plan.proofs, samples: chain.samples,
+    correct: chain.correct, proveMs: chain.proveMs, clamped: q.clamped,
+  };
 }
 
 // ------------------------------------------------------------------------------------------ push
 
+/**
+ * Sends a local commit (by its id or a prefix of it): the contract verifies every proof of its
+ * chain in one transaction and records it under the same id.
+ */
 export async function push(ctx: RepoContext, repo: string, commit: string) {
   const entry = ctx.index.find(commit);
-  if (entry.repo !== repo) throw new InputError(`commit ${commit} belongs to repository ${entry.repo}, not ${repo}`);
-  if (entry.status === "pushed") return { commitId: big(entry.onchainId!), already: true, branch: "" };
-  const rec = ctx.objects.getJson<LocalCommitRecord>(entry.id);
+  if (entry.repo !== repo) throw new InputError(`commit ${shortId(entry.id)} belongs to repository ${entry.repo}, not ${repo}`);
+  const rec = ctx.objects.getJson<LocalCommitRecord>(entry.record);
   const repoId = big(rec.repoId);
+  const { links, dataHash } = chainOf(rec);
+  const parentCommit = await ctx.ledger.commit(big(rec.parent));
+  const parentWeights = parentCommit.weightsHash;
+  const id = trainCommitId(repoId, parentWeights, dataHash);
+  const name = shortId(id);
+  // The chain is the judge of "pushed" (the index may predate a redeployment or a reset development chain).
+  const existing = await ctx.ledger.commitIdOf(id);
+  if (existing !== 0n) {
+    ctx.index.markPushed(entry.id, existing);
+    return { commit: id, commitId: existing, already: true, branch: "", proofs: links.length };
+  }
   // Said here rather than left to the contract's "does not verify": the fix is to push from the
   // author's account, or to train again where the commit is to go.
   if (rec.author.toLowerCase() !== ctx.ledger.account.toLowerCase())
-    throw new FlavumError(`commit ${entry.id.slice(0, 12)} was proven for ${rec.author} and counts only when that account pushes it (this is ${ctx.ledger.account}): push it --from that account`, "WRONG_AUTHOR");
+    throw new FlavumError(`commit ${name} was proven for ${rec.author} and counts only when that account pushes it (this is ${ctx.ledger.account}): push it --from that account`, "WRONG_AUTHOR");
   if (rec.binding !== undefined && big(rec.binding) !== (await ctx.ledger.trainingBinding(repoId, rec.author)))
-    throw new FlavumError(`commit ${entry.id.slice(0, 12)} was proven for another chain or ModelRepository contract than ${ctx.hre.network.name}'s: train it again here`, "WRONG_BINDING");
-  const parentWeights = (await ctx.ledger.commit(big(rec.parent))).weightsHash;
-  const usedBy = await ctx.ledger.trainingUse(repoId, parentWeights, big(rec.dataHash));
-  if (usedBy !== 0n) throw new FlavumError(explain("FlavumTrainingReused", [repoId, parentWeights, rec.dataHash, usedBy]), "TRAINING_REUSED");
+    throw new FlavumError(`commit ${name} was proven for another chain or ModelRepository contract than ${ctx.hre.network.name}'s: train it again here`, "WRONG_BINDING");
+  const max = await ctx.ledger.maxChainLength();
+  if (links.length > max) throw new FlavumError(explain("FlavumInvalidChainLength", [links.length, max]), "CHAIN_TOO_LONG");
+  // Every link's (parent weights, data) pair must be unused: checked here link by link, so a replay is
+  // named before the transaction (the contract checks the same before any pairing).
+  let from = parentWeights;
+  for (const [i, l] of links.entries()) {
+    const usedBy = await ctx.ledger.trainingUse(repoId, from, big(l.dataHash));
+    if (usedBy !== 0n) {
+      const by = shortId((await ctx.ledger.commit(usedBy)).contentId);
+      throw new FlavumError(explain("FlavumTrainingReused", [repoId, from, l.dataHash, by]) + (links.length > 1 ? ` (proof ${i + 1} of ${links.length})` : ""), "TRAINING_REUSED");
+    }
+    from = big(l.newWeightsHash);
+  }
   // A contributor writes to a branch of their own, created at the commit they trained from.
   const branch = `${rec.author.slice(2, 10).toLowerCase()}-${rec.parent}`;
   if (!(await ctx.ledger.hasBranch(repoId, branch))) await ctx.ledger.createBranch(repoId, branch, big(rec.parent));
-  const proof = {
-    a: rec.proof.a.map(big) as [bigint, bigint],
-    b: rec.proof.b.map((r) => r.map(big)) as [[bigint, bigint], [bigint, bigint]],
-    c: rec.proof.c.map(big) as [bigint, bigint],
-  };
-  const { commitId, txHash } = await ctx.ledger.pushCommit(
-    repoId, branch, big(rec.parent), big(rec.weightsHash), big(rec.dataHash), rec.samples, rec.correct,
-    `flavum://objects/${entry.id}`, proof,
-  );
-  ctx.index.markPushed(entry.id, commitId);
-  return { commitId, txHash, branch, already: false };
+  const r = await ctx.ledger.pushCommit(repoId, branch, big(rec.parent), links.map(linkCalldata), `flavum://objects/${entry.record}`);
+  if (r.contentId !== id) throw new FlavumError(`internal: ModelRepository recorded commit id ${r.contentId}, this machine computed ${id}`, "ID_MISMATCH");
+  ctx.index.markPushed(entry.id, r.commitId);
+  return { commit: id, commitId: r.commitId, txHash: r.txHash, gasUsed: r.gasUsed, branch, proofs: links.length, already: false };
 }
 
 // ------------------------------------------------------------------------------ merge and review
@@ -230,38 +329,50 @@ export async function push(ctx: RepoContext, repo: string, commit: string) {
  * the contract's revert would have produced. The chain may still move between this check and the
  * transaction; the contract stays the judge.
  */
-async function mergePreflight(ctx: RepoContext, repo: string, repoId: bigint, mergeVerifiers: string[], ids: bigint[], target: string): Promise<ChainCommit[]> {
-  const seen = new Set<bigint>();
-  for (const id of ids) {
-    if (seen.has(id)) throw new InputError(`commit ${id} is listed twice in --commits: a merge takes distinct commits`);
-    seen.add(id);
-  }
+async function mergePreflight(ctx: RepoContext, repo: string, repoId: bigint, mergeVerifiers: string[], refs: readonly (string | bigint)[], target: string): Promise<ChainCommit[]> {
   const role = await ctx.ledger.roleOf(repoId, ctx.ledger.account);
   if (role < RepoRole.Maintainer) throw new FlavumError(explain("FlavumMissingRole", [repoId, ctx.ledger.account, RepoRole.Maintainer]), "NO_PERMISSION");
   const head = await ctx.ledger.head(repoId, target);
-  const verifier = ids.length > 1 ? mergeVerifiers[ids.length - 2] : undefined;
-  if (ids.length > 1 && (!verifier || /^0x0{40}$/.test(verifier)))
-    throw new FlavumError(`repository ${repo} has no merge verifier for ${ids.length} commits (it merges ${MERGE_COUNTS.join(", ")})`, "NO_VERIFIER");
-  const commits = await Promise.all(ids.map((id) => ctx.ledger.commit(id)));
-  commits.forEach((c, i) => {
-    if (c.repoId !== repoId) throw new FlavumError(`unknown commit ${ids[i]} in repository ${repo}`, "UNKNOWN_COMMIT");
-    if (c.status !== CommitStatus.Proposed) throw new FlavumError(explain("FlavumWrongCommitStatus", [ids[i], c.status]), "WRONG_STATUS");
+  const commits: ChainCommit[] = [];
+  for (const ref of refs) {
+    const { commit: c } = await resolveCommit(ctx, repo, repoId, ref);
+    if (commits.some((o) => o.id === c.id)) throw new InputError(`commit ${shortId(c.contentId)} is listed twice in --commits: a merge takes distinct commits`);
+    commits.push(c);
+  }
+  const verifier = refs.length > 1 ? mergeVerifiers[refs.length - 2] : undefined;
+  if (refs.length > 1 && (!verifier || /^0x0{40}$/.test(verifier)))
+    throw new FlavumError(`repository ${repo} has no merge verifier for ${refs.length} commits (it merges ${MERGE_COUNTS.join(", ")})`, "NO_VERIFIER");
+  const name = (c: ChainCommit) => shortId(c.contentId);
+  const headId = (await ctx.ledger.commit(head)).contentId;
+  for (const [i, c] of commits.entries()) {
+    if (c.status !== CommitStatus.Proposed) throw new FlavumError(explain("FlavumWrongCommitStatus", [name(c), c.status]), "WRONG_STATUS");
     const parent = c.parents[0] ?? 0n;
-    if (parent !== head) throw new FlavumError(explain("FlavumStaleParent", [repoId, head, parent]), "STALE_PARENT");
-    for (let j = 0; j < i; j++) {
-      if (commits[j].weightsHash === c.weightsHash) throw new FlavumError(explain("FlavumMergeDuplicateWeights", [ids[j], ids[i]]), "DUPLICATE_WEIGHTS");
-      if (commits[j].dataHash === c.dataHash) throw new FlavumError(explain("FlavumMergeDuplicateData", [ids[j], ids[i]]), "DUPLICATE_DATA");
+    if (parent !== head) {
+      const from = parent === 0n ? "none" : shortId((await ctx.ledger.commit(parent)).contentId);
+      throw new FlavumError(explain("FlavumStaleParent", [repoId, shortId(headId), from]), "STALE_PARENT");
     }
-  });
+    for (let j = 0; j < i; j++) {
+      if (commits[j].weightsHash === c.weightsHash) throw new FlavumError(explain("FlavumMergeDuplicateWeights", [name(commits[j]), name(c)]), "DUPLICATE_WEIGHTS");
+      if (commits[j].dataHash === c.dataHash) throw new FlavumError(explain("FlavumMergeDuplicateData", [name(commits[j]), name(c)]), "DUPLICATE_DATA");
+    }
+  }
   return commits;
 }
 
-export async function merge(ctx: RepoContext, repo: string, ids: bigint[], target = "main") {
-  if (ids.length < 1 || ids.length > Math.max(...MERGE_COUNTS))
-    throw new InputError(`--commits takes 1 to ${Math.max(...MERGE_COUNTS)} commit ids, got ${ids.length}`);
+/**
+ * Merges 1–4 commits (ids, prefixes or token numbers) into `target`: a proven FedAvg for 2–4, a
+ * fast-forward for one. Returns the new head's commit id (the merge commit's, or the fast-forwarded one's).
+ */
+export async function merge(ctx: RepoContext, repo: string, refs: readonly (string | bigint)[], target = "main") {
+  if (refs.length < 1 || refs.length > Math.max(...MERGE_COUNTS))
+    throw new InputError(`--commits takes 1 to ${Math.max(...MERGE_COUNTS)} commit ids, got ${refs.length}`);
   const { repoId, spec, specObj, info } = await repoInfo(ctx, repo);
-  const commits = await mergePreflight(ctx, repo, repoId, info.mergeVerifiers, ids, target);
-  if (ids.length === 1) return ctx.ledger.merge(repoId, target, ids, commits[0].weightsHash, { a: [0n, 0n], b: [[0n, 0n], [0n, 0n]], c: [0n, 0n] });
+  const commits = await mergePreflight(ctx, repo, repoId, info.mergeVerifiers, refs, target);
+  const ids = commits.map((c) => c.id);
+  if (ids.length === 1) {
+    const r = await ctx.ledger.merge(repoId, target, ids, commits[0].weightsHash, { a: [0n, 0n], b: [[0n, 0n], [0n, 0n]], c: [0n, 0n] });
+    return { ...r, commit: commits[0].contentId };
+  }
   const weights = commits.map((c) => loadWeights(ctx, c.weightsHash));
   const circuit = await buildMergeCircuit(spec, ids.length, ctx.progress);
   const { input, weights: merged } = await mergeCircuitInput(spec, weights, commits.map((c) => c.samples));
@@ -269,17 +380,25 @@ export async function merge(ctx: RepoContext, repo: string, ids: bigint[], targe
   const res = await prove(circuit.wasm, circuit.zkey, input, { progress: ctx.progress });
   const { hash } = await storeWeights(ctx, spec, specObj, merged);
   const cd = solidityCalldata(res.proof, res.publicSignals);
-  return ctx.ledger.merge(repoId, target, ids, hash, { a: cd.a, b: cd.b, c: cd.c });
+  const expected = mergeCommitId(repoId, hash, commits.map((c) => c.contentId));
+  const r = await ctx.ledger.merge(repoId, target, ids, hash, { a: cd.a, b: cd.b, c: cd.c });
+  if (r.contentId !== expected) throw new FlavumError(`internal: ModelRepository recorded merge commit id ${r.contentId}, this machine computed ${expected}`, "ID_MISMATCH");
+  return { ...r, commit: expected };
 }
 
-export async function reject(ctx: RepoContext, repo: string, id: bigint, reason: string) {
+export async function reject(ctx: RepoContext, repo: string, ref: string | bigint, reason: string) {
   const { repoId } = await repoInfo(ctx, repo);
-  return ctx.ledger.reject(repoId, id, reason);
+  const { token, commit } = await resolveCommit(ctx, repo, repoId, ref);
+  const txHash = await ctx.ledger.reject(repoId, token, reason);
+  return { commit: commit.contentId, txHash };
 }
 
-export async function revert(ctx: RepoContext, repo: string, to: bigint, branch = "main") {
+/** A new commit on `branch` with the weights of commit `to`; returns its id. */
+export async function revert(ctx: RepoContext, repo: string, to: string | bigint, branch = "main") {
   const { repoId } = await repoInfo(ctx, repo);
-  return ctx.ledger.revertTo(repoId, branch, to);
+  const { token, commit } = await resolveCommit(ctx, repo, repoId, to);
+  const r = await ctx.ledger.revertTo(repoId, branch, token);
+  return { ...r, commit: r.contentId, to: commit.contentId };
 }
 
 // ----------------------------------------------------------------------------- log, diff and eval
@@ -288,43 +407,61 @@ const KIND = ["none", "initial", "train", "merge", "revert"];
 const STATUS = ["none", "proposed", "merged", "rejected", "accepted"];
 
 export interface LogEntry {
+  /** The commit id (the one every command prints and takes). */
   id: string;
+  /** Its ERC-721 token number (ownerOf, tokenURI); also accepted as input. */
+  token: string;
   kind: string;
   status: string;
+  /** Parents' commit ids. */
   parents: string[];
   author: string;
   branch: string;
   metrics: { samples: number; correct: number; trainAccuracy: number | null };
+  /** Training proofs chained in the commit (training commits), 0 otherwise. */
+  proofs: number;
   weightsHash: string;
+  dataHash: string | null;
   revertOf: string | null;
   verified: boolean;
 }
 
 export async function log(ctx: RepoContext, repo: string): Promise<{ repo: string; repoId: string; branches: { name: string; head: string }[]; commits: LogEntry[]; unpushed: string[] }> {
   const { repoId, spec } = await repoInfo(ctx, repo);
-  // correct counts all n·K rows of a commit (samples), so the ratio is an accuracy; linear models have none.
+  // correct counts all rows of a commit's proofs (samples), so the ratio is an accuracy; linear models have none.
   const accuracy = (c: ChainCommit) => (c.kind === CommitKind.Train && c.samples && spec.kind !== "linear" ? c.correct / c.samples : null);
-  const ids = await ctx.ledger.commitsOf(repoId);
-  const commits: LogEntry[] = [];
-  for (const id of ids) {
-    const c: ChainCommit = await ctx.ledger.commit(id);
-    commits.push({
-      id: id.toString(), kind: KIND[c.kind], status: STATUS[c.status], parents: c.parents.map(String), author: c.author, branch: c.branch,
-      metrics: { samples: c.samples, correct: c.correct, trainAccuracy: accuracy(c) },
-      weightsHash: "0x" + c.weightsHash.toString(16).padStart(64, "0"),
-      revertOf: c.revertOf ? c.revertOf.toString() : null,
-      // On the ledger means verified: ModelRepository accepts a training or merge commit only with a valid proof.
-      verified: c.status !== CommitStatus.None,
-    });
-  }
-  const branches = (await ctx.ledger.branches(repoId)).map((b) => ({ name: b.name, head: b.head.toString() }));
+  const chain: ChainCommit[] = [];
+  for (const id of await ctx.ledger.commitsOf(repoId)) chain.push(await ctx.ledger.commit(id));
+  const idOf = new Map(chain.map((c) => [c.id, c.contentId]));
+  const named = (token: bigint) => idOf.get(token) ?? token.toString();
+  const hex = (v: bigint) => "0x" + v.toString(16).padStart(64, "0");
+  const commits: LogEntry[] = chain.map((c) => ({
+    id: c.contentId, token: c.id.toString(), kind: KIND[c.kind], status: STATUS[c.status], parents: c.parents.map(named), author: c.author, branch: c.branch,
+    metrics: { samples: c.samples, correct: c.correct, trainAccuracy: accuracy(c) }, proofs: c.proofs,
+    weightsHash: hex(c.weightsHash), dataHash: c.kind === CommitKind.Train ? hex(c.dataHash) : null,
+    revertOf: c.revertOf ? named(c.revertOf) : null,
+    // On the ledger means verified: ModelRepository accepts a training or merge commit only with valid proofs.
+    verified: c.status !== CommitStatus.None,
+  }));
+  const branches = (await ctx.ledger.branches(repoId)).map((b) => ({ name: b.name, head: named(b.head) }));
   return { repo, repoId: repoId.toString(), branches, commits, unpushed: ctx.index.unpushed(repo).map((c) => c.id) };
 }
 
-/** Per-layer change between two commits' weights: L2 norm and largest absolute change. */
-export async function diff(ctx: RepoContext, a: bigint, b: bigint) {
-  const [ca, cb] = await Promise.all([ctx.ledger.commit(a), ctx.ledger.commit(b)]);
-  if (ca.repoId !== cb.repoId) throw new InputError(`commits ${a} and ${b} belong to different repositories`);
+/**
+ * Per-layer change between two commits' weights: L2 norm and largest absolute change. Commits by id
+ * or token number; a prefix of an id needs the repository.
+ */
+export async function diff(ctx: RepoContext, a: string | bigint, b: string | bigint, repo?: string) {
+  const find = async (ref: string | bigint): Promise<ChainCommit> => {
+    const r = parseCommitRef(ref);
+    if (repo) return (await resolveCommit(ctx, repo, await ctx.ledger.repoIdByName(repo), ref)).commit;
+    if (r.kind === "prefix") throw new InputError(`commit ${String(ref)}: a shortened commit id needs --repo (or give the whole id)`);
+    const token = r.kind === "token" ? r.token : await ctx.ledger.commitIdOf(r.id);
+    if (token === 0n) throw new FlavumError(`unknown commit ${String(ref)}`, "UNKNOWN_COMMIT");
+    return ctx.ledger.commit(token);
+  };
+  const [ca, cb] = [await find(a), await find(b)];
+  if (ca.repoId !== cb.repoId) throw new InputError(`commits ${shortId(ca.contentId)} and ${shortId(cb.contentId)} belong to different repositories`);
   const { spec } = await repoInfo(ctx, (await ctx.ledger.repository(ca.repoId)).name);
   const wa = weightsToFloat(spec, loadWeights(ctx, ca.weightsHash));
   const wb = weightsToFloat(spec, loadWeights(ctx, cb.weightsHash));
@@ -343,15 +480,15 @@ export async function diff(ctx: RepoContext, a: bigint, b: bigint) {
  * Evaluation runs the float model on the rows as given; features outside the training range are
  * reported (no commit was trained on such values) or, with `strict`, refused.
  */
-export async function evalCommit(ctx: RepoContext, repo: string, id: bigint, dataFile: string, o: { strict?: boolean } = {}) {
+export async function evalCommit(ctx: RepoContext, repo: string, ref: string | bigint, dataFile: string, o: { strict?: boolean } = {}) {
   const { repoId, spec } = await repoInfo(ctx, repo);
-  const c = await ctx.ledger.commit(id);
-  if (c.repoId !== repoId) throw new FlavumError(`unknown commit ${id} in repository ${repo}`, "UNKNOWN_COMMIT");
+  const { commit: c } = await resolveCommit(ctx, repo, repoId, ref);
   const data = readDataFile(dataFile);
   if (data.features.some((r) => r.length !== spec.d))
     throw new InputError(`data shape mismatch: ${dataFile} rows must have ${spec.d} features`);
   applyAdjustmentPolicy(featuresOutsideRange(spec, data.features), `data file ${dataFile}`, { strict: o.strict, progress: ctx.progress });
-  return { commit: id.toString(), rows: data.features.length, ...evaluate(spec, weightsToFloat(spec, loadWeights(ctx, c.weightsHash)), data.features, data.labels) };
+  const e = evaluate(spec, weightsToFloat(spec, loadWeights(ctx, c.weightsHash)), data.features, data.labels);
+  return { commit: c.contentId, accuracy: e.accuracy ?? null, loss: e.loss, rows: data.features.length };
 }
 
 export function defaultContext(ctx: Omit<RepoContext, "progress"> & { progress?: Progress }): RepoContext {

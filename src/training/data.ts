@@ -5,7 +5,7 @@
 import { InputError, RangeOverflowError } from "../errors";
 import { dequantize, fitsSigned, quantizeValue } from "../quant/fixed";
 import type { ValueAdjustment } from "../quant/adjustments";
-import { mlpOffsets, paramCount, paramNames, TrainingSpec } from "./spec";
+import { headOf, isGeneral, layerOffsets, mlpOffsets, paramCount, paramNames, TrainingSpec } from "./spec";
 
 export interface QuantizedData {
   X: bigint[][];
@@ -44,7 +44,7 @@ export function featuresOutsideRange(spec: TrainingSpec, features: readonly (rea
 /**
  * Features → round(x·2^sx), clamped into bx signed bits (the committed data is the clamped data,
  * so clamping is a preprocessing step, not an unproven change). Labels: 0/1 for logistic and mlp,
- * round(y·2^sp) for linear (must fit bp, or this throws).
+ * round(y·2^sp) for linear (must fit bp, or this throws), a class index 0 … k-1 for a softmax head.
  */
 export function quantizeData(spec: TrainingSpec, features: readonly (readonly number[])[], labels: readonly number[]): QuantizedData {
   if (features.length !== labels.length)
@@ -62,8 +62,14 @@ export function quantizeData(spec: TrainingSpec, features: readonly (readonly nu
       return c;
     });
   });
+  const head = headOf(spec);
   const y = labels.map((v, i) => {
-    if (spec.kind === "linear") {
+    if (head === "softmax") {
+      if (!Number.isInteger(v) || v < 0 || v >= spec.k!)
+        throw new InputError(`data: label ${i} = ${v} must be a class index 0 … ${spec.k! - 1} for a ${spec.k}-class model`);
+      return BigInt(v);
+    }
+    if (head === "linear") {
       const q = quantizeValue(v, spec.sp);
       if (!Number.isFinite(v) || !fitsSigned(q, spec.bp))
         throw new RangeOverflowError(`data: target ${i} = ${v} does not fit bp=${spec.bp} bits at scale 2^-${spec.sp}`);
@@ -94,8 +100,9 @@ export function weightsToFloat(spec: TrainingSpec, w: readonly bigint[]): number
 }
 
 /**
- * Deterministic initial weights (real): zeros for logistic and linear regression; for the mlp a
- * seeded uniform ±sqrt(6/(fan_in+fan_out)) first layer and ±sqrt(6/(h+1)) second layer, zero biases.
+ * Deterministic initial weights (real): zeros for logistic, linear and softmax regression; for the
+ * mlp a seeded uniform ±sqrt(6/(fan_in+fan_out)) first layer and ±sqrt(6/(h+1)) second layer, zero
+ * biases; for a general mlp, every layer ±sqrt(6/(fan_in+fan_out)), in layer order, zero biases.
  */
 export function initialWeights(spec: TrainingSpec, seed = 1): number[] {
   const w = new Array<number>(paramCount(spec)).fill(0);
@@ -110,6 +117,13 @@ export function initialWeights(spec: TrainingSpec, seed = 1): number[] {
     state >>>= 0;
     return state / 2 ** 32;
   };
+  if (isGeneral(spec)) {
+    for (const L of layerOffsets(spec)) {
+      const a = Math.sqrt(6 / (L.fanIn + L.fanOut));
+      for (let k = 0; k < L.fanIn * L.fanOut; k++) w[L.W + k] = (2 * rand() - 1) * a;
+    }
+    return w;
+  }
   const h = spec.h!;
   const o = mlpOffsets(spec);
   const a1 = Math.sqrt(6 / (spec.d + h));

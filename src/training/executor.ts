@@ -20,20 +20,27 @@
  * correct = #{i : [z_i >= 0] = y_i} and sse = Σ err_i² are summed over all K steps (each row scored
  * by the weights its own step starts from), so correct / samples is the commit's training accuracy
  * over its n·K rows, whatever K.
+ *
+ * The general layered models (softmax regression, an mlp with `hidden` and a logistic, linear or
+ * softmax head) step in ./network.ts, with the same update rule and errors; there correct counts
+ * rows whose argmax class (softmax) or sign (logistic) before their step equals the label.
  */
 import { FlavumError, InputError, RangeOverflowError } from "../errors";
 import { fitsSigned, roundShift } from "../quant/fixed";
 import { clampSigned, sigmoidInt, sigmoidTable } from "./sigmoid";
-import { labelBits, mlpOffsets, paramNames, plan, TrainingPlan, TrainingSpec, UpdateRule } from "./spec";
+import { describeShape, headOf, isGeneral, mlpOffsets, paramNames, plan, TrainingPlan, TrainingSpec, UpdateRule } from "./spec";
+import { stepNet } from "./network";
 
 export interface StepResult {
   weights: bigint[];
-  /** Rows whose predicted class (z >= 0) equals the label (logistic, mlp). */
+  /** Rows whose predicted class (z >= 0, or the argmax of a softmax head) equals the label (0 for linear). */
   correct: number;
-  /** Σ err_i² at scale 2·sp. */
+  /** Σ err_i² at scale 2·sp (over every output of a softmax head). */
   sse: bigint;
-  /** Predictions (probabilities at scale sp, or linear predictions at scale sp). */
+  /** Predictions (probabilities at scale sp, linear predictions at scale sp, or a softmax head's argmax class). */
   predictions: bigint[];
+  /** Softmax heads: each row's k probabilities at scale sp. */
+  probabilities?: bigint[][];
 }
 
 /** A commit: `correct`, `sse` and `predictions` (in row order) cover all n·K rows. */
@@ -45,7 +52,7 @@ export interface CommitResult extends StepResult {
 export function checkWeights(spec: TrainingSpec, w: readonly bigint[], what = "weights"): void {
   const p = plan(spec);
   if (w.length !== p.params)
-    throw new InputError(`${what}: expected ${p.params} parameters for a ${spec.kind} model (d=${spec.d}${spec.h ? `, h=${spec.h}` : ""}), got ${w.length}`);
+    throw new InputError(`${what}: expected ${p.params} parameters for a ${spec.kind} model (${describeShape(spec)}), got ${w.length}`);
   w.forEach((v, j) => {
     if (typeof v !== "bigint") throw new InputError(`${what}[${j}] must be a bigint (fixed point at scale 2^-${spec.sw}), got ${typeof v}`);
     if (!fitsSigned(v, spec.bw))
@@ -62,9 +69,12 @@ export function checkData(spec: TrainingSpec, X: readonly (readonly bigint[])[],
       if (!fitsSigned(v, spec.bx)) throw new RangeOverflowError(`data: feature ${l} of row ${i} = ${v} does not fit bx=${spec.bx} signed bits (quantize with quantizeData)`);
     });
   });
+  const head = headOf(spec);
   y.forEach((v, i) => {
-    if (spec.kind === "linear" ? !fitsSigned(v, labelBits(spec)) : v !== 0n && v !== 1n)
-      throw new InputError(`data: label ${i} = ${v} is not ${spec.kind === "linear" ? `a ${spec.bp}-bit target` : "0 or 1"}`);
+    if (head === "softmax") {
+      if (typeof v !== "bigint" || v < 0n || v >= BigInt(spec.k!)) throw new InputError(`data: label ${i} = ${v} is not a class index in 0 … ${spec.k! - 1}`);
+    } else if (head === "linear" ? !fitsSigned(v, spec.bp) : v !== 0n && v !== 1n)
+      throw new InputError(`data: label ${i} = ${v} is not ${head === "linear" ? `a ${spec.bp}-bit target` : "0 or 1"}`);
   });
 }
 
@@ -188,6 +198,7 @@ export function trainStep(spec: TrainingSpec, weights: readonly bigint[], X: rea
   const p = plan(spec);
   checkWeights(spec, weights, "parent weights");
   checkData(spec, X, y, spec.n);
+  if (isGeneral(spec)) return stepNet(p, weights, X, y, step, update);
   return spec.kind === "mlp" ? stepMlp(p, weights, X, y, step) : stepGlm(p, weights, X, y, step);
 }
 
@@ -200,14 +211,16 @@ export function trainCommit(spec: TrainingSpec, weights: readonly bigint[], X: r
   let correct = 0;
   let sse = 0n;
   const predictions: bigint[] = [];
+  const probabilities: bigint[][] = [];
   for (let k = 0; k < spec.K; k++) {
     const rows = X.slice(k * spec.n, (k + 1) * spec.n);
     const r = trainStep(spec, w, rows, y.slice(k * spec.n, (k + 1) * spec.n), k);
     correct += r.correct;
     sse += r.sse;
     predictions.push(...r.predictions);
+    if (r.probabilities) probabilities.push(...r.probabilities);
     w = r.weights;
     steps.push(w);
   }
-  return { weights: w, correct, sse, predictions, steps };
+  return { weights: w, correct, sse, predictions, steps, ...(headOf(spec) === "softmax" ? { probabilities } : {}) };
 }

@@ -7,13 +7,24 @@
  * Fixed point: a value v at scale s is the integer round(v * 2^s); "bits b" means the integer is
  * signed in [-2^(b-1), 2^(b-1)).
  *
- * Weight layout (one flat vector, every entry at scale sw, bits bw):
+ * Weight layout (one flat vector, every entry at scale sw, bits bw), dense layers in order, each as
+ * its weight matrix (one row of fan-in weights per output unit, row-major) then its biases:
  *   logistic / linear: [w_0 .. w_{d-1}, b]
  *   mlp (d → h → 1):   [W1 (h rows of d, row-major), b1 (h), w2 (h), b2]
+ *   softmax (d → k):   [W (k rows of d), b (k)]
+ *   mlp with `hidden` (d → h1 → … → hL → out, out = 1 or k): [W1, b1, W2, b2, …, W(L+1), b(L+1)]
+ *
+ * Kinds: today's three (logistic, linear, and the d→h→1 mlp with a sigmoid output, which keeps `h`)
+ * and the general layered models: `softmax` (softmax regression, k >= 2 classes) and an `mlp` with
+ * `hidden: number[]` (any stack of dense + ReLU layers) and a `head` (logistic, linear or softmax).
+ * An mlp given as `hidden: [h]` with a logistic head is today's mlp: trainingSpec() turns it into
+ * `h`, so it is the same spec, the same circuit and the same verifier.
  */
 import { FlavumError } from "../errors";
 
-export type ModelKind = "logistic" | "linear" | "mlp";
+export type ModelKind = "logistic" | "linear" | "mlp" | "softmax";
+/** What the last layer computes: a sigmoid probability, a linear prediction, or softmax probabilities over k classes. */
+export type HeadKind = "logistic" | "linear" | "softmax";
 
 export interface TrainingSpec {
   kind: ModelKind;
@@ -43,6 +54,26 @@ export interface TrainingSpec {
   segBits: number;
   /** Hidden activation scale (mlp only). */
   sh: number;
+  /**
+   * General mlp only: the hidden widths h1 … hL (L >= 1). Absent for today's d→h→1 mlp, which uses `h`
+   * (trainingSpec() turns `hidden: [h]` with a logistic head into it).
+   */
+  hidden?: number[];
+  /** General mlp only: the output layer (default logistic; softmax needs `k`). */
+  head?: HeadKind;
+  /** Classes of a softmax head (kind softmax, or an mlp with head softmax): k >= 2; labels are 0 … k-1. */
+  k?: number;
+  /**
+   * Softmax heads: logits z (scale sz) are clamped into bz bits, the gap e = max(z) - z to [0, 2^be)
+   * (exp(-e) = 0 beyond: the table's range is [0, 2^(be-sz)) in real units) …
+   */
+  be?: number;
+  /** … whose top expSeg bits index the segment table H and the low be - expSeg bits the in-segment table T … */
+  expSeg?: number;
+  /** … both at scale 2^se, so exp(-e) = H[e_hi]·T[e_lo] at scale 2^(2·se) (see softmax.ts). */
+  se?: number;
+  /** General mlp only: scale of the deltas backpropagated into hidden layers. */
+  sd?: number;
 }
 
 /** Significant bits of the quantized learning rate. */
@@ -59,14 +90,70 @@ const DEFAULTS: Omit<TrainingSpec, "kind" | "d" | "n" | "K" | "lr"> = {
   sh: 8, // hidden activations at 1/256
 };
 const LINEAR_DEFAULTS = { sp: 8, bp: 16 }; // targets and predictions in [-128, 128) at 1/256
+/**
+ * Softmax heads: logits clamped to [-32, 32) at 1/64; gaps to the largest logit cut off at 16
+ * (exp(-16) = 1.1e-7, below half a unit of the tables); 32 segments of 1/2 times 32 steps of 1/64;
+ * table entries at 2^-16. Measured error: test/unit/training.multiclass.test.ts.
+ */
+const SOFTMAX_DEFAULTS = { bz: 12, be: 10, expSeg: 5, se: 16 };
+/** Backpropagated deltas of a general mlp at 2^-16 (4 bits finer than the output error's 2^-12). */
+const DELTA_SCALE = 16;
+
+/** The output layer a spec trains. */
+export function headOf(s: Pick<TrainingSpec, "kind" | "head">): HeadKind {
+  if (s.kind === "logistic" || s.kind === "linear" || s.kind === "softmax") return s.kind;
+  return s.head ?? "logistic";
+}
+
+/** A layered model of the general executor and circuit: softmax regression, or an mlp given by `hidden`. */
+export function isGeneral(s: Pick<TrainingSpec, "kind" | "hidden">): boolean {
+  return s.kind === "softmax" || (s.kind === "mlp" && s.hidden !== undefined);
+}
+
+const bad = (what: string): never => {
+  throw new FlavumError(`training spec: ${what}`, "BAD_SPEC");
+};
+
+/**
+ * Drops undefined entries (in order) and turns an mlp `hidden: [h]` with a logistic head into
+ * today's `h`, so both spellings give one spec (the same JSON, circuit and verifier).
+ */
+function canonicalInput(s: Partial<TrainingSpec>): Partial<TrainingSpec> {
+  const out = Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)) as Partial<TrainingSpec>;
+  if (out.kind !== "mlp") return out;
+  if (out.hidden !== undefined && out.h !== undefined) {
+    if (!(Array.isArray(out.hidden) && out.hidden.length === 1 && out.hidden[0] === out.h))
+      bad(`give an mlp's hidden widths as h (one hidden layer) or hidden (a list), not both (h=${out.h}, hidden=${JSON.stringify(out.hidden)})`);
+  }
+  const legacy = (out.head ?? "logistic") === "logistic" && out.k === undefined;
+  if (legacy && Array.isArray(out.hidden) && out.hidden.length === 1) {
+    // Rebuilt key by key, `h` where `hidden` stood, so the key order is that of `{..., h, ...}`.
+    const r: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(out)) {
+      if (key === "hidden") r.h = out.hidden[0];
+      else if (key !== "head" && key !== "h") r[key] = v;
+    }
+    return r as Partial<TrainingSpec>;
+  }
+  if (legacy && out.hidden === undefined && out.head !== undefined) {
+    const { head: _head, ...rest } = out;
+    return rest;
+  }
+  return out;
+}
 
 export function trainingSpec(s: Partial<TrainingSpec> & Pick<TrainingSpec, "kind" | "d">): TrainingSpec {
+  const input = canonicalInput(s);
+  const head = headOf({ kind: input.kind!, head: input.head });
+  const general = isGeneral({ kind: input.kind!, hidden: input.hidden });
   const spec: TrainingSpec = {
     n: 16, K: 1, lr: 0.5,
     ...DEFAULTS,
-    ...(s.kind === "linear" ? LINEAR_DEFAULTS : {}),
-    ...(s.kind === "mlp" ? { h: 8 } : {}),
-    ...(Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)) as Partial<TrainingSpec>),
+    ...(head === "linear" ? LINEAR_DEFAULTS : {}),
+    ...(input.kind === "mlp" && !general ? { h: 8 } : {}),
+    ...(head === "softmax" ? SOFTMAX_DEFAULTS : {}),
+    ...(input.kind === "mlp" && general ? { head, sd: DELTA_SCALE } : {}),
+    ...input,
   } as TrainingSpec;
   validateSpec(spec);
   return spec;
@@ -75,10 +162,11 @@ export function trainingSpec(s: Partial<TrainingSpec> & Pick<TrainingSpec, "kind
 const isInt = (v: unknown, min: number): v is number => typeof v === "number" && Number.isInteger(v) && v >= min;
 
 export function validateSpec(s: TrainingSpec): void {
-  const bad = (what: string) => {
-    throw new FlavumError(`training spec: ${what}`, "BAD_SPEC");
-  };
-  if (!["logistic", "linear", "mlp"].includes(s.kind)) bad(`kind must be logistic, linear or mlp, got ${s.kind}`);
+  if (!["logistic", "linear", "mlp", "softmax"].includes(s.kind)) bad(`kind must be logistic, linear, mlp or softmax, got ${s.kind}`);
+  if (isGeneral(s)) return validateGeneral(s);
+  for (const key of ["hidden", "head", "k", "be", "expSeg", "se", "sd"] as const)
+    if (s[key] !== undefined)
+      bad(`${key} is not a field of a ${s.kind} model${s.kind === "mlp" ? " with one hidden width h (give hidden: [...] and a head for a general mlp)" : ""}`);
   if (!isInt(s.d, 1)) bad(`d (feature count) must be a positive integer, got ${s.d}`);
   if (s.kind === "mlp" && !isInt(s.h, 1)) bad(`h (hidden width) must be a positive integer for an mlp, got ${s.h}`);
   if (!isInt(s.n, 1) || (s.n & (s.n - 1)) !== 0) bad(`n (batch size) must be a power of two, got ${s.n}`);
@@ -94,13 +182,95 @@ export function validateSpec(s: TrainingSpec): void {
   if (s.kind === "mlp" && s.sw + s.sx < s.sh) bad(`the hidden accumulator (scale ${s.sw + s.sx}) cannot be rescaled up to sh=${s.sh}`);
 }
 
+function validateGeneral(s: TrainingSpec): void {
+  const head = headOf(s);
+  if (!isInt(s.d, 1)) bad(`d (feature count) must be a positive integer, got ${s.d}`);
+  if (s.kind === "mlp") {
+    if (s.h !== undefined) bad(`an mlp with hidden widths takes no h (got h=${s.h})`);
+    if (!Array.isArray(s.hidden) || s.hidden.length === 0 || !s.hidden.every((v) => isInt(v, 1)))
+      bad(`hidden must be a non-empty list of positive integer widths, got ${JSON.stringify(s.hidden)}`);
+    if (!["logistic", "linear", "softmax"].includes(s.head as string)) bad(`head must be logistic, linear or softmax, got ${s.head}`);
+    if (!isInt(s.sd, 0)) bad(`sd (delta scale) must be an integer >= 0, got ${s.sd}`);
+  } else {
+    for (const key of ["h", "hidden", "head", "sd"] as const) if (s[key] !== undefined) bad(`${key} is not a field of a softmax regression (kind softmax is d → k; use kind mlp for hidden layers)`);
+  }
+  if (head === "softmax") {
+    if (!isInt(s.k, 2)) bad(`k (class count) must be an integer >= 2 for a softmax head, got ${s.k}`);
+  } else if (s.k !== undefined) bad(`k (class count) is for softmax heads; a ${head} head has one output`);
+  if (!isInt(s.n, 1) || (s.n & (s.n - 1)) !== 0) bad(`n (batch size) must be a power of two, got ${s.n}`);
+  if (!isInt(s.K, 1)) bad(`K (steps per commit) must be a positive integer, got ${s.K}`);
+  if (!(s.lr > 0) || !Number.isFinite(s.lr)) bad(`lr must be a positive number, got ${s.lr}`);
+  for (const k of ["sx", "sw", "sp", "sz", "sh"] as const) if (!isInt(s[k], 0)) bad(`${k} must be an integer >= 0, got ${s[k]}`);
+  for (const k of ["bx", "bw", "bp", "bz"] as const) if (!isInt(s[k], 2) || s[k] > 64) bad(`${k} must be an integer in [2, 64], got ${s[k]}`);
+  if (head !== "linear" && s.bp < s.sp + 2) bad(`bp must be >= sp + 2 to hold a probability of 1, got bp=${s.bp}, sp=${s.sp}`);
+  if (head === "logistic" && (!isInt(s.segBits, 1) || s.segBits >= s.bz)) bad(`segBits must be in [1, bz), got ${s.segBits}`);
+  if (head === "softmax") {
+    for (const k of ["be", "expSeg", "se"] as const) if (!isInt(s[k], 1)) bad(`${k} must be a positive integer for a softmax head, got ${s[k]}`);
+    if (s.be! < 2 || s.be! > s.bz) bad(`be (bits of the exp table's input) must be in [2, bz=${s.bz}], got ${s.be}`);
+    if (s.expSeg! >= s.be!) bad(`expSeg must be in [1, be=${s.be}), got ${s.expSeg}`);
+    if (s.be! - s.expSeg! > 12 || s.expSeg! > 12) bad(`the exp tables have 2^expSeg and 2^(be - expSeg) entries; keep both exponents <= 12 (expSeg=${s.expSeg}, be=${s.be})`);
+    if (s.se! > 60) bad(`se (exp table scale) must be <= 60, got ${s.se}`);
+  }
+  const hidden = s.kind === "mlp" ? s.hidden! : [];
+  const target = head === "linear" ? s.sp : s.sz;
+  const zIn = s.sw + (hidden.length > 0 ? s.sh : s.sx);
+  if (zIn < target) bad(`the output accumulator (scale ${zIn}) cannot be rescaled up to scale ${target}`);
+  if (hidden.length > 0 && s.sw + s.sx < s.sh) bad(`the hidden accumulator (scale ${s.sw + s.sx}) cannot be rescaled up to sh=${s.sh}`);
+  if (hidden.length > 0 && s.sd! > s.sp + s.sw) bad(`sd (delta scale ${s.sd}) must be <= sp + sw = ${s.sp + s.sw}: deltas are rounded down from the output error times a weight`);
+  // The worst-case bounds of every layer must fit the field (refused here, before any use).
+  const { lrNum, lrShift } = quantizeLr(s.lr);
+  netPlan(s, lrNum, lrShift, Math.log2(s.n));
+}
+
+/** Widths of the dense layers' inputs and outputs: [d, …hidden, outputs]. */
+export function layerWidths(s: TrainingSpec): number[] {
+  if (s.kind === "softmax") return [s.d, s.k!];
+  if (s.kind === "mlp") return s.hidden ? [s.d, ...s.hidden, headOf(s) === "softmax" ? s.k! : 1] : [s.d, s.h!, 1];
+  return [s.d, 1];
+}
+
+/** Outputs of the last layer: k for a softmax head, else 1. */
+export function outputCount(s: TrainingSpec): number {
+  return headOf(s) === "softmax" ? s.k! : 1;
+}
+
+/** Where each dense layer's weight matrix (fanOut rows of fanIn) and biases start in the flat layout. */
+export function layerOffsets(s: TrainingSpec): { W: number; b: number; fanIn: number; fanOut: number }[] {
+  const widths = layerWidths(s);
+  const out: { W: number; b: number; fanIn: number; fanOut: number }[] = [];
+  let at = 0;
+  for (let l = 0; l + 1 < widths.length; l++) {
+    const [fanIn, fanOut] = [widths[l], widths[l + 1]];
+    out.push({ W: at, b: at + fanIn * fanOut, fanIn, fanOut });
+    at += fanIn * fanOut + fanOut;
+  }
+  return out;
+}
+
+/** The architecture in words: "d=30, h=8", "64 → 32 → 10 (softmax over 10 classes)". */
+export function describeShape(s: TrainingSpec): string {
+  if (!isGeneral(s)) return `d=${s.d}${s.h ? `, h=${s.h}` : ""}`;
+  return `${layerWidths(s).join(" → ")} (${headOf(s)}${headOf(s) === "softmax" ? ` over ${s.k} classes` : ""})`;
+}
+
 /** Number of parameters in the weight layout. */
 export function paramCount(s: TrainingSpec): number {
+  if (isGeneral(s)) return layerOffsets(s).reduce((a, l) => a + l.fanIn * l.fanOut + l.fanOut, 0);
   return s.kind === "mlp" ? s.h! * s.d + 2 * s.h! + 1 : s.d + 1;
 }
 
 /** Human-readable name of each parameter, for errors and diffs. */
 export function paramNames(s: TrainingSpec): string[] {
+  if (isGeneral(s)) {
+    const layers = layerOffsets(s);
+    const names: string[] = [];
+    layers.forEach((l, i) => {
+      const tag = layers.length === 1 ? "" : String(i + 1);
+      for (let u = 0; u < l.fanOut; u++) for (let j = 0; j < l.fanIn; j++) names.push(`W${tag}[${u}][${j}]`);
+      for (let u = 0; u < l.fanOut; u++) names.push(`b${tag}[${u}]`);
+    });
+    return names;
+  }
   if (s.kind !== "mlp") return [...Array.from({ length: s.d }, (_, j) => `w[${j}]`), "b"];
   const h = s.h!;
   const names: string[] = [];
@@ -117,9 +287,11 @@ export function mlpOffsets(s: TrainingSpec): { W1: number; b1: number; w2: numbe
   return { W1: 0, b1: h * s.d, w2: h * s.d + h, b2: h * s.d + 2 * h };
 }
 
-/** Bits of the label commitment: labels 0/1 fit 2 signed bits; linear targets use bp. */
+/** Bits of the label commitment: labels 0/1 fit 2 signed bits; linear targets use bp; class indices 0 … k-1 the bits of k - 1. */
 export function labelBits(s: TrainingSpec): number {
-  return s.kind === "linear" ? s.bp : 2;
+  const head = headOf(s);
+  if (head === "softmax") return signedBitsFor(BigInt(s.k! - 1));
+  return head === "linear" ? s.bp : 2;
 }
 
 /** Smallest b with v in [-2^(b-1), 2^(b-1)) for every |v| <= maxAbs. */
@@ -149,6 +321,117 @@ export interface TrainingPlan {
   /** Update rules: for the output layer's weights / bias (input scale sx, or sh for the mlp), and for the mlp's first layer. */
   outUpdate: UpdateRule;
   hiddenUpdate: UpdateRule;
+  /** General models (softmax regression, mlp with `hidden`): every layer's shifts, bounds and rules. */
+  net?: NetPlan;
+}
+
+/**
+ * One dense layer of a general model, forward and backward, for a row whose inputs in_j (scale
+ * inScale, |in_j| <= inMax) are the features (layer 0) or the previous layer's ReLU outputs:
+ *   acc_u = Σ_j W_uj·in_j + b_u·2^inScale                          (scale sw + inScale)
+ *   hidden: q_u = roundShift(acc_u, shift) in `bits` (worst case), m_u = [q_u >= 0], out_u = m_u·q_u (scale sh)
+ *   head:   z_u = roundShift(acc_u, shift): clamped into bz bits before the sigmoid table or the
+ *           softmax (logistic, softmax; `bits` is the worst-case width before the clamp), or the
+ *           linear prediction in bp bits (a RangeOverflowError beyond)
+ * Backward, with delta_u the error at this layer's outputs (scale deltaScale, |delta| <= deltaMax):
+ *   W_uj -= roundShift(mult·Σ_i delta_iu·in_ij, shift'), b_u likewise with in = 2^inScale (`update`)
+ *   the layer below's delta: delta'_j = m_j · roundShift(Σ_u delta_u·W_uj, bpShift) (W before the
+ *   step), in the layer below's bpBits, at scale sd.
+ */
+export interface LayerPlan {
+  fanIn: number;
+  fanOut: number;
+  /** Offsets of W (fanOut rows of fanIn) and b in the flat layout. */
+  offW: number;
+  offB: number;
+  inScale: number;
+  inMax: bigint;
+  shift: number;
+  bits: number;
+  /** |rescaled output| bound (before the clamp or the ReLU). */
+  outMax: bigint;
+  deltaScale: number;
+  deltaMax: bigint;
+  update: UpdateRule;
+  /** Hidden layers: how the delta arriving from the layer above is rounded (0 / 0 for the head). */
+  bpShift: number;
+  bpBits: number;
+}
+
+export interface NetPlan {
+  head: HeadKind;
+  /** Layers in order; the last is the head. */
+  layers: LayerPlan[];
+  /** Softmax heads: bits of the probability division's denominator Σ exp (RoundDiv's dBits). */
+  sumBits: number;
+}
+
+/** Largest magnitude of any intermediate the general circuit forms: below it no equation can wrap around the field. */
+export const NET_MAX_BITS = 240;
+
+function netPlan(s: TrainingSpec, lrNum: bigint, lrShift: number, log2n: number): NetPlan {
+  const head = headOf(s);
+  const wMax = 1n << BigInt(s.bw - 1);
+  const qMax = (accMax: bigint, shift: number) => (accMax >> BigInt(shift)) + 1n;
+  const offsets = layerOffsets(s);
+  const layers: LayerPlan[] = [];
+  let inScale = s.sx;
+  let inMax = 1n << BigInt(s.bx - 1);
+  offsets.forEach((o, l) => {
+    const accMax = BigInt(o.fanIn) * wMax * inMax + (wMax << BigInt(inScale));
+    const last = l === offsets.length - 1;
+    const target = !last ? s.sh : head === "linear" ? s.sp : s.sz;
+    const shift = s.sw + inScale - target;
+    let outMax = qMax(accMax, shift);
+    let bits = signedBitsFor(outMax);
+    if (last && head === "linear") {
+      bits = s.bp;
+      outMax = 1n << BigInt(s.bp - 1);
+    } else if (last && bits < s.bz) bits = s.bz;
+    layers.push({
+      fanIn: o.fanIn, fanOut: o.fanOut, offW: o.W, offB: o.b, inScale, inMax, shift, bits, outMax,
+      deltaScale: 0, deltaMax: 0n, update: { mult: 0n, shift: 0 }, bpShift: 0, bpBits: 0,
+    });
+    inScale = s.sh;
+    inMax = outMax;
+  });
+  // Backward: the output error (p - y at scale sp: |err| <= 2^sp for probabilities, < 2^bp for a
+  // linear prediction and target), then each hidden layer's rounded delta.
+  for (let l = layers.length - 1; l >= 0; l--) {
+    const L = layers[l];
+    if (l === layers.length - 1) {
+      L.deltaScale = s.sp;
+      L.deltaMax = head === "linear" ? 1n << BigInt(s.bp) : 1n << BigInt(s.sp);
+    } else {
+      const above = layers[l + 1];
+      L.deltaScale = s.sd!;
+      L.bpShift = above.deltaScale + s.sw - s.sd!;
+      const tMax = qMax(BigInt(above.fanOut) * above.deltaMax * wMax, L.bpShift);
+      L.bpBits = signedBitsFor(tMax);
+      L.deltaMax = tMax;
+    }
+    // roundShift(2m·g, s) = roundShift(m·g, s - 1): common factors of two leave the rule's result
+    // unchanged and save a remainder bit each (7 for lr = 0.5, whose lrNum is 2^7).
+    const rule = updateRule(lrNum, lrShift, log2n, L.deltaScale + L.inScale, s.sw);
+    while (rule.shift > 0 && rule.mult % 2n === 0n) {
+      rule.mult /= 2n;
+      rule.shift--;
+    }
+    L.update = rule;
+    const inBound = L.inMax > 1n << BigInt(L.inScale) ? L.inMax : 1n << BigInt(L.inScale);
+    const grad = L.update.mult * BigInt(s.n) * L.deltaMax * inBound;
+    const widest = Math.max(signedBitsFor(grad) + 1, L.bits + L.shift, L.bpBits + L.bpShift, signedBitsFor(BigInt(L.fanIn + 1) * wMax * inBound) + 1);
+    if (widest > NET_MAX_BITS)
+      bad(
+        `layer ${l + 1} of ${layers.length} (${L.fanIn} → ${L.fanOut}) needs ${widest}-bit intermediates in the worst case, ` +
+          `above the ${NET_MAX_BITS} bits a field element safely holds; use fewer or narrower layers, or lower bw`,
+      );
+  }
+  const sumBits = head === "softmax" ? 2 * s.se! + BigInt(s.k!).toString(2).length : 0;
+  // RoundDiv's preconditions: qBits + dBits + 2 <= 252 and |2·exp·2^sp + Σ exp| < 2^252.
+  if (head === "softmax" && (s.bp + sumBits + 2 > 250 || 2 * s.se! + s.sp + sumBits + 2 > 250))
+    bad(`se=${s.se} (exp table scale) is too large for the probability division`);
+  return { head, layers, sumBits };
 }
 
 function updateRule(lrNum: bigint, lrShift: number, log2n: number, gradScale: number, sw: number): UpdateRule {
@@ -168,6 +451,17 @@ export function plan(spec: TrainingSpec): TrainingPlan {
   const s = spec;
   const log2n = Math.log2(s.n);
   const { lrNum, lrShift } = quantizeLr(s.lr);
+  if (isGeneral(s)) {
+    const net = netPlan(s, lrNum, lrShift, log2n);
+    const top = net.layers[net.layers.length - 1];
+    const first = net.layers[0];
+    const deep = net.layers.length > 1;
+    return {
+      spec, params: paramCount(s), log2n, lrNum, lrShift, zShift: top.shift, zBits: top.bits,
+      hShift: deep ? first.shift : 0, hBits: deep ? first.bits : 0,
+      outUpdate: top.update, hiddenUpdate: deep ? first.update : { mult: 0n, shift: 0 }, net,
+    };
+  }
   const wMax = 1n << BigInt(s.bw - 1);
   const xMax = 1n << BigInt(s.bx - 1);
   // Worst-case |roundShift(acc, shift)| for |acc| <= accMax.

@@ -14,8 +14,11 @@ import {
   trainingBinding,
   trainingPublicSignals,
 } from "../../src/chain/deployRepos";
+import { chainDataHash } from "../../src/repos/trainingChain";
+import { initialCommitId, mergeCommitId, revertCommitId, trainCommitId } from "../../src/repos/commitIds";
 import { DUMMY_PROOF, FIELD } from "./fixtures";
-import type { MockRepositoryVerifier, ModelRepository, ModelRepositoryHarness } from "../../typechain-types";
+import type { MockRepositoryVerifier, MockStatementVerifier, ModelRepositoryHarness } from "../../typechain-types";
+import type { IModelRepository } from "../../typechain-types/contracts/repos/ModelRepository";
 
 /** A field element derived from a tag, as the bytes32 the contract takes. */
 const fe = (tag: string) => toBeHex(BigInt(keccak256(toUtf8Bytes(tag))) % FIELD, 32);
@@ -23,13 +26,19 @@ const W0 = fe("weights:initial");
 const ARCH = keccak256(toUtf8Bytes("arch:logreg-30"));
 const REPO = 1n;
 const INITIAL = 2n;
+/** The commit dataHash of a chain whose links have these data hashes, as bytes32. */
+const chainData = (...d: string[]) => toBeHex(chainDataHash(d), 32);
+type Link = IModelRepository.TrainingLinkStruct;
+/** Proof tags of MockStatementVerifier; above DUMMY_PROOF's a[0] = 1, so a dummy proof never verifies. */
+let nextTag = 1000n;
+const tagged = (tag: bigint) => ({ a: [tag, 0n] as [bigint, bigint], b: [[0n, 0n], [0n, 0n]] as [[bigint, bigint], [bigint, bigint]], c: [0n, 0n] as [bigint, bigint] });
 
 describe("ModelRepository", function () {
   async function deployed() {
     const [deployer, owner, maintainer, alice, bob, carol, outsider] = await hre.ethers.getSigners();
     const { repository, address } = await deployRepositories(hre);
     const mock = async () => (await hre.ethers.deployContract("MockRepositoryVerifier")) as unknown as MockRepositoryVerifier;
-    const train = await mock();
+    const train = (await hre.ethers.deployContract("MockStatementVerifier")) as unknown as MockStatementVerifier;
     const merge2 = await mock();
     const merge3 = await mock();
     const merge4 = await mock();
@@ -56,24 +65,41 @@ describe("ModelRepository", function () {
     return d;
   }
 
-  /** Pushes a training commit whose mock verifier accepts exactly its public signals; returns the id. */
-  async function push(
-    d: Awaited<ReturnType<typeof deployed>>,
-    who: HardhatEthersSigner,
-    branch: string,
-    parent: bigint,
-    tag: string,
-    samples: number,
-    correct: number,
-  ) {
+  type D = Awaited<ReturnType<typeof deployed>>;
+
+  /**
+   * A chain link whose proof verifies for exactly its statement: trained from `from` to `w` on `data`,
+   * made for `who` pushing to `repoId` (as a real training proof is bound to its statement).
+   */
+  async function link(d: D, who: HardhatEthersSigner, from: string, w: string, data: string, samples: number, correct: number, repoId = REPO): Promise<Link> {
+    const tag = nextTag++;
+    const pub = trainingPublicSignals({ parentWeightsHash: from, newWeightsHash: w, dataHash: data, correct, samples, binding: d.bindingOf(who, repoId) });
+    await d.train.register(tag, pub as [bigint, bigint, bigint, bigint, bigint]);
+    return { newWeightsHash: w, dataHash: data, samples, correct, proof: tagged(tag) };
+  }
+
+  /** `proofs` links from weights `from`, each of `samples` rows: weights w:<tag>[:i], data data:<tag>[:i]. */
+  async function chainOf(d: D, who: HardhatEthersSigner, from: string, tag: string, proofs: number, samples: number, correct: number, repoId = REPO) {
+    const links: Link[] = [];
+    let w = from;
+    for (let i = 0; i < proofs; i++) {
+      const next = fe(i === proofs - 1 ? `w:${tag}` : `w:${tag}:${i}`);
+      links.push(await link(d, who, w, next, fe(i === 0 ? `data:${tag}` : `data:${tag}:${i}`), samples, correct, repoId));
+      w = next;
+    }
+    return links;
+  }
+
+  /** Pushes a training commit of `proofs` links (of `samples` rows, `correct` right, each) on `branch`; returns it. */
+  async function push(d: D, who: HardhatEthersSigner, branch: string, parent: bigint, tag: string, samples: number, correct: number, proofs = 1) {
     const parentW = (await d.repository.commit(parent)).weightsHash;
-    const w = fe(`w:${tag}`);
-    const data = fe(`data:${tag}`);
-    await d.train.expectInputs(trainingPublicSignals({ parentWeightsHash: parentW, newWeightsHash: w, dataHash: data, correct, samples, binding: d.bindingOf(who) }));
+    const links = await chainOf(d, who, parentW, tag, proofs, samples, correct);
     const r = d.repository.connect(who);
-    const id = await r.pushCommit.staticCall(REPO, branch, parent, w, data, samples, correct, `ipfs://m/${tag}`, DUMMY_PROOF);
-    const tx = await r.pushCommit(REPO, branch, parent, w, data, samples, correct, `ipfs://m/${tag}`, DUMMY_PROOF);
-    return { id, w, data, samples, tx };
+    const id = await r.pushCommit.staticCall(REPO, branch, parent, links, `ipfs://m/${tag}`);
+    const tx = await r.pushCommit(REPO, branch, parent, links, `ipfs://m/${tag}`);
+    const data = chainData(...links.map((l) => l.dataHash as string));
+    const w = links[links.length - 1].newWeightsHash as string;
+    return { id, w, data, links, samples: samples * proofs, tx, contentId: trainCommitId(REPO, parentW, data) };
   }
 
   /** Round 1: alice (16 samples) and bob (24) train from the initial commit on their branches. */
@@ -122,7 +148,9 @@ describe("ModelRepository", function () {
         .and.to.emit(repository, "Transfer")
         .withArgs(ZeroAddress, owner.address, REPO)
         .and.to.emit(repository, "Transfer")
-        .withArgs(ZeroAddress, owner.address, INITIAL);
+        .withArgs(ZeroAddress, owner.address, INITIAL)
+        .and.to.emit(repository, "CommitIdentified")
+        .withArgs(REPO, INITIAL, initialCommitId(REPO, W0));
 
       expect(await repository.ownerOf(REPO)).to.equal(owner.address);
       expect(await repository.ownerOf(INITIAL)).to.equal(owner.address);
@@ -157,6 +185,10 @@ describe("ModelRepository", function () {
         "main",
       ]);
       expect([...c.parents]).to.deep.equal([]);
+      // Its commit id, from its content (kind, repository, weights), resolves back to it.
+      expect([c.contentId, c.proofs]).to.deep.equal([initialCommitId(REPO, W0), 0n]);
+      expect(await repository.commitIdOf(c.contentId)).to.equal(INITIAL);
+      expect(await repository.commitIdOf(fe("no such commit"))).to.equal(0n);
       expect(await repository.head(REPO, "main")).to.equal(INITIAL);
       const [names, heads, total] = await repository.branchesOf(REPO, 0, 10);
       expect([...names]).to.deep.equal(["main"]);
@@ -321,11 +353,17 @@ describe("ModelRepository", function () {
       const data = fe("data:a1");
       const binding = d.bindingOf(alice);
       expect(await repository.trainingBinding(REPO, alice.address)).to.equal(binding); // Solidity and statement.ts agree
-      await train.expectInputs([BigInt(W0), BigInt(w), BigInt(data), 11n | (16n << 32n), binding]); // correct | samples << 32, binding
-      const tx = repository.connect(alice).pushCommit(REPO, "alice", INITIAL, w, data, 16, 11, "ipfs://m/a1", DUMMY_PROOF);
+      await train.register(7n, [BigInt(W0), BigInt(w), BigInt(data), 11n | (16n << 32n), binding]); // correct | samples << 32, binding
+      const one: Link = { newWeightsHash: w, dataHash: data, samples: 16, correct: 11, proof: tagged(7n) };
+      const commitData = chainData(data); // one proof: keccak256(d_1) mod p
+      expect(await repository.chainDataHash([data])).to.equal(commitData);
+      const id = trainCommitId(REPO, W0, commitData);
+      const tx = repository.connect(alice).pushCommit(REPO, "alice", INITIAL, [one], "ipfs://m/a1");
       await expect(tx)
         .to.emit(repository, "CommitPushed")
-        .withArgs(REPO, 3n, alice.address, "alice", INITIAL, w, data, 16, 11, "ipfs://m/a1")
+        .withArgs(REPO, 3n, alice.address, "alice", INITIAL, w, commitData, 16, 11, 1, "ipfs://m/a1")
+        .and.to.emit(repository, "CommitIdentified")
+        .withArgs(REPO, 3n, id)
         .and.to.emit(repository, "HeadMoved")
         .withArgs(REPO, 3n, "alice", INITIAL)
         .and.to.emit(repository, "Transfer")
@@ -335,22 +373,25 @@ describe("ModelRepository", function () {
       expect(await repository.head(REPO, "alice")).to.equal(3n);
       expect(await repository.head(REPO, "main")).to.equal(INITIAL);
       const c = await repository.commit(3n);
-      expect([c.author, c.id, c.repoId, c.kind, c.status, c.weightsHash, c.dataHash, c.samples, c.correct, c.branch, c.revertOf]).to.deep.equal([
+      expect([c.author, c.id, c.repoId, c.kind, c.status, c.weightsHash, c.dataHash, c.samples, c.correct, c.branch, c.revertOf, c.proofs, c.contentId]).to.deep.equal([
         alice.address,
         3n,
         REPO,
         BigInt(CommitKind.Train),
         BigInt(CommitStatus.Proposed),
         w,
-        data,
+        commitData,
         16n,
         11n,
         "alice",
         0n,
+        1n,
+        id,
       ]);
       expect([...c.parents]).to.deep.equal([INITIAL]);
       expect([...(await repository.commitsOf(REPO, 0, 256))[0]]).to.deep.equal([INITIAL, 3n]);
       expect(await repository.trainingUse(REPO, W0, data)).to.equal(3n);
+      expect(await repository.commitIdOf(id)).to.equal(3n);
 
       // The next push on the branch builds on the new head.
       const next = await push(d, alice, "alice", 3n, "a2", 16, 13);
@@ -359,51 +400,48 @@ describe("ModelRepository", function () {
     });
 
     it("refuses a push whose proof does not verify for its public signals", async () => {
-      const { repository, alice, train, bindingOf } = await loadFixture(created);
+      const d = await loadFixture(created);
+      const { repository, alice, train } = d;
       const tAddr = await train.getAddress();
       const w = fe("w:a1");
       const data = fe("data:a1");
-      await train.expectInputs([BigInt(W0), BigInt(w), BigInt(data), 11n | (16n << 32n), bindingOf(alice)]); // correct | samples << 32, binding
+      const good = await link(d, alice, W0, w, data, 16, 11);
       const r = repository.connect(alice);
+      const as = (over: Partial<Link>): Link[] => [{ ...good, ...over }];
       // Another metric, other data, other weights: each is a different statement.
-      for (const [ww, dd, correct] of [
-        [w, data, 12],
-        [w, fe("other data"), 11],
-        [fe("other weights"), data, 11],
-      ] as const) {
-        await expect(r.pushCommit(REPO, "alice", INITIAL, ww, dd, 16, correct, "", DUMMY_PROOF))
+      for (const over of [{ correct: 12 }, { dataHash: fe("other data") }, { newWeightsHash: fe("other weights") }]) {
+        await expect(r.pushCommit(REPO, "alice", INITIAL, as(over), ""))
           .to.be.revertedWithCustomError(repository, "FlavumInvalidTrainingProof")
-          .withArgs(REPO, INITIAL, tAddr);
+          .withArgs(REPO, INITIAL, 0n, tAddr);
       }
       // Overstating the sample count (to weigh more in a merge) is another statement too.
-      await expect(r.pushCommit(REPO, "alice", INITIAL, w, data, 64, 11, "", DUMMY_PROOF))
+      await expect(r.pushCommit(REPO, "alice", INITIAL, as({ samples: 64 }), ""))
         .to.be.revertedWithCustomError(repository, "FlavumInvalidTrainingProof")
-        .withArgs(REPO, INITIAL, tAddr);
+        .withArgs(REPO, INITIAL, 0n, tAddr);
       await train.setRevert(true);
-      await expect(r.pushCommit(REPO, "alice", INITIAL, w, data, 16, 11, "", DUMMY_PROOF))
+      await expect(r.pushCommit(REPO, "alice", INITIAL, as({}), ""))
         .to.be.revertedWithCustomError(repository, "FlavumInvalidTrainingProof")
-        .withArgs(REPO, INITIAL, tAddr);
+        .withArgs(REPO, INITIAL, 0n, tAddr);
       await train.setRevert(false);
-      await expect(r.pushCommit(REPO, "alice", INITIAL, w, toBeHex(FIELD + 1n, 32), 16, 11, "", DUMMY_PROOF))
+      await expect(r.pushCommit(REPO, "alice", INITIAL, as({ dataHash: toBeHex(FIELD + 1n, 32) }), ""))
         .to.be.revertedWithCustomError(repository, "FlavumNotFieldElement")
         .withArgs(FIELD + 1n);
-      await expect(r.pushCommit(REPO, "alice", INITIAL, w, data, 0, 0, "", DUMMY_PROOF))
+      await expect(r.pushCommit(REPO, "alice", INITIAL, as({ samples: 0, correct: 0 }), ""))
         .to.be.revertedWithCustomError(repository, "FlavumInvalidSamples")
-        .withArgs(0, 0);
-      await expect(r.pushCommit(REPO, "alice", INITIAL, w, data, 16, 17, "", DUMMY_PROOF))
+        .withArgs(0n, 0, 0);
+      await expect(r.pushCommit(REPO, "alice", INITIAL, as({ correct: 17 }), ""))
         .to.be.revertedWithCustomError(repository, "FlavumInvalidSamples")
-        .withArgs(16, 17);
+        .withArgs(0n, 16, 17);
       expect(await repository.tokenCount()).to.equal(INITIAL);
-      await expect(r.pushCommit(REPO, "alice", INITIAL, w, data, 16, 11, "", DUMMY_PROOF)).to.emit(repository, "CommitPushed");
+      await expect(r.pushCommit(REPO, "alice", INITIAL, as({}), "")).to.emit(repository, "CommitPushed");
     });
 
     it("enforces who pushes where, stale parents and known branches", async () => {
       const d = await loadFixture(created);
       const { repository, alice, bob, owner, maintainer, outsider } = d;
-      const w = fe("w:x");
-      const data = fe("data:x");
+      const one: Link = { newWeightsHash: fe("w:x"), dataHash: fe("data:x"), samples: 8, correct: 4, proof: DUMMY_PROOF };
       const p = (who: HardhatEthersSigner, branch: string, parent = INITIAL, repoId = REPO) =>
-        repository.connect(who).pushCommit(repoId, branch, parent, w, data, 8, 4, "", DUMMY_PROOF);
+        repository.connect(who).pushCommit(repoId, branch, parent, [one], "");
       await expect(p(outsider, "alice"))
         .to.be.revertedWithCustomError(repository, "FlavumMissingRole")
         .withArgs(REPO, outsider.address, RepoRole.Contributor);
@@ -435,6 +473,153 @@ describe("ModelRepository", function () {
     });
   });
 
+  describe("training chains", function () {
+    it("verifies a chain of 4 proofs in one push: each from the weights the previous one produced", async () => {
+      const d = await loadFixture(created);
+      const { repository, alice } = d;
+      const links = await chainOf(d, alice, W0, "c4", 4, 16, 10);
+      expect(await repository.maxChainLength()).to.equal(64n);
+      const data = chainData(...links.map((l) => l.dataHash as string));
+      expect(await repository.chainDataHash(links.map((l) => l.dataHash))).to.equal(data);
+      const id = trainCommitId(REPO, W0, data);
+      const w4 = fe("w:c4");
+      await expect(repository.connect(alice).pushCommit(REPO, "alice", INITIAL, links, "ipfs://m/c4"))
+        .to.emit(repository, "CommitPushed")
+        .withArgs(REPO, 3n, alice.address, "alice", INITIAL, w4, data, 64, 40, 4, "ipfs://m/c4")
+        .and.to.emit(repository, "CommitIdentified")
+        .withArgs(REPO, 3n, id);
+      const c = await repository.commit(3n);
+      // The last proof's weights; the sums of samples and correct (what a merge weighs it by); the chain's data hash.
+      expect([c.weightsHash, c.dataHash, c.samples, c.correct, c.proofs, c.contentId, [...c.parents]]).to.deep.equal([w4, data, 64n, 40n, 4n, id, [INITIAL]]);
+      expect(await repository.commitIdOf(id)).to.equal(3n);
+      // Every link's (parent weights, data) pair is spent, in the commit's name; the intermediate weights are no commits.
+      let from = W0;
+      for (const l of links) {
+        expect(await repository.trainingUse(REPO, from, l.dataHash)).to.equal(3n);
+        from = l.newWeightsHash as string;
+      }
+      expect(await repository.tokenCount()).to.equal(3n);
+      expect(await repository.head(REPO, "alice")).to.equal(3n);
+    });
+
+    it("refuses an empty chain and one longer than maxChainLength; takes exactly the maximum", async () => {
+      const d = await loadFixture(created);
+      const { repository, alice } = d;
+      const r = repository.connect(alice);
+      await expect(r.pushCommit(REPO, "alice", INITIAL, [], ""))
+        .to.be.revertedWithCustomError(repository, "FlavumInvalidChainLength")
+        .withArgs(0n, 64n);
+      await expect(repository.chainDataHash([])).to.be.revertedWithCustomError(repository, "FlavumInvalidChainLength").withArgs(0n, 64n);
+      const links = await chainOf(d, alice, W0, "max", 65, 16, 8);
+      await expect(r.pushCommit(REPO, "alice", INITIAL, links, ""))
+        .to.be.revertedWithCustomError(repository, "FlavumInvalidChainLength")
+        .withArgs(65n, 64n);
+      const max = links.slice(0, 64);
+      const tx = await r.pushCommit(REPO, "alice", INITIAL, max, "");
+      const gas = (await tx.wait())!.gasUsed;
+      const c = await repository.commit(3n);
+      expect([c.proofs, c.samples, c.correct, c.weightsHash]).to.deep.equal([64n, 1024n, 512n, max[63].newWeightsHash]);
+      console.log(`      gas of a 64-proof push (mock verifier): ${gas}`);
+      expect(gas).to.be.lessThan(5_000_000n);
+    });
+
+    it("refuses a broken chain: a proof made from other weights than the previous proof produced", async () => {
+      const d = await loadFixture(created);
+      const { repository, alice, train } = d;
+      const links = await chainOf(d, alice, W0, "b", 4, 16, 10);
+      // Link 2 replaced by a valid proof of training from other weights (another run's w1).
+      const stray = await link(d, alice, fe("w:elsewhere"), fe("w:stray"), fe("data:stray"), 16, 10);
+      const broken = [links[0], links[1], stray, links[3]];
+      await expect(repository.connect(alice).pushCommit(REPO, "alice", INITIAL, broken, ""))
+        .to.be.revertedWithCustomError(repository, "FlavumInvalidTrainingProof")
+        .withArgs(REPO, INITIAL, 2n, await train.getAddress());
+      // A chain that does not start at the parent's weights (its first link dropped) is broken at link 0.
+      await expect(repository.connect(alice).pushCommit(REPO, "alice", INITIAL, links.slice(1), ""))
+        .to.be.revertedWithCustomError(repository, "FlavumInvalidTrainingProof")
+        .withArgs(REPO, INITIAL, 0n, await train.getAddress());
+      // Nothing was spent by the failed pushes: the real chain goes through.
+      await expect(repository.connect(alice).pushCommit(REPO, "alice", INITIAL, links, "")).to.emit(repository, "CommitPushed");
+    });
+
+    it("refuses a reordered chain: proofs verify only in the order they were trained", async () => {
+      const d = await loadFixture(created);
+      const { repository, alice, train } = d;
+      const links = await chainOf(d, alice, W0, "r", 4, 16, 10);
+      const r = repository.connect(alice);
+      for (const [order, at] of [[[0, 2, 1, 3], 1n], [[1, 0, 2, 3], 0n], [[0, 1, 3, 2], 2n], [[3, 2, 1, 0], 0n]] as const) {
+        await expect(r.pushCommit(REPO, "alice", INITIAL, order.map((i) => links[i]), ""))
+          .to.be.revertedWithCustomError(repository, "FlavumInvalidTrainingProof")
+          .withArgs(REPO, INITIAL, at, await train.getAddress());
+      }
+    });
+
+    it("refuses a chain replaying any link used before, checked before any proof", async () => {
+      const d = await loadFixture(created);
+      const { repository, alice, bob } = d;
+      const a = await push(d, alice, "alice", INITIAL, "a", 16, 10, 3);
+      // Bob's first proof is his own (other rows, e.g. alice's in another order: other data, the same
+      // weights w1), then he appends alice's second and third proofs, re-proven for himself.
+      const w1 = a.links[0].newWeightsHash as string;
+      const mine = await link(d, bob, W0, w1, fe("data:bob-reordered"), 16, 10);
+      const replayed = await link(d, bob, w1, a.links[1].newWeightsHash as string, a.links[1].dataHash as string, 16, 10);
+      await expect(repository.connect(bob).pushCommit(REPO, "bob", INITIAL, [mine, replayed], ""))
+        .to.be.revertedWithCustomError(repository, "FlavumTrainingReused")
+        .withArgs(REPO, w1, a.links[1].dataHash, a.id);
+      // The replay is refused before any pairing is paid for: even with a first proof that would not verify.
+      const bogus = { ...mine, proof: DUMMY_PROOF };
+      await expect(repository.connect(bob).pushCommit(REPO, "bob", INITIAL, [bogus, replayed], ""))
+        .to.be.revertedWithCustomError(repository, "FlavumTrainingReused")
+        .withArgs(REPO, w1, a.links[1].dataHash, a.id);
+      // A prefix of alice's chain is a chain of its own, but its links are spent.
+      await repository.connect(alice).createBranch(REPO, "alice-prefix", INITIAL);
+      await expect(repository.connect(alice).pushCommit(REPO, "alice-prefix", INITIAL, a.links.slice(0, 2), ""))
+        .to.be.revertedWithCustomError(repository, "FlavumTrainingReused")
+        .withArgs(REPO, W0, a.links[0].dataHash, a.id);
+      // Without the replayed link, bob's own proof is a commit.
+      await expect(repository.connect(bob).pushCommit(REPO, "bob", INITIAL, [mine], "")).to.emit(repository, "CommitPushed");
+    });
+
+    it("refuses a chain that repeats one of its own links (the weights came back to where they were)", async () => {
+      const d = await loadFixture(created);
+      const { repository, alice } = d;
+      const A = fe("w:A");
+      const l0 = await link(d, alice, W0, A, fe("data:0"), 16, 10);
+      const back = await link(d, alice, A, W0, fe("data:1"), 16, 10);
+      await expect(repository.connect(alice).pushCommit(REPO, "alice", INITIAL, [l0, back, l0], ""))
+        .to.be.revertedWithCustomError(repository, "FlavumChainRepeatsLink")
+        .withArgs(2n, W0, fe("data:0"));
+    });
+
+    it("checks every link: field elements, sample counts and their sum, the pusher", async () => {
+      const d = await loadFixture(created);
+      const { repository, alice, bob, train } = d;
+      const links = await chainOf(d, alice, W0, "f", 3, 16, 10);
+      const r = repository.connect(alice);
+      const at2 = (over: Partial<Link>) => [links[0], links[1], { ...links[2], ...over }];
+      await expect(r.pushCommit(REPO, "alice", INITIAL, at2({ newWeightsHash: toBeHex(FIELD, 32) }), ""))
+        .to.be.revertedWithCustomError(repository, "FlavumNotFieldElement")
+        .withArgs(FIELD);
+      await expect(r.pushCommit(REPO, "alice", INITIAL, at2({ samples: 0, correct: 0 }), ""))
+        .to.be.revertedWithCustomError(repository, "FlavumInvalidSamples")
+        .withArgs(2n, 0, 0);
+      await expect(r.pushCommit(REPO, "alice", INITIAL, at2({ correct: 17 }), ""))
+        .to.be.revertedWithCustomError(repository, "FlavumInvalidSamples")
+        .withArgs(2n, 16, 17);
+      // Samples sum to what a merge proof can count (32 bits), even where every proof verifies.
+      const max = 2 ** 32 - 1;
+      const big1 = await link(d, alice, W0, fe("w:big1"), fe("data:big1"), max, 0);
+      const big2 = await link(d, alice, fe("w:big1"), fe("w:big2"), fe("data:big2"), 1, 0);
+      await expect(r.pushCommit(REPO, "alice", INITIAL, [big1, big2], ""))
+        .to.be.revertedWithCustomError(repository, "FlavumTooManySamples")
+        .withArgs(BigInt(max) + 1n);
+      // Alice's chain pushed by bob: every proof was made for alice (binding), the first one fails.
+      await expect(repository.connect(bob).pushCommit(REPO, "bob", INITIAL, links, ""))
+        .to.be.revertedWithCustomError(repository, "FlavumInvalidTrainingProof")
+        .withArgs(REPO, INITIAL, 0n, await train.getAddress());
+      await expect(r.pushCommit(REPO, "alice", INITIAL, [big1], "")).to.emit(repository, "CommitPushed");
+    });
+  });
+
   describe("replays", function () {
     it("a proof counts for its author only: another account replaying it (from the mempool) is refused", async () => {
       const d = await loadFixture(created);
@@ -442,15 +627,15 @@ describe("ModelRepository", function () {
       const w = fe("w:a1");
       const data = fe("data:a1");
       // The verifier accepts exactly alice's statement, as a real proof made for alice does.
-      await train.expectInputs(trainingPublicSignals({ parentWeightsHash: W0, newWeightsHash: w, dataHash: data, correct: 11, samples: 16, binding: d.bindingOf(alice) }));
+      const hers = await link(d, alice, W0, w, data, 16, 11);
       for (const [who, branch] of [[bob, "bob"], [maintainer, "main"]] as const) {
-        await expect(repository.connect(who).pushCommit(REPO, branch, INITIAL, w, data, 16, 11, "", DUMMY_PROOF))
+        await expect(repository.connect(who).pushCommit(REPO, branch, INITIAL, [hers], ""))
           .to.be.revertedWithCustomError(repository, "FlavumInvalidTrainingProof")
-          .withArgs(REPO, INITIAL, await train.getAddress());
+          .withArgs(REPO, INITIAL, 0n, await train.getAddress());
       }
-      await expect(repository.connect(alice).pushCommit(REPO, "alice", INITIAL, w, data, 16, 11, "", DUMMY_PROOF)).to.emit(repository, "CommitPushed");
-      // Once it landed, the triple is spent: the replay fails before the verifier is even asked.
-      await expect(repository.connect(bob).pushCommit(REPO, "bob", INITIAL, w, data, 16, 11, "", DUMMY_PROOF))
+      await expect(repository.connect(alice).pushCommit(REPO, "alice", INITIAL, [hers], "")).to.emit(repository, "CommitPushed");
+      // Once it landed, the pair is spent: the replay fails before the verifier is even asked.
+      await expect(repository.connect(bob).pushCommit(REPO, "bob", INITIAL, [hers], ""))
         .to.be.revertedWithCustomError(repository, "FlavumTrainingReused")
         .withArgs(REPO, W0, data, 3n);
     });
@@ -463,9 +648,9 @@ describe("ModelRepository", function () {
       await repository.connect(owner).invite(fork, alice.address, RepoRole.Contributor);
       await repository.connect(alice).createBranch(fork, "alice", 4n);
       const a = await push(d, alice, "alice", INITIAL, "a1", 16, 11);
-      await expect(repository.connect(alice).pushCommit(fork, "alice", 4n, a.w, a.data, 16, 11, "", DUMMY_PROOF))
+      await expect(repository.connect(alice).pushCommit(fork, "alice", 4n, a.links, ""))
         .to.be.revertedWithCustomError(repository, "FlavumInvalidTrainingProof")
-        .withArgs(fork, 4n, await train.getAddress());
+        .withArgs(fork, 4n, 0n, await train.getAddress());
       expect(d.bindingOf(alice, fork)).to.not.equal(d.bindingOf(alice));
       expect(await repository.trainingBinding(fork, alice.address)).to.equal(d.bindingOf(alice, fork));
       // Another deployment of the contract (or another chain) derives other bindings again.
@@ -473,23 +658,23 @@ describe("ModelRepository", function () {
       expect(await other.repository.trainingBinding(REPO, alice.address)).to.not.equal(d.bindingOf(alice));
     });
 
-    it("a (repository, parent weights, data) triple is used once: not on a second branch, not from a revert to the same weights", async () => {
+    it("a (repository, parent weights, data) pair is used once: not on a second branch, not from a revert to the same weights", async () => {
       const d = await loadFixture(created);
       const { repository, alice, maintainer } = d;
       const a = await push(d, alice, "alice", INITIAL, "a1", 16, 11);
       await repository.connect(alice).createBranch(REPO, "alice-again", INITIAL);
-      await expect(repository.connect(alice).pushCommit(REPO, "alice-again", INITIAL, a.w, a.data, 16, 11, "", DUMMY_PROOF))
+      await expect(repository.connect(alice).pushCommit(REPO, "alice-again", INITIAL, a.links, ""))
         .to.be.revertedWithCustomError(repository, "FlavumTrainingReused")
-        .withArgs(REPO, W0, a.data, a.id);
+        .withArgs(REPO, W0, a.links[0].dataHash, a.id);
       // main moves on and is reverted to W0: the revert commit is another parent with the same weights.
       await push(d, maintainer, "main", INITIAL, "m1", 16, 10);
       const rv = await repository.connect(maintainer).revertTo.staticCall(REPO, "main", INITIAL);
       await repository.connect(maintainer).revertTo(REPO, "main", INITIAL);
       expect((await repository.commit(rv)).weightsHash).to.equal(W0);
       await repository.connect(alice).createBranch(REPO, "alice-rv", rv);
-      await expect(repository.connect(alice).pushCommit(REPO, "alice-rv", rv, a.w, a.data, 16, 11, "", DUMMY_PROOF))
+      await expect(repository.connect(alice).pushCommit(REPO, "alice-rv", rv, a.links, ""))
         .to.be.revertedWithCustomError(repository, "FlavumTrainingReused")
-        .withArgs(REPO, W0, a.data, a.id);
+        .withArgs(REPO, W0, a.links[0].dataHash, a.id);
       // New data (in practice: the same rows under a fresh salt) from there is a new training.
       await push(d, alice, "alice-rv", rv, "a1-resalted", 16, 11);
       expect(await repository.trainingUse(REPO, W0, fe("data:unused"))).to.equal(0n);
@@ -535,9 +720,8 @@ describe("ModelRepository", function () {
       const { repository, maintainer, merge2, alice, bob } = d;
       const a = await push(d, alice, "alice", INITIAL, "same", 16, 11);
       // Bob's data differs, his resulting weights are alice's (pushed with his own binding).
-      const data = fe("data:bob");
-      await d.train.expectInputs(trainingPublicSignals({ parentWeightsHash: W0, newWeightsHash: a.w, dataHash: data, correct: 11, samples: 16, binding: d.bindingOf(bob) }));
-      await repository.connect(bob).pushCommit(REPO, "bob", INITIAL, a.w, data, 16, 11, "", DUMMY_PROOF);
+      const bobs = await link(d, bob, W0, a.w, fe("data:bob"), 16, 11);
+      await repository.connect(bob).pushCommit(REPO, "bob", INITIAL, [bobs], "");
       const b = await repository.head(REPO, "bob");
       await merge2.setAccept(true);
       await expect(repository.connect(maintainer).merge(REPO, "main", [a.id, b], fe("w:avg"), DUMMY_PROOF))
@@ -578,9 +762,12 @@ describe("ModelRepository", function () {
         .to.be.revertedWithCustomError(repository, "FlavumInvalidMergeProof")
         .withArgs(REPO, 2n, await merge2.getAddress());
 
+      const mergeId = mergeCommitId(REPO, W, [a.contentId, b.contentId]);
       await expect(m.merge(REPO, "main", [a.id, b.id], W, DUMMY_PROOF))
         .to.emit(repository, "Merged")
         .withArgs(REPO, 5n, maintainer.address, "main", [a.id, b.id], W, 40n)
+        .and.to.emit(repository, "CommitIdentified")
+        .withArgs(REPO, 5n, mergeId)
         .and.to.emit(repository, "HeadMoved")
         .withArgs(REPO, 5n, "main", INITIAL)
         .and.to.emit(repository, "Transfer")
@@ -596,6 +783,9 @@ describe("ModelRepository", function () {
         ZeroHash,
       ]);
       expect([...c.parents]).to.deep.equal([INITIAL, a.id, b.id]);
+      // The merge's id: its weights and the merged commits' ids, as src/repos/commitIds.ts computes it.
+      expect(c.contentId).to.equal(mergeId);
+      expect(await repository.commitIdOf(mergeId)).to.equal(5n);
       expect((await repository.commit(a.id)).status).to.equal(BigInt(CommitStatus.Merged));
       expect((await repository.commit(b.id)).status).to.equal(BigInt(CommitStatus.Merged));
       expect(await repository.head(REPO, "main")).to.equal(5n);
@@ -671,7 +861,10 @@ describe("ModelRepository", function () {
         .to.emit(repository, "Merged")
         .withArgs(REPO, next.id, maintainer.address, ownBranch, [next.id], next.w, 9n)
         .and.to.emit(repository, "HeadMoved")
-        .withArgs(REPO, next.id, ownBranch, head);
+        .withArgs(REPO, next.id, ownBranch, head)
+        .and.not.to.emit(repository, "CommitIdentified");
+      // The head is the fast-forwarded commit, under its own id.
+      expect((await repository.commit(await repository.head(REPO, ownBranch))).contentId).to.equal(next.contentId);
       expect(await repository.tokenCount()).to.equal(before);
       expect(await repository.head(REPO, ownBranch)).to.equal(next.id);
       expect((await repository.commit(next.id)).status).to.equal(BigInt(CommitStatus.Merged));
@@ -752,7 +945,8 @@ describe("ModelRepository", function () {
       await expect(m.merge(REPO, "main", [a.id, b.id], fe("w"), DUMMY_PROOF))
         .to.be.revertedWithCustomError(repository, "FlavumWrongCommitStatus")
         .withArgs(b.id, CommitStatus.Rejected);
-      await expect(repository.connect(d.bob).pushCommit(REPO, "bob", b.id, fe("w"), fe("d"), 1, 1, "", DUMMY_PROOF))
+      const onRejected: Link = { newWeightsHash: fe("w"), dataHash: fe("d"), samples: 1, correct: 1, proof: DUMMY_PROOF };
+      await expect(repository.connect(d.bob).pushCommit(REPO, "bob", b.id, [onRejected], ""))
         .to.be.revertedWithCustomError(repository, "FlavumRejectedBase")
         .withArgs(b.id);
       await expect(repository.connect(d.bob).createBranch(REPO, "bob2", b.id))
@@ -773,9 +967,12 @@ describe("ModelRepository", function () {
       }
       const m = repository.connect(maintainer);
       const id = await m.revertTo.staticCall(REPO, "main", INITIAL);
+      const revertId = revertCommitId(REPO, "main", merge1, INITIAL);
       await expect(m.revertTo(REPO, "main", INITIAL))
         .to.emit(repository, "Reverted")
         .withArgs(REPO, id, maintainer.address, "main", INITIAL)
+        .and.to.emit(repository, "CommitIdentified")
+        .withArgs(REPO, id, revertId)
         .and.to.emit(repository, "HeadMoved")
         .withArgs(REPO, id, "main", merge1)
         .and.to.emit(repository, "Transfer")
@@ -791,6 +988,7 @@ describe("ModelRepository", function () {
         0n,
       ]);
       expect([...c.parents]).to.deep.equal([merge1]);
+      expect([c.contentId, await repository.commitIdOf(revertId)]).to.deep.equal([revertId, id]);
       expect(await repository.head(REPO, "main")).to.equal(id);
       // History is kept: every commit is still there, in order.
       expect([...(await repository.commitsOf(REPO, 0, 256))[0]]).to.deep.equal([INITIAL, d.a.id, d.b.id, merge1, id]);
@@ -835,12 +1033,20 @@ describe("ModelRepository", function () {
     const pushGas2 = (await cs[0].tx.wait())!.gasUsed;
     const m3 = await (await d.repository.connect(d.maintainer).merge(REPO, "main", cs.map((x) => x.id), W3, DUMMY_PROOF)).wait();
     const rv = await (await d.repository.connect(d.maintainer).revertTo(REPO, "main", INITIAL)).wait();
+    // Chains: the per-link overhead without the pairing (the mock's check is a storage read).
+    const chainGas: bigint[] = [];
+    for (const [i, proofs] of [1, 4, 16].entries()) {
+      await d.repository.connect(d.alice).createBranch(REPO, `chain-${proofs}`, INITIAL);
+      chainGas.push((await (await push(d, d.alice, `chain-${proofs}`, INITIAL, `chain${i}`, 16, 11, proofs)).tx.wait())!.gasUsed);
+    }
     console.log(
       `      gas (mock verifiers): push ${pushGas} (author's first commit token; a later one: ${pushGas2}), ` +
-        `merge of 2 ${m2!.gasUsed}, merge of 3 ${m3!.gasUsed}, revert ${rv!.gasUsed}`,
+        `merge of 2 ${m2!.gasUsed}, merge of 3 ${m3!.gasUsed}, revert ${rv!.gasUsed}; ` +
+        `chains of 1/4/16 proofs ${chainGas.join("/")} (${(chainGas[2] - chainGas[1]) / 12n} a further link)`,
     );
     expect(pushGas).to.be.lessThan(400_000n);
     expect(m3!.gasUsed).to.be.lessThan(500_000n);
+    expect((chainGas[2] - chainGas[1]) / 12n).to.be.lessThan(50_000n);
     void c;
   });
 });

@@ -46,31 +46,53 @@ describe("repository command line on a hardhat node", function () {
     if (node?.pid) process.kill(-node.pid, "SIGTERM");
   });
 
-  it("runs a round across commands and collaborators", () => {
+  it("runs a round across commands and collaborators, naming every commit by the id repo:train printed", () => {
     ok(hardhat("rollup:deploy", "--state-depth", "8", "--state-ops", "4"));
-    expect(ok(hardhat("repo:create", "--name", "cancer", "--onnx", "fixtures/models/logreg_cancer.onnx"))).to.match(/repository cancer is id 1; initial commit 2 on main/);
+    const created = ok(hardhat("repo:create", "--name", "cancer", "--onnx", "fixtures/models/logreg_cancer.onnx"));
+    const initial = /repository cancer is id 1; initial commit (0x[0-9a-f]{64}) on main/.exec(created)?.[1];
+    expect(initial, created).to.be.a("string");
     const accounts = ["0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"];
     for (const a of accounts) ok(hardhat("repo:invite", "--repo", "cancer", "--account", a, "--role", "contributor"));
 
+    // Contributor 1: 16 rows for 2 epochs; contributor 2: 32 rows. Two proofs each, every row counted.
     const ids: string[] = [];
-    for (const [i, from] of ["1", "2"].entries()) {
-      const t = JSON.parse(ok(hardhat("repo:train", "--repo", "cancer", "--data", data(`c${i}`, cancer.split.train.slice(i * 16, i * 16 + 16)), "--from", from, "--json")).trim());
-      expect(t.parent).to.equal("2");
-      ids.push(JSON.parse(ok(hardhat("repo:push", "--repo", "cancer", "--commit", t.commit.slice(0, 12), "--from", from, "--json")).trim()).commitId);
+    for (const [i, [from, rows, epochs]] of ([["1", 16, 2], ["2", 32, 1]] as const).entries()) {
+      const file = data(`c${i}`, cancer.split.train.slice(i * 32, i * 32 + rows));
+      const t = JSON.parse(ok(hardhat("repo:train", "--repo", "cancer", "--data", file, "--epochs", String(epochs), "--from", from, "--json")).trim());
+      expect(Object.keys(t).sort()).to.deep.equal(["commit", "correct", "epochs", "parent", "proofs", "proveMs", "rows", "samples"]);
+      expect(t).to.include({ parent: initial, rows, epochs, samples: 32, proofs: 2 });
+      expect(t.commit).to.match(/^0x[0-9a-f]{64}$/);
+      const p = JSON.parse(ok(hardhat("repo:push", "--repo", "cancer", "--commit", t.commit.slice(0, 12), "--from", from, "--json")).trim());
+      expect(p).to.deep.equal({ commit: t.commit });
+      ids.push(t.commit);
     }
     // A contributor may not merge into main; the owner may.
     const denied = hardhat("repo:merge", "--repo", "cancer", "--commits", ids.join(","), "--from", "1");
     expect(denied.code).to.not.equal(0);
     expect(denied.err).to.match(/no permission: 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 needs the maintainer role in repository 1/);
-    expect(ok(hardhat("repo:merge", "--repo", "cancer", "--commits", ids.join(",")))).to.match(/merged as commit 5 on main/);
+    const m = JSON.parse(ok(hardhat("repo:merge", "--repo", "cancer", "--commits", ids.map((id) => id.slice(0, 12)).join(","), "--json")).trim());
+    expect(Object.keys(m)).to.deep.equal(["commit"]);
 
     const log = JSON.parse(ok(hardhat("repo:log", "--repo", "cancer", "--json")).trim());
-    const merged = log.commits.find((c: { id: string }) => c.id === "5");
+    const merged = log.commits.find((c: { id: string }) => c.id === m.commit);
     expect(merged).to.include({ kind: "merge", branch: "main", verified: true });
-    expect(merged.parents).to.deep.equal(["2", ...ids]);
-    expect(log.commits.find((c: { id: string }) => c.id === ids[0]).author).to.equal(accounts[0]);
-    const e = JSON.parse(ok(hardhat("repo:eval", "--repo", "cancer", "--commit", "5", "--data", data("test", cancer.split.test), "--json")).trim());
+    expect(merged.parents).to.deep.equal([initial, ...ids]);
+    expect(merged.metrics.samples).to.equal(64);
+    expect(log.commits.find((c: { id: string }) => c.id === ids[0])).to.include({ author: accounts[0], proofs: 2 });
+    expect(log.branches.find((b: { name: string }) => b.name === "main").head).to.equal(m.commit);
+    const text = ok(hardhat("repo:log", "--repo", "cancer"));
+    expect(text).to.include(`${m.commit.slice(0, 14)} merge`);
+    const e = JSON.parse(ok(hardhat("repo:eval", "--repo", "cancer", "--commit", m.commit, "--data", data("test", cancer.split.test), "--json")).trim());
+    expect(Object.keys(e).sort()).to.deep.equal(["accuracy", "commit", "loss", "rows"]);
+    expect(e.commit).to.equal(m.commit);
     expect(e.accuracy).to.be.greaterThan(0.9);
+  });
+
+  it("refuses a data file whose rows do not fill whole chunks, naming the row counts that work", () => {
+    const r = hardhat("repo:train", "--repo", "cancer", "--data", data("twenty", cancer.split.train.slice(0, 20)), "--from", "1", "--json");
+    expect(r.code).to.not.equal(0);
+    expect(r.err).to.match(/twenty\.json has 20 rows, not a whole number of the 16-row chunks each training proof takes \(1 step\(s\) of 16; .*\): use 16 \(drop 4\) or 32 rows \(add 12\)/);
+    expect(r.out.trim()).to.equal("");
   });
 
   it("says what is wrong with bad data, unknown commits and roles", () => {

@@ -18,7 +18,9 @@ import { ObjectStore } from "../../src/repos/objectStore";
 import { LocalIndex } from "../../src/repos/localIndex";
 import { InputError } from "../../src/errors";
 import * as repos from "../../src/repos/workflow";
+import { shortId } from "../../src/repos/commitIds";
 import { onnxPath, usePtauDir } from "../helpers/fixtures";
+import { contexts, countObjects, createCancerRepo } from "../helpers/repos";
 import { REPO } from "../helpers/circuit";
 
 const cancer = JSON.parse(fs.readFileSync(path.join(REPO, "fixtures/data/breast_cancer.json"), "utf8")) as {
@@ -39,35 +41,22 @@ const rowsOf = (c: number) => cancer.split.train.slice(c * 16, c * 16 + 16);
 const wide = dataFile("wide", rowsOf(0), (f) => (f[3][2] = 12));
 const narrow = dataFile("narrow", rowsOf(1));
 
-function countObjects(root: string): number {
-  if (!fs.existsSync(root)) return 0;
-  return fs.readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
-}
-
 describe("model repositories: checks before proving, and clamped features", function () {
   const objectsDir = path.join(tmp, "objects");
   const objects = new ObjectStore(objectsDir);
 
-  async function ctxFor(address: string, signerIndex: number, log: string[] = []): Promise<repos.RepoContext> {
-    const ledger = await EvmRepoLedger.connect(hre, address, signerIndex);
-    return { hre, ledger, objects, index: new LocalIndex(path.join(tmp, `index-${signerIndex}.db`)), signerIndex, progress: (m) => log.push(m) };
-  }
+  const ctxFor = contexts(tmp, objects);
 
   // Alice's and Bob's commits, both trained from the initial commit; Alice's is then fast-forwarded into main.
   async function twoProposedOneMerged() {
-    usePtauDir();
-    const { address } = await deployRepositories(hre);
-    const owner = await ctxFor(address, 0);
-    const r = await repos.createRepo(owner, "cancer", onnxPath("logreg_cancer"), { batch: 16, steps: 1, lr: 0.5 });
-    const signers = await hre.ethers.getSigners();
-    for (const i of [1, 2]) await repos.invite(owner, "cancer", signers[i].address, "contributor");
+    const { address, owner, ...r } = await createCancerRepo(ctxFor, [1, 2]);
     const aliceLog: string[] = [];
     const [alice, bob] = [await ctxFor(address, 1, aliceLog), await ctxFor(address, 2)];
     const ta = await repos.train(alice, "cancer", wide);
-    const a = (await repos.push(alice, "cancer", ta.id)).commitId;
-    const b = (await repos.push(bob, "cancer", (await repos.train(bob, "cancer", narrow)).id)).commitId;
+    const a = (await repos.push(alice, "cancer", ta.id)).commit;
+    const b = (await repos.push(bob, "cancer", (await repos.train(bob, "cancer", narrow)).id)).commit;
     await repos.merge(owner, "cancer", [a]);
-    return { address, initial: r.initialCommit, a, b, aliceLog, clamped: ta.clamped };
+    return { address, initial: r.initialId, a, b, aliceLog, clamped: ta.clamped };
   }
 
   it("reports each clamped training feature with its row, feature, value and range", async () => {
@@ -106,7 +95,7 @@ describe("model repositories: checks before proving, and clamped features", func
     const owner = await ctxFor(address, 0, log);
     const objectsBefore = countObjects(objectsDir);
     const t0 = Date.now();
-    await expect(repos.merge(owner, "cancer", [a, b])).to.be.rejectedWith(new RegExp(`commit ${a} is not in a state that allows this \\(status merged\\)`));
+    await expect(repos.merge(owner, "cancer", [a, b])).to.be.rejectedWith(new RegExp(`commit ${shortId(a)} is not in a state that allows this \\(status merged\\)`));
     expect(Date.now() - t0).to.be.below(3000);
     expect(log.some((l) => /FedAvg|prov/i.test(l))).to.equal(false);
     expect(countObjects(objectsDir)).to.equal(objectsBefore);
@@ -118,9 +107,11 @@ describe("model repositories: checks before proving, and clamped features", func
     const owner = await ctxFor(address, 0, log);
     const bob = await ctxFor(address, 2, log);
     const signers = await hre.ethers.getSigners();
-    await expect(repos.merge(owner, "cancer", [b, b])).to.be.rejectedWith(InputError, new RegExp(`commit ${b} is listed twice`));
+    await expect(repos.merge(owner, "cancer", [b, b])).to.be.rejectedWith(InputError, new RegExp(`commit ${shortId(b)} is listed twice`));
+    // The same commit by id and by a prefix of it is still listed twice.
+    await expect(repos.merge(owner, "cancer", [b, shortId(b)])).to.be.rejectedWith(InputError, new RegExp(`commit ${shortId(b)} is listed twice`));
     await expect(repos.merge(owner, "cancer", [b])).to.be.rejectedWith(
-      new RegExp(`stale parent: the branch head is commit ${a}, but the commit was made from ${initial}`),
+      new RegExp(`stale parent: the branch head is commit ${shortId(a)}, but the commit was made from ${shortId(initial)}`),
     );
     await expect(repos.merge(owner, "cancer", [b, 999n])).to.be.rejectedWith(/unknown commit 999/);
     await expect(repos.merge(bob, "cancer", [b, a])).to.be.rejectedWith(

@@ -1,0 +1,35 @@
+/** Shared set-up of the model-repository end-to-end tests: contexts per signer and a created repository. */
+import fs from "fs";
+import path from "path";
+import hre from "hardhat";
+import { deployRepositories } from "../../src/chain/deployRepos";
+import { EvmRepoLedger } from "../../src/chain/evmRepos";
+import { ObjectStore } from "../../src/repos/objectStore";
+import { LocalIndex } from "../../src/repos/localIndex";
+import * as repos from "../../src/repos/workflow";
+import { onnxPath, usePtauDir } from "./fixtures";
+
+export function countObjects(root: string): number {
+  if (!fs.existsSync(root)) return 0;
+  return fs.readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
+}
+
+/** A repository context for signer `i` against the contract at `address`, its index under `tmp`. */
+export function contexts(tmp: string, objects: ObjectStore) {
+  return async (address: string, signerIndex: number, log?: string[]): Promise<repos.RepoContext> => {
+    const ledger = await EvmRepoLedger.connect(hre, address, signerIndex);
+    const progress = log ? (m: string) => log.push(m) : () => {};
+    return { hre, ledger, objects, index: new LocalIndex(path.join(tmp, `index-${signerIndex}.db`)), signerIndex, progress };
+  };
+}
+
+/** The "cancer" logistic repository (n = 16, K = 1, lr 0.5) with signers 1.. as contributors. */
+export async function createCancerRepo(ctxFor: ReturnType<typeof contexts>, contributors: number[]) {
+  usePtauDir();
+  const { address } = await deployRepositories(hre);
+  const owner = await ctxFor(address, 0);
+  const r = await repos.createRepo(owner, "cancer", onnxPath("logreg_cancer"), { batch: 16, steps: 1, lr: 0.5 });
+  const signers = await hre.ethers.getSigners();
+  for (const i of contributors) await repos.invite(owner, "cancer", signers[i].address, "contributor");
+  return { address, repoId: r.repoId, initial: r.initialCommit, initialId: r.commit, spec: r.spec, owner };
+}
