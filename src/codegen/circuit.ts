@@ -8,7 +8,7 @@
  */
 import type { QAffine, QGraph, QNode } from "../quant/qgraph";
 import { weightLayout, WeightLayout } from "./weights";
-import { emitNewKind } from "./kinds";
+import { emitNewKind, emitTable } from "./kinds";
 import { Ref, assign, term } from "./linear";
 
 export type WeightsMode = "public" | "private";
@@ -228,15 +228,9 @@ export function generateCircuit(q: QGraph, name: string, mode: WeightsMode, opts
         });
         break;
       }
-      case "sigmoid": {
-        includes.add("SigmoidPL");
-        const src = refs.get(node.input)!;
-        body(`var a${k}[${node.A.length}] = [${node.A.join(", ")}];`);
-        body(`var d${k}[${node.D.length}] = [${node.D.join(", ")}];`);
-        body(`for (var i = 0; i < ${size}; i++) { ${c}[i] = SigmoidPL(${node.bitsIn}, ${node.segBits}, ${node.guard}, ${node.bits}, a${k}, d${k}); }`);
-        for (let i = 0; i < size; i++) body(`${c}[${i}].in <== ${src(i)};`);
+      case "sigmoid":
+        emitTable("SigmoidPL", node, c, k, size, refs, body, includes);
         break;
-      }
     }
     refs.set(node.out, (i) => `${c}[${i}].out`);
   });

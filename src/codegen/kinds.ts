@@ -3,22 +3,22 @@
  * integer semantics and circuits/lib for the templates). Each output element is one template
  * instance, except `mul`, whose products are inline signals feeding one RescaleAct.
  */
-import type { QNode } from "../quant/qgraph";
+import type { QNode, QPwl, QSigmoid } from "../quant/qgraph";
 import { Ref, assign, term } from "./linear";
 
 export function emitNewKind(
   node: QNode, c: string, k: number, size: number, refs: Map<string, Ref>, body: (s: string) => void, includes: Set<string>,
 ): boolean {
+  // One instance of a one-input template per element.
+  const perElement = (instance: string, input: string) => {
+    includes.add(instance.slice(0, instance.indexOf("(")));
+    const src = refs.get(input)!;
+    for (let i = 0; i < size; i++) body(`${c}[${i}] = ${instance}; ${c}[${i}].in <== ${src(i)};`);
+  };
   switch (node.kind) {
-    case "pwl": {
-      includes.add("PiecewiseLinear");
-      const src = refs.get(node.input)!;
-      body(`var a${k}[${node.A.length}] = [${node.A.join(", ")}];`);
-      body(`var d${k}[${node.D.length}] = [${node.D.join(", ")}];`);
-      body(`for (var i = 0; i < ${size}; i++) { ${c}[i] = PiecewiseLinear(${node.bitsIn}, ${node.segBits}, ${node.guard}, ${node.bits}, a${k}, d${k}); }`);
-      for (let i = 0; i < size; i++) body(`${c}[${i}].in <== ${src(i)};`);
+    case "pwl":
+      emitTable("PiecewiseLinear", node, c, k, size, refs, body, includes);
       break;
-    }
     case "mul": {
       includes.add("RescaleAct");
       const a = refs.get(node.a)!;
@@ -48,24 +48,15 @@ export function emitNewKind(
       }
       break;
     }
-    case "sqrt": {
-      includes.add("SqrtRound");
-      const src = refs.get(node.input)!;
-      for (let i = 0; i < size; i++) body(`${c}[${i}] = SqrtRound(${node.bitsIn}, ${node.bits}, ${node.e}); ${c}[${i}].in <== ${src(i)};`);
+    case "sqrt":
+      perElement(`SqrtRound(${node.bitsIn}, ${node.bits}, ${node.e})`, node.input);
       break;
-    }
-    case "compare": {
-      includes.add("CompareZero");
-      const src = refs.get(node.input)!;
-      for (let i = 0; i < size; i++) body(`${c}[${i}] = CompareZero(${node.bitsIn}, ${node.op}); ${c}[${i}].in <== ${src(i)};`);
+    case "compare":
+      perElement(`CompareZero(${node.bitsIn}, ${node.op})`, node.input);
       break;
-    }
-    case "round": {
-      includes.add("RoundToInt");
-      const src = refs.get(node.input)!;
-      for (let i = 0; i < size; i++) body(`${c}[${i}] = RoundToInt(${node.bitsIn}, ${node.shift}, ${node.mode}); ${c}[${i}].in <== ${src(i)};`);
+    case "round":
+      perElement(`RoundToInt(${node.bitsIn}, ${node.shift}, ${node.mode})`, node.input);
       break;
-    }
     case "argindex": {
       includes.add("ArgMax");
       const src = refs.get(node.input)!;
@@ -87,4 +78,17 @@ export function emitNewKind(
   }
   refs.set(node.out, (i) => `${c}[${i}].out`);
   return true;
+}
+
+/** A table node (SigmoidPL or PiecewiseLinear): its segment starts and rises as vars, one instance per element. */
+export function emitTable(
+  template: "SigmoidPL" | "PiecewiseLinear", node: QSigmoid | QPwl, c: string, k: number, size: number,
+  refs: Map<string, Ref>, body: (s: string) => void, includes: Set<string>,
+): void {
+  includes.add(template);
+  const src = refs.get(node.input)!;
+  body(`var a${k}[${node.A.length}] = [${node.A.join(", ")}];`);
+  body(`var d${k}[${node.D.length}] = [${node.D.join(", ")}];`);
+  body(`for (var i = 0; i < ${size}; i++) { ${c}[i] = ${template}(${node.bitsIn}, ${node.segBits}, ${node.guard}, ${node.bits}, a${k}, d${k}); }`);
+  for (let i = 0; i < size; i++) body(`${c}[${i}].in <== ${src(i)};`);
 }

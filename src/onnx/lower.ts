@@ -211,12 +211,6 @@ function lowerNode(ctx: OpCtx): Lowered | LoweredMany | Value {
     const r = extra(ctx);
     if (r) return r;
   }
-  // Exporters (sklearn-onnx) cast an already-float input to float: numerically the identity.
-  if (op === "Cast" && ctx.inputs[0]?.kind === "data") {
-    const to = ctx.attrs.int("to", DataType.FLOAT);
-    if (to === DataType.FLOAT || to === DataType.DOUBLE) return ctx.inputs[0];
-    throw unsupported(ctx, `Cast of data to ${dataTypeName(to)}; only casts to float are supported`);
-  }
   if (CONST_ONLY_OPS.includes(op) && !DATA_TOO.includes(op)) {
     throw unsupported(ctx, `${op} is only supported on constants (shape computations), not on data`);
   }

@@ -5,18 +5,13 @@
  * (the integer executor's) business, as with the other twins.
  */
 import { fitsSigned } from "./fixed";
-import { evalSigmoidPL } from "./sigmoidPL";
+import { evalSigmoidPL, type SigmoidSegments } from "./sigmoidPL";
 
-/** A PiecewiseLinear table: 2^segBits segments of 2^lowBits inputs, starts A[s] and rises D[s]. */
-export interface PiecewiseTable {
-  bitsIn: number;
-  segBits: number;
-  /** bitsIn - segBits; 0 makes the table an exact lookup (one entry per input). */
-  lowBits: number;
-  guard: number;
-  A: bigint[];
-  D: bigint[];
-}
+/**
+ * A PiecewiseLinear table: 2^segBits segments of 2^lowBits inputs, starts A[s] and rises D[s];
+ * lowBits = 0 makes it an exact lookup (one entry per input). The same shape as SigmoidPL's.
+ */
+export type PiecewiseTable = SigmoidSegments;
 
 /**
  * PiecewiseLinear on z in [-2^(bitsIn-1), 2^(bitsIn-1)): with u = z + 2^(bitsIn-1), s = u >> L,

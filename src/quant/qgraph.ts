@@ -4,6 +4,7 @@
  * `bits` (q in [-2^(bits-1), 2^(bits-1))). Rescales round half up: q = floor((acc + 2^(k-1)) / 2^k).
  */
 import type { GraphPort, Head } from "../onnx/ir";
+import type { SigmoidSegments } from "./sigmoidPL";
 
 export interface QTensor {
   name: string;
@@ -75,32 +76,20 @@ export interface QMaxPool {
  * u = x + 2^(bitsIn-1) choose a segment, the low `lowBits` bits t interpolate:
  * out = round((A[seg] * 2^lowBits + D[seg] * t) / 2^(lowBits + guard)).
  */
-export interface QSigmoid {
+export interface QSigmoid extends SigmoidSegments {
   kind: "sigmoid";
   out: string;
   input: string;
-  bitsIn: number;
-  segBits: number;
-  lowBits: number;
-  guard: number;
-  A: bigint[];
-  D: bigint[];
   bits: number;
   from: string[];
 }
 
 /** A general elementwise table (PiecewiseLinear.circom): the same arithmetic as QSigmoid, for any function. */
-export interface QPwl {
+export interface QPwl extends SigmoidSegments {
   kind: "pwl";
   fn: string;
   out: string;
   input: string;
-  bitsIn: number;
-  segBits: number;
-  lowBits: number;
-  guard: number;
-  A: bigint[];
-  D: bigint[];
   bits: number;
   from: string[];
 }
