@@ -18,6 +18,7 @@ import { benchRollup, rollupModels, RollupSummary } from "./rollup";
 import { benchCorpus } from "./corpus";
 import { benchOps } from "./ops";
 import { benchRepos, ReposSummary } from "./repos";
+import { benchFederated, FederatedSummary } from "./federated";
 import { benchCeremony, CEREMONY_MODEL, CeremonySummary } from "./ceremony";
 import { benchState, STATE_MODEL, stateOptions, StateBenchOptions, StateSummary, wantsState } from "./state";
 import { benchTraceStores, TRACE_STORE_BATCHES, TraceStoreRow } from "./traceStores";
@@ -92,6 +93,11 @@ export async function runBench(hre: HardhatRuntimeEnvironment, over: Partial<Ben
       progress("repos: training commits, FedAvg merge and federated accuracy (logistic, mlp, linear)");
       repos = await benchRepos(hre, opts);
     }
+    let federated: FederatedSummary | undefined;
+    if (opts.repos && (!opts.only || opts.only.includes("federated"))) {
+      progress("federated: digits repositories — step and merge circuits, federated vs central, a poisoned contributor per merge rule, the update bound");
+      federated = await benchFederated(opts);
+    }
     let ceremony: CeremonySummary | undefined;
     if (wantsCeremony) {
       progress("ceremony: 2 contributions, beacon and verification on logreg_cancer's B = 16 batch circuit");
@@ -125,6 +131,7 @@ export async function runBench(hre: HardhatRuntimeEnvironment, over: Partial<Ben
       state,
       traceStores,
       repos,
+      federated,
       ceremony,
       witness,
       provers,

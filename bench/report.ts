@@ -4,6 +4,7 @@ import { QUANT_TOLERANCE, type CorpusSummary } from "./corpus";
 import type { OpError } from "./ops";
 import { GAS_TARGET_B32, type RollupSummary } from "./rollup";
 import type { ReposSummary } from "./repos";
+import type { FederatedSummary } from "./federated";
 import type { StateSummary } from "./state";
 import type { TraceStoreRow } from "./traceStores";
 import { CeremonySummary, formatCeremony } from "./ceremony";
@@ -20,6 +21,7 @@ export interface BenchReport {
   state?: StateSummary;
   traceStores?: TraceStoreRow[];
   repos?: ReposSummary;
+  federated?: FederatedSummary;
   ceremony?: CeremonySummary;
   witness?: WitnessSummary;
   provers?: ProversSummary;
@@ -235,6 +237,40 @@ function formatRepos(rp: ReposSummary, out: string[]): void {
   if (rp.notes.length) out.push(...rp.notes.map((n) => `  note: ${n}`));
 }
 
+function formatFederated(f: FederatedSummary, out: string[]): void {
+  const acc = (v: number) => `${(100 * v).toFixed(2)}%`;
+  out.push("", "Digits repositories: one training proof (16 rows, one step) and one merge per rule (prove s = witness + prove of one real proof)");
+  out.push(
+    table(
+      ["architecture", "params", "circuit", "constraints", "ptau", "prove s", "note"],
+      f.architectures.flatMap((a) => [
+        [a.architecture, a.params, "train step", int(a.trainConstraints), `2^${a.trainPower}`, secs(a.trainProveMs, 1), a.note ?? ""],
+        ...a.merges.map((m) => [a.architecture, a.params, `${m.rule} merge of ${m.k}`, int(m.constraints), `2^${m.power}`, secs(m.proveMs, 1), m.note ?? ""]),
+      ]),
+    ),
+  );
+  out.push("", "Federated (fixed-point commits of one epoch each + FedAvg, per round) vs central float SGD, digits held-out split (540 rows)");
+  out.push(
+    table(
+      ["architecture", "contributors", "rows each", "rounds", "federated", "central", "difference", "within 2 pts"],
+      f.federated.map((r) => [r.architecture, r.contributors, r.rowsPerContributor, r.rounds, acc(r.federatedAccuracy), acc(r.centralAccuracy),
+        `${r.diffPoints >= 0 ? "+" : ""}${r.diffPoints.toFixed(2)} pts`, r.met ? "yes" : "NO"]),
+    ),
+  );
+  out.push("", "One poisoned contributor of 5 (flip: shifted labels, 8 epochs a round; amplify: shifted labels on pixels at the range edge): held-out accuracy after the merges");
+  out.push(table(["architecture", "attack", "rule", "poisoned", "clean"], f.poisoned.map((p) => [p.architecture, p.attack, p.rule, acc(p.poisonedAccuracy), acc(p.cleanAccuracy)])));
+  if (f.bound.length) {
+    out.push("", "The update-norm bound, set 10% above the largest proof update of a clean run: proofs it refuses");
+    out.push(
+      table(
+        ["architecture", "attack", "bound", "honest max", "poisoned median", "honest refused", "poisoned refused"],
+        f.bound.map((b) => [b.architecture, b.attack, b.bound.toFixed(4), b.honestMaxNorm.toFixed(4), b.poisonedMedianNorm.toFixed(4), `${b.honestRefused} / ${b.honestProofs}`, `${b.poisonedRefused} / ${b.poisonedProofs}`]),
+      ),
+    );
+  }
+  out.push(...f.notes.map((n) => `  note: ${n}`));
+}
+
 function formatTraceStores(rows: TraceStoreRow[], out: string[]): void {
   out.push(
     "",
@@ -255,6 +291,7 @@ export function formatReport(r: BenchReport): string {
   if (r.state) formatState(r.state, out);
   if (r.traceStores) formatTraceStores(r.traceStores, out);
   if (r.repos) formatRepos(r.repos, out);
+  if (r.federated) formatFederated(r.federated, out);
   if (r.ceremony) formatCeremony(r.ceremony, out);
   if (r.witness) formatWitness(r.witness, out);
   if (r.provers) formatProvers(r.provers, out);

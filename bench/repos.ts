@@ -209,7 +209,7 @@ async function measureKind(
   const { spec } = k;
   const trainVerifier = await deployProjectVerifier(hre, train.contract);
   const mergeVerifier = merge ? await deployProjectVerifier(hre, merge.contract) : undefined;
-  const mergeVerifiers = [ZERO, ZERO, ZERO];
+  const mergeVerifiers = Array(7).fill(ZERO);
   if (mergeVerifier) mergeVerifiers[MERGE_K - 2] = await mergeVerifier.getAddress();
   const w0 = weightsFromFloat(spec, k.init);
   const repo = await ledger.createRepository(

@@ -6,6 +6,7 @@ import { ObjectStore } from "../src/repos/objectStore";
 import { LocalIndex, defaultIndexPath } from "../src/repos/localIndex";
 import * as repos from "../src/repos/workflow";
 import { shortId } from "../src/repos/commitIds";
+import { InputError } from "../src/errors";
 
 type From = { from: number };
 async function withRepos<T>(hre: any, a: From, fn: (ctx: repos.RepoContext) => Promise<T>): Promise<T> {
@@ -24,22 +25,45 @@ const fromParam = (t: any) => t.addOptionalParam("from", "Signer index", 0, type
 const COMMIT = "Commit id (0x…, or its first 8+ hex digits) or token number";
 
 fromParam(
-  task("repo:create", "Create a model repository from an ONNX model (its first commit on main)")
+  task("repo:create", "Create a model repository from an ONNX model (its first commit on main); prints what a training step costs before it builds")
     .addParam("name", "Repository name")
-    .addParam("onnx", "ONNX model: logistic/linear regression or a one-hidden-layer MLP")
+    .addParam("onnx", "ONNX model: a stack of Gemm + ReLU layers with a logistic, linear or softmax head (or a CNN with --train-from)")
     .addOptionalParam("batch", "Mini-batch size (power of two)", 16, types.int)
-    .addOptionalParam("steps", "SGD steps per commit", 1, types.int)
+    .addOptionalParam("steps", "SGD steps per proof", 1, types.int)
     .addOptionalParam("lr", "Learning rate", 0.5, types.float)
+    .addOptionalParam("aggregation", "How merges aggregate: fedavg (sample-weighted) | median (coordinate-wise) | trimmed (coordinate-wise trimmed mean)", "fedavg")
+    .addOptionalParam("trim", "Trimmed mean: values dropped at each end of every coordinate", undefined, types.int)
+    .addOptionalParam("maxUpdateNorm", "Bound on one proof's weight change, ||Δw||₂ (the training proof enforces it)", undefined, types.float)
+    .addOptionalParam("mergeSizes", "Comma-separated merge sizes to build verifiers for (2 … 8), or none (single commits fast-forward)", "2,3,4")
+    .addOptionalParam("trainFrom", "CNN: the node (name or output name) after which the dense head is trained; the trunk up to it stays frozen")
+    .addOptionalParam("calibration", "With --train-from: raw input rows (JSON array, or {\"features\"}) to quantize the frozen trunk with")
     .addFlag("insecureDevSetup", INSECURE_DEV_SETUP_HELP),
 ).setAction(
-  repoAction(async (a: From & { name: string; onnx: string; batch: number; steps: number; lr: number; insecureDevSetup: boolean }, hre) =>
+  repoAction(async (a: From & {
+    name: string; onnx: string; batch: number; steps: number; lr: number; aggregation: string; trim?: number; maxUpdateNorm?: number;
+    mergeSizes: string; trainFrom?: string; calibration?: string; insecureDevSetup: boolean;
+  }, hre) =>
     withRepos(hre, a, async (ctx) => {
-      const r = await repos.createRepo(ctx, a.name, userPath(a.onnx), { batch: a.batch, steps: a.steps, lr: a.lr, insecureDevSetup: a.insecureDevSetup });
+      const r = await repos.createRepo(ctx, a.name, userPath(a.onnx), {
+        batch: a.batch, steps: a.steps, lr: a.lr, aggregation: a.aggregation as repos.CreateOptions["aggregation"], trim: a.trim,
+        maxUpdateNorm: a.maxUpdateNorm, mergeSizes: parseSizes(a.mergeSizes), trainFrom: a.trainFrom,
+        calibration: a.calibration ? userPath(a.calibration) : undefined, insecureDevSetup: a.insecureDevSetup,
+      });
       console.log(`repository ${a.name} is id ${r.repoId}; initial commit ${r.commit} on main ` +
-        `(training circuit ${r.constraints.train} constraints, merge circuits ${r.constraints.merge.join("/")})`);
+        `(training circuit ${r.constraints.train} constraints` +
+        (r.mergeSizes.length ? `, merge circuits of ${r.mergeSizes.join("/")}: ${r.constraints.merge.join("/")})` : `; no merge circuits: single commits fast-forward)`));
     }),
   ),
 );
+
+/** "2,3,5" → [2, 3, 5]; "none" → [] (fast-forwards only); anything else is named. */
+function parseSizes(v: string): number[] {
+  if (v.trim() === "none") return [];
+  const parts = v.split(",").map((p) => p.trim()).filter(Boolean);
+  const out = parts.map(Number);
+  if (parts.length === 0 || out.some((k) => !Number.isInteger(k))) throw new InputError(`--merge-sizes must be comma-separated integers such as 2,3,4, or none, got "${v}"`);
+  return out;
+}
 
 fromParam(
   task("repo:invite", "Give an account a role in a repository")
@@ -56,16 +80,17 @@ fromParam(
 );
 
 fromParam(
-  task("repo:pull", "Fetch a branch head's weights into the local store and show them")
+  task("repo:pull", "Fetch a branch head's weights into the local store and show them, or write them as an ONNX model")
     .addParam("repo", "Repository name")
     .addOptionalParam("branch", "Branch", "main")
+    .addOptionalParam("onnx", "Write the head as an ONNX model to this file (onnxruntime gives the outputs repo:eval computes)")
     .addFlag("json", "Print JSON"),
 ).setAction(
-  repoAction(async (a: From & { repo: string; branch: string; json: boolean }, hre) =>
+  repoAction(async (a: From & { repo: string; branch: string; onnx?: string; json: boolean }, hre) =>
     withRepos(hre, a, async (ctx) => {
-      const p = await repos.pull(ctx, a.repo, a.branch);
-      if (a.json) return console.log(JSON.stringify({ head: p.head, branch: p.branch, weights: p.weights, spec: p.spec }));
-      console.log(`${a.repo}/${a.branch} at commit ${p.head}: ${p.spec.kind}, ${p.weights.length} parameters`);
+      const p = await repos.pull(ctx, a.repo, a.branch, a.onnx ? userPath(a.onnx) : undefined);
+      if (a.json) return console.log(JSON.stringify({ head: p.head, branch: p.branch, weights: p.weights, spec: p.spec, ...(a.onnx ? { onnx: userPath(a.onnx) } : {}) }));
+      console.log(`${a.repo}/${a.branch} at commit ${p.head}: ${p.spec.kind}, ${p.weights.length} parameters` + (a.onnx ? `; wrote ${a.onnx}` : ""));
     }),
   ),
 );
@@ -111,9 +136,9 @@ fromParam(
 );
 
 fromParam(
-  task("repo:merge", "Merge commits into main with a proven FedAvg")
+  task("repo:merge", "Merge commits into main with the repository's proven aggregation (FedAvg, median or trimmed mean)")
     .addParam("repo", "Repository name")
-    .addParam("commits", "Comma-separated commit ids (or their first 8+ hex digits, or token numbers)")
+    .addParam("commits", "Comma-separated commit ids (or their first 8+ hex digits, or token numbers); 1 to 8, merged by the repository's rule")
     .addFlag("json", "Print JSON"),
 ).setAction(
   repoAction(async (a: From & { repo: string; commits: string; json: boolean }, hre) =>

@@ -34,8 +34,10 @@ pragma solidity ^0.8.24;
  * salt stays with the contributor); the commit records `dataHash = keccak256(d_1 || ... || d_P) mod p`
  * over its links' data hashes (`chainDataHash`), `samples` and `correct` as the sums over its links. A
  * (repository, parent weights, dataHash) pair is used by one link of one commit only (`trainingUse`).
- * A merge of k = 2..4 commits needs a proof checked by its k-commit merge verifier on
- * `[newWeightsHash, h_1..h_k, n_1..n_k]` (see `IRepositoryVerifiers.sol`). Every committed hash must be
+ * A merge of k = 2..8 commits needs a proof checked by its k-commit merge verifier on
+ * `[newWeightsHash, h_1..h_k, n_1..n_k]` (see `IRepositoryVerifiers.sol`): the repository's aggregation
+ * rule, fixed with its verifiers at creation (sample-weighted FedAvg, coordinate-wise median or trimmed
+ * mean; the architecture hash names it). Every committed hash must be
  * a BN254 scalar field element.
  *
  * Commit ids. Besides its token id, every commit has a content id, recorded when it is created
@@ -45,9 +47,9 @@ pragma solidity ^0.8.24;
  * weightsHash and the content ids of the merged commits (in `merge`'s order); Revert: keccak256 of the
  * branch name, the previous head's token id and the restored commit's token id.
  *
- * Merges. A merge takes 1..4 Proposed training commits that were all trained from the target branch's
- * current head, with pairwise distinct weights and data hashes. k >= 2 creates a merge commit (FedAvg,
- * proven); k = 1 is a fast-forward: the target's head becomes that commit (its weights were already
+ * Merges. A merge takes 1..8 Proposed training commits that were all trained from the target branch's
+ * current head, with pairwise distinct weights and data hashes. k >= 2 creates a merge commit (the
+ * aggregation, proven); k = 1 is a fast-forward: the target's head becomes that commit (its weights were already
  * proven from that head), no new commit, no proof.
  *
  * Lists. Branch and commit lists only grow, and anyone with a role can grow them: they are read in
@@ -99,7 +101,7 @@ interface IModelRepository {
      * @param name unique name
      * @param architectureHash hash of the model architecture all commits share
      * @param trainVerifier the `ITrainingVerifier` of training commits
-     * @param mergeVerifiers the merge verifiers for k = 2, 3, 4 commits (zero: merges of k unsupported)
+     * @param mergeVerifiers the merge verifiers for k = 2 … 8 commits, `mergeVerifiers[k - 2]` (zero: merges of k unsupported)
      * @param initialCommit the commit `main` started from
      * @param uri metadata URI (the repository token's `tokenURI`)
      */
@@ -107,7 +109,7 @@ interface IModelRepository {
         string name;
         bytes32 architectureHash;
         address trainVerifier;
-        address[3] mergeVerifiers;
+        address[7] mergeVerifiers;
         uint256 initialCommit;
         string uri;
     }
@@ -197,7 +199,7 @@ interface IModelRepository {
         bytes32 weightsHash,
         bytes32 architectureHash,
         address trainVerifier,
-        address[3] mergeVerifiers,
+        address[7] mergeVerifiers,
         string uri
     );
     /// @notice `by` gave `account` role `role` in repository `repoId`.
@@ -327,7 +329,7 @@ interface IModelRepository {
      * @param weightsHash commitment to the initial weights (a field element)
      * @param architectureHash hash of the architecture
      * @param trainVerifier the `ITrainingVerifier` for this architecture (must have code)
-     * @param mergeVerifiers the merge verifiers for k = 2, 3, 4 (each must have code, or be zero if
+     * @param mergeVerifiers the merge verifiers for k = 2 … 8, `mergeVerifiers[k - 2]` (each must have code, or be zero if
      * merges of k commits are not supported)
      * @param uri the repository token's metadata URI
      * @return repoId the repository's id
@@ -337,7 +339,7 @@ interface IModelRepository {
         bytes32 weightsHash,
         bytes32 architectureHash,
         address trainVerifier,
-        address[3] calldata mergeVerifiers,
+        address[7] calldata mergeVerifiers,
         string calldata uri
     ) external returns (uint256 repoId);
 

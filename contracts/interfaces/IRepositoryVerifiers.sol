@@ -29,9 +29,14 @@ interface ITrainingVerifier {
 }
 
 /**
- * @title FedAvg merge proof verifier for 2 commits
- * @notice Public inputs `[newWeightsHash, h_1, h_2, n_1, n_2]`: the merged weights are the
- * sample-weighted average of the weights committed by `h_i`, weighted by the sample counts `n_i`.
+ * @title Merge proof verifier for 2 commits
+ * @notice Public inputs `[newWeightsHash, h_1, h_2, n_1, n_2]`: the merged weights are the repository's
+ * aggregation of the weights committed by `h_i`: for FedAvg their average weighted by the sample counts
+ * `n_i`; for the coordinate-wise median or trimmed mean the rounded mean of each coordinate's middle
+ * values, the counts range-checked but not weighing (a claimed count buys no influence). Merges of
+ * k = 2 … 8 commits share this shape with `2k + 1` public inputs,
+ * `verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[2k+1])`; ModelRepository derives the selector
+ * from k, so the sizes without an interface here (5 … 8) are called the same way.
  */
 interface IMergeVerifier2 {
     /// @notice Whether `(pA, pB, pC)` proves the 2-commit merge statement for `pubSignals`.
@@ -44,7 +49,7 @@ interface IMergeVerifier2 {
 }
 
 /**
- * @title FedAvg merge proof verifier for 3 commits
+ * @title Merge proof verifier for 3 commits
  * @notice Public inputs `[newWeightsHash, h_1, h_2, h_3, n_1, n_2, n_3]` (see {IMergeVerifier2}).
  */
 interface IMergeVerifier3 {
@@ -58,7 +63,7 @@ interface IMergeVerifier3 {
 }
 
 /**
- * @title FedAvg merge proof verifier for 4 commits
+ * @title Merge proof verifier for 4 commits
  * @notice Public inputs `[newWeightsHash, h_1, ..., h_4, n_1, ..., n_4]` (see {IMergeVerifier2}).
  */
 interface IMergeVerifier4 {

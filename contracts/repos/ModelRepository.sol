@@ -3,11 +3,12 @@ pragma solidity ^0.8.24;
 
 import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {IModelRepository} from "../interfaces/IModelRepository.sol";
-import {ITrainingVerifier, IMergeVerifier2, IMergeVerifier3, IMergeVerifier4} from "../interfaces/IRepositoryVerifiers.sol";
+import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
+import {ITrainingVerifier} from "../interfaces/IRepositoryVerifiers.sol";
 
 /**
  * @title ModelRepository
- * @notice Model repositories with proven training commits, branches, proven FedAvg merges and reverts;
+ * @notice Model repositories with proven training commits, branches, proven merges (FedAvg, median or trimmed mean) and reverts;
  * repositories and commits are ERC-721 tokens ("Flavum Repository Commit", FLVC) of one id sequence.
  * See {IModelRepository}.
  */
@@ -16,7 +17,8 @@ contract ModelRepository is ERC721, IModelRepository {
     uint256 private constant FIELD_MODULUS =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
     uint256 private constant MAX_NAME_BYTES = 64;
-    uint256 private constant MAX_MERGE = 4;
+    /// @dev Commits one merge may combine (its verifiers: `mergeVerifiers[k - 2]`, k = 2 … MAX_MERGE).
+    uint256 private constant MAX_MERGE = 8;
     /// @dev Training proofs one commit may chain: at ~0.25M gas a link (a pairing check with 5 public
     /// inputs and a one-use record), 64 links stay near half of a 30M-gas block.
     uint256 private constant MAX_CHAIN_LENGTH = 64;
@@ -78,14 +80,14 @@ contract ModelRepository is ERC721, IModelRepository {
         bytes32 weightsHash,
         bytes32 architectureHash,
         address trainVerifier,
-        address[3] calldata mergeVerifiers,
+        address[MAX_MERGE - 1] calldata mergeVerifiers,
         string calldata uri
     ) external returns (uint256 repoId) {
         bytes32 key = _nameKey(name);
         if (_repoByName[key] != 0) revert FlavumDuplicateName(name, _repoByName[key]);
         _checkField(weightsHash);
         _checkVerifier(trainVerifier);
-        for (uint256 i; i < 3; ++i) {
+        for (uint256 i; i < MAX_MERGE - 1; ++i) {
             if (mergeVerifiers[i] != address(0)) _checkVerifier(mergeVerifiers[i]);
         }
 
@@ -597,10 +599,7 @@ contract ModelRepository is ERC721, IModelRepository {
                 if (data[j] == data[i]) revert FlavumMergeDuplicateData(commits[j], commits[i], data[i]);
             }
         }
-        bytes4 selector = k == 2
-            ? IMergeVerifier2.verifyProof.selector
-            : (k == 3 ? IMergeVerifier3.verifyProof.selector : IMergeVerifier4.verifyProof.selector);
-        if (!_verify(verifier, selector, abi.encode(proof), pub)) {
+        if (!_verify(verifier, _mergeSelector(2 * k + 1), abi.encode(proof), pub)) {
             revert FlavumInvalidMergeProof(repoId, k, verifier);
         }
     }
@@ -623,6 +622,18 @@ contract ModelRepository is ERC721, IModelRepository {
         cm.samples = total;
         _moveHead(repoId, br, branchName, mergeCommit);
         emit Merged(repoId, mergeCommit, msg.sender, branchName, commits, newWeightsHash, total);
+    }
+
+    /**
+     * @dev The selector of snarkjs's `verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[n])`: the
+     * public-input count is part of the signature, so each merge size has its own (IMergeVerifier2 … 8).
+     */
+    function _mergeSelector(uint256 n) private pure returns (bytes4) {
+        return bytes4(
+            keccak256(
+                abi.encodePacked("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[", Strings.toString(n), "])")
+            )
+        );
     }
 
     /**

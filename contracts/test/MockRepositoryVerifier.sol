@@ -11,7 +11,7 @@ import {
 /**
  * @title MockRepositoryVerifier (tests only)
  * @notice Stands in for a generated training or merge verifier: it answers `verifyProof` for 5 (training,
- * or a 2-commit merge), 7 and 9 public inputs. It accepts or rejects everything (`setAccept`), or accepts
+ * or a 2-commit merge), 7, 9 and 11 public inputs (merges of 3, 4 and 5). It accepts or rejects everything (`setAccept`), or accepts
  * exactly one public-input vector (`expectInputs`), like a real proof bound to its statement, or reverts
  * (`setRevert`).
  */
@@ -79,6 +79,17 @@ contract MockRepositoryVerifier is ITrainingVerifier, IMergeVerifier2, IMergeVer
     {
         uint256[] memory p = new uint256[](9);
         for (uint256 i; i < 9; ++i) p[i] = pub[i];
+        return _check(p);
+    }
+
+    /// @dev No interface declares the 5-commit merge: ModelRepository derives its selector from k.
+    function verifyProof(uint256[2] calldata, uint256[2][2] calldata, uint256[2] calldata, uint256[11] calldata pub)
+        external
+        view
+        returns (bool)
+    {
+        uint256[] memory p = new uint256[](11);
+        for (uint256 i; i < 11; ++i) p[i] = pub[i];
         return _check(p);
     }
 

@@ -61,8 +61,20 @@ export enum TokenKind {
   Commit = 2,
 }
 
-/** The merge counts that need a proof (k = 1 is a proof-free fast-forward); mergeVerifiers[k - 2]. */
+/** The merge counts a repository gets verifiers for by default (k = 1 is a proof-free fast-forward); mergeVerifiers[k - 2]. */
 export const MERGE_COUNTS = [2, 3, 4] as const;
+/** The largest merge ModelRepository takes (its MAX_MERGE): mergeVerifiers has MAX_MERGE - 1 slots. */
+export const MAX_MERGE = 8;
+
+/** The contract's verifier slots from verifiers by merge size k (a missing size stays the zero address: unsupported). */
+export function mergeVerifierSlots(byK: ReadonlyMap<number, string>): string[] {
+  const slots = Array<string>(MAX_MERGE - 1).fill("0x" + "0".repeat(40));
+  for (const [k, address] of byK) {
+    if (!Number.isInteger(k) || k < 2 || k > MAX_MERGE) throw new RangeError(`merge size ${k} is outside 2 … ${MAX_MERGE}`);
+    slots[k - 2] = address;
+  }
+  return slots;
+}
 
 // The training statement lives in src/training/statement.ts (its one home); re-exported for the
 // contract's TypeScript callers.
@@ -75,7 +87,7 @@ export type { TrainingStatement, TrainingContext } from "../training/statement";
  * weights hashes, then their sample counts, both in the order of `merge`'s `commits` argument.
  */
 export function mergePublicSignalNames(k: number): string[] {
-  if (!Number.isInteger(k) || k < 2 || k > 4) throw new Error(`a proven merge takes 2 to 4 commits, got ${k}`);
+  if (!Number.isInteger(k) || k < 2 || k > MAX_MERGE) throw new Error(`a proven merge takes 2 to ${MAX_MERGE} commits, got ${k}`);
   const idx = Array.from({ length: k }, (_, i) => i + 1);
   return ["newWeightsHash", ...idx.map((i) => `weightsHash_${i}`), ...idx.map((i) => `samples_${i}`)];
 }

@@ -56,6 +56,12 @@ export class ObjectStore {
     return buf;
   }
 
+  /** The file holding object `hash`, after checking its content (for readers that take a path, as the ONNX loader). */
+  verifiedPath(hash: string): string {
+    this.get(hash);
+    return this.file(hash);
+  }
+
   getJson<T>(hash: string): T {
     return JSON.parse(this.get(hash).toString("utf8")) as T;
   }

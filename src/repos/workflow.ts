@@ -5,12 +5,14 @@
  * trains on every row of the file, a chain of proofs (./trainingChain.ts); every commit has one id,
  * its content id (./commitIds.ts), which every function here takes and returns.
  */
+import fs from "fs";
 import { readJsonFile } from "../jsonFile";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { FlavumError, InputError } from "../errors";
 import {
   TrainingSpec, trainingSpec, quantizeData, weightsFromFloat, weightsToFloat, commitWeights,
-  mergeCircuitInput, evaluate, paramNames, ModelKind, featuresOutsideRange, trainingBinding, newDataSalt,
+  evaluate, paramNames, featuresOutsideRange, trainingBinding, newDataSalt,
+  Aggregation, aggregationOf, describeShape, trainingCostSummary, dataShape, describeTrunk, evaluateTrunk, frozenTrunkModel, trunkTrainingSpec,
 } from "../training";
 import { applyAdjustmentPolicy } from "../quant/adjustments";
 import { prove, solidityCalldata, Progress, silent } from "../zk";
@@ -18,11 +20,12 @@ import { EvmLedger } from "../chain/evm";
 import { EvmRepoLedger, ChainCommit, GrothCalldata, explain } from "../chain/evmRepos";
 import { ambiguous, matchesPrefix, mergeCommitId, parseCommitRef, shortId, trainCommitId } from "./commitIds";
 import { chainDataHash, linkCalldata, planChain, proveChain, StoredLink } from "./trainingChain";
-import { CommitKind, CommitStatus, MERGE_COUNTS, RepoRole } from "../chain/deployRepos";
+import { CommitKind, CommitStatus, MAX_MERGE, MERGE_COUNTS, RepoRole, mergeVerifierSlots } from "../chain/deployRepos";
 import { ObjectStore } from "./objectStore";
 import { LocalIndex } from "./localIndex";
-import { trainableFromOnnx } from "./fromOnnx";
-import { buildMergeCircuit, buildRepoCircuits, buildTrainingCircuit } from "./circuits";
+import { trainableFromOnnx, trainableShape } from "./fromOnnx";
+import { writeTrainedOnnx } from "./toOnnx";
+import { buildMergeCircuit, buildRepoCircuits, buildTrainingCircuit, mergeInput } from "./circuits";
 import { assertSetupAllowed } from "../zk/setupPolicy";
 
 export interface RepoContext {
@@ -167,17 +170,70 @@ export interface CreateOptions {
   batch?: number;
   steps?: number;
   lr?: number;
-  hidden?: number;
+  /** Merge rule (default fedavg) and, for "trimmed", the values dropped at each end. */
+  aggregation?: Aggregation;
+  trim?: number;
+  /** The training proof's bound on ||Δw||₂ per proof (real units). */
+  maxUpdateNorm?: number;
+  /** Merge sizes to build verifiers for (default 2, 3, 4). */
+  mergeSizes?: readonly number[];
+  /** Train only the dense head after this node of a CNN: the trunk up to it stays frozen, its inference proven in every step. */
+  trainFrom?: string;
+  /** Raw input rows (a JSON array of rows, or {"features"}) to quantize the frozen trunk with. */
+  calibration?: string;
   /** Accept development / one-party keys on networks other than hardhat and localhost. */
   insecureDevSetup?: boolean;
 }
 
+/**
+ * The merge sizes a repository supports, checked against its rule: a trimmed mean of k needs 2·trim < k.
+ * None at all is allowed: the repository then only fast-forwards single commits.
+ */
+export function checkMergeSizes(spec: TrainingSpec, sizes: readonly number[]): number[] {
+  const out = [...new Set(sizes)].sort((a, b) => a - b);
+  for (const k of out) {
+    if (!Number.isInteger(k) || k < 2 || k > MAX_MERGE) throw new InputError(`--merge-sizes: ${k} is not a merge size (integers 2 … ${MAX_MERGE}; one commit is a fast-forward)`);
+    if (aggregationOf(spec) === "trimmed" && 2 * spec.trim! >= k)
+      throw new InputError(`--merge-sizes: a trimmed mean dropping ${spec.trim} value(s) at each end needs more than ${2 * spec.trim!} commits, got ${k}`);
+  }
+  return out;
+}
+
+/** The calibration rows of a frozen trunk: a JSON array of raw rows, or a data file's {"features"}. */
+function calibrationRows(file: string | undefined): number[][] {
+  if (!file) throw new InputError(`--train-from needs --calibration <file>: raw input rows (a JSON array of rows, or {"features": [...]}) to quantize the frozen trunk with`);
+  const v = readJsonFile(file, "calibration file") as unknown;
+  const rows = Array.isArray(v) ? v : (v as { features?: unknown })?.features;
+  if (!Array.isArray(rows) || rows.length === 0 || !rows.every((r) => Array.isArray(r) && r.every((x) => typeof x === "number" && Number.isFinite(x))))
+    throw new InputError(`calibration file ${file}: expected a non-empty JSON array of rows of numbers, or {"features": [[...], ...]}`);
+  return rows as number[][];
+}
+
 export async function createRepo(ctx: RepoContext, name: string, onnx: string, o: CreateOptions = {}) {
-  const model = trainableFromOnnx(onnx);
-  const spec = trainingSpec({ kind: model.kind as ModelKind, d: model.d, h: model.h, n: o.batch, K: o.steps, lr: o.lr });
+  const rules = { n: o.batch, K: o.steps, lr: o.lr, aggregation: o.aggregation, trim: o.trim, maxUpdateNorm: o.maxUpdateNorm };
+  let spec: TrainingSpec;
+  let initial: number[];
+  if (o.trainFrom !== undefined) {
+    const m = frozenTrunkModel(onnx, o.trainFrom, calibrationRows(o.calibration));
+    spec = trunkTrainingSpec(m, rules);
+    initial = m.head.weights;
+    // The float trunk (evaluation, ONNX export) is rebuilt from the file, found by the sha256 the spec names.
+    if (ctx.objects.put(fs.readFileSync(onnx)) !== spec.trunk!.onnxSha256) throw new FlavumError(`internal: ${onnx} changed while it was read`, "CORRUPT_OBJECT");
+  } else {
+    if (o.calibration !== undefined) throw new InputError(`--calibration is for a frozen trunk: give --train-from <node> too`);
+    const model = trainableFromOnnx(onnx);
+    spec = trainingSpec({ ...trainableShape(model), ...rules });
+    initial = model.weights;
+  }
+  const sizes = checkMergeSizes(spec, o.mergeSizes ?? MERGE_COUNTS);
   const specObj = ctx.objects.putJson(spec);
-  ctx.progress(`repository ${name}: ${spec.kind} model, ${spec.d} features, mini-batches of ${spec.n}, ${spec.K} step(s) per commit, lr ${spec.lr}`);
-  const { train, merges } = await buildRepoCircuits(spec, ctx.progress);
+  ctx.progress(
+    `repository ${name}: ${spec.trunk ? `${describeTrunk(spec.trunk)}, then ` : ""}${spec.kind} model ${describeShape(spec)}, mini-batches of ${spec.n}, ${spec.K} step(s) per proof, lr ${spec.lr}, ` +
+      (sizes.length ? `merges by ${aggregationOf(spec)}${spec.trim ? ` (trim ${spec.trim})` : ""} of ${sizes.join("/")} commits` : "no proven merges (single commits fast-forward)") +
+      (spec.maxUpdateNorm !== undefined ? `, update norm <= ${spec.maxUpdateNorm} per proof` : ""),
+  );
+  ctx.progress(trainingCostSummary(spec));
+  const { train, merges } = await buildRepoCircuits(spec, sizes, ctx.progress);
   for (const c of [train, ...merges])
     await assertSetupAllowed({ network: ctx.hre.network.name, keys: c.keys, dir: c.dir, insecureDevSetup: o.insecureDevSetup, what: `the ${c.kind === "train" ? "training" : `merge-of-${c.k}`} circuit of repository ${name}`, progress: ctx.progress });
   await ctx.hre.run("compile", { quiet: true });
@@ -186,12 +242,12 @@ export async function createRepo(ctx: RepoContext, name: string, onnx: string, o
     (await evm.existing(`verifier:${c.contract}`, c.keys.vkHash ?? c.keys.hash))?.address ??
     (await evm.deploy(c.contract, [], `verifier:${c.contract}`, c.keys.vkHash ?? c.keys.hash)).record.address;
   const trainVerifier = await deploy(train);
-  const mergeVerifiers = [];
-  for (const m of merges) mergeVerifiers.push(await deploy(m));
-  const weights = weightsFromFloat(spec, model.weights);
+  const byK = new Map<number, string>();
+  for (const m of merges) byK.set(m.k!, await deploy(m));
+  const weights = weightsFromFloat(spec, initial);
   const { hash } = await storeWeights(ctx, spec, specObj, weights);
-  const r = await ctx.ledger.createRepository(name, hash, "0x" + specObj, trainVerifier, mergeVerifiers, `flavum://objects/${specObj}`);
-  return { ...r, commit: r.initialId, spec, constraints: { train: train.keys.constraints, merge: merges.map((m) => m.keys.constraints) } };
+  const r = await ctx.ledger.createRepository(name, hash, "0x" + specObj, trainVerifier, mergeVerifierSlots(byK), `flavum://objects/${specObj}`);
+  return { ...r, commit: r.initialId, spec, constraints: { train: train.keys.constraints, merge: merges.map((m) => m.keys.constraints) }, mergeSizes: sizes };
 }
 
 export async function invite(ctx: RepoContext, repo: string, account: string, role: string) {
@@ -205,12 +261,15 @@ export async function invite(ctx: RepoContext, repo: string, account: string, ro
 
 // ------------------------------------------------------------------------------- pull and train
 
-export async function pull(ctx: RepoContext, repo: string, branch = "main") {
+/** A branch head's weights (float) and, with `onnxOut`, the head written as an ONNX model (./toOnnx.ts). */
+export async function pull(ctx: RepoContext, repo: string, branch = "main", onnxOut?: string) {
   const { repoId, spec } = await repoInfo(ctx, repo);
   const head = await ctx.ledger.head(repoId, branch);
   const c = await ctx.ledger.commit(head);
-  const weights = loadWeights(ctx, c.weightsHash);
-  return { repoId, branch, head: c.contentId, spec, weights: weightsToFloat(spec, weights), names: paramNames(spec) };
+  const weights = weightsToFloat(spec, loadWeights(ctx, c.weightsHash));
+  // A trunk repository's model is its frozen trunk (from the original file) with the trained head grafted on.
+  if (onnxOut) writeTrainedOnnx(onnxOut, spec, weights, spec.trunk ? { base: { onnx: ctx.objects.verifiedPath(spec.trunk.onnxSha256), upTo: spec.trunk.upTo } } : {});
+  return { repoId, branch, head: c.contentId, spec, weights, names: paramNames(spec) };
 }
 
 export interface TrainOptions {
@@ -340,8 +399,10 @@ async function mergePreflight(ctx: RepoContext, repo: string, repoId: bigint, me
     commits.push(c);
   }
   const verifier = refs.length > 1 ? mergeVerifiers[refs.length - 2] : undefined;
-  if (refs.length > 1 && (!verifier || /^0x0{40}$/.test(verifier)))
-    throw new FlavumError(`repository ${repo} has no merge verifier for ${refs.length} commits (it merges ${MERGE_COUNTS.join(", ")})`, "NO_VERIFIER");
+  if (refs.length > 1 && (!verifier || /^0x0{40}$/.test(verifier))) {
+    const sizes = mergeVerifiers.map((v, i) => (/^0x0{40}$/.test(v) ? 0 : i + 2)).filter((k) => k > 0);
+    throw new FlavumError(`repository ${repo} has no merge verifier for ${refs.length} commits (it merges 1${sizes.length ? `, ${sizes.join(", ")}` : ""})`, "NO_VERIFIER");
+  }
   const name = (c: ChainCommit) => shortId(c.contentId);
   const headId = (await ctx.ledger.commit(head)).contentId;
   for (const [i, c] of commits.entries()) {
@@ -360,12 +421,12 @@ async function mergePreflight(ctx: RepoContext, repo: string, repoId: bigint, me
 }
 
 /**
- * Merges 1–4 commits (ids, prefixes or token numbers) into `target`: a proven FedAvg for 2–4, a
- * fast-forward for one. Returns the new head's commit id (the merge commit's, or the fast-forwarded one's).
+ * Merges 1–8 commits (ids, prefixes or token numbers) into `target`: the repository's proven
+ * aggregation (FedAvg, median or trimmed mean) for 2–8, a fast-forward for one. Returns the new head's commit id (the merge commit's, or the fast-forwarded one's).
  */
 export async function merge(ctx: RepoContext, repo: string, refs: readonly (string | bigint)[], target = "main") {
-  if (refs.length < 1 || refs.length > Math.max(...MERGE_COUNTS))
-    throw new InputError(`--commits takes 1 to ${Math.max(...MERGE_COUNTS)} commit ids, got ${refs.length}`);
+  if (refs.length < 1 || refs.length > MAX_MERGE)
+    throw new InputError(`--commits takes 1 to ${MAX_MERGE} commit ids, got ${refs.length}`);
   const { repoId, spec, specObj, info } = await repoInfo(ctx, repo);
   const commits = await mergePreflight(ctx, repo, repoId, info.mergeVerifiers, refs, target);
   const ids = commits.map((c) => c.id);
@@ -375,8 +436,8 @@ export async function merge(ctx: RepoContext, repo: string, refs: readonly (stri
   }
   const weights = commits.map((c) => loadWeights(ctx, c.weightsHash));
   const circuit = await buildMergeCircuit(spec, ids.length, ctx.progress);
-  const { input, weights: merged } = await mergeCircuitInput(spec, weights, commits.map((c) => c.samples));
-  ctx.progress(`proving the FedAvg of ${ids.length} commits (${commits.map((c) => c.samples).join(" + ")} samples)`);
+  const { input, weights: merged } = await mergeInput(spec, weights, commits.map((c) => c.samples));
+  ctx.progress(`proving the ${aggregationOf(spec)} merge of ${ids.length} commits (${commits.map((c) => c.samples).join(" + ")} samples)`);
   const res = await prove(circuit.wasm, circuit.zkey, input, { progress: ctx.progress });
   const { hash } = await storeWeights(ctx, spec, specObj, merged);
   const cd = solidityCalldata(res.proof, res.publicSignals);
@@ -484,10 +545,14 @@ export async function evalCommit(ctx: RepoContext, repo: string, ref: string | b
   const { repoId, spec } = await repoInfo(ctx, repo);
   const { commit: c } = await resolveCommit(ctx, repo, repoId, ref);
   const data = readDataFile(dataFile);
-  if (data.features.some((r) => r.length !== spec.d))
-    throw new InputError(`data shape mismatch: ${dataFile} rows must have ${spec.d} features`);
+  const width = dataShape(spec).width;
+  if (data.features.some((r) => r.length !== width))
+    throw new InputError(`data shape mismatch: ${dataFile} rows must have ${width} ${spec.trunk ? "raw input values (the frozen trunk's input)" : "features"}`);
   applyAdjustmentPolicy(featuresOutsideRange(spec, data.features), `data file ${dataFile}`, { strict: o.strict, progress: ctx.progress });
-  const e = evaluate(spec, weightsToFloat(spec, loadWeights(ctx, c.weightsHash)), data.features, data.labels);
+  const w = weightsToFloat(spec, loadWeights(ctx, c.weightsHash));
+  const e = spec.trunk
+    ? evaluateTrunk(spec, w, ctx.objects.get(spec.trunk.onnxSha256), data.features, data.labels)
+    : evaluate(spec, w, data.features, data.labels);
   return { commit: c.contentId, accuracy: e.accuracy ?? null, loss: e.loss, rows: data.features.length };
 }
 

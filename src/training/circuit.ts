@@ -2,9 +2,11 @@
  * Training spec → circom main proving one training commit: K SGD steps (src/training/executor.ts is
  * the bit-exact reference) from the parent weights on the committed data.
  *
- * Private inputs: w (parent weights), x[n·K][d], y[n·K], salt. Public inputs: the training
- * statement of ./statement.ts (parentHash, newHash, dataHash, metrics, binding — its order, its
- * meaning). Here, in circuit terms:
+ * Private inputs: w (parent weights), x[n·K][d], y[n·K], salt (with a frozen trunk, ./trunk.ts: x
+ * holds the raw rows, x[n·K][d0] hashed at the trunk's input bits, and the steps read the features
+ * xf, one trunk instance's outputs per row). Public inputs: the training statement of
+ * ./statement.ts (parentHash, newHash, dataHash, metrics, binding — its order, its meaning). Here,
+ * in circuit terms:
  *   parentHash = PackedHash(w, bw), newHash = PackedHash(new weights, bw),
  *   dataHash = Poseidon(Poseidon(PackedHash(x, bx), PackedHash(y, labelBits)), salt),
  *   metrics = correct | samples << 32, correct counting, over all n·K rows, those whose class
@@ -21,13 +23,17 @@
  * constrained by their head: 0/1 (logistic), a one-hot of a class index in [0, k) (softmax: a label
  * out of range has no witness), none (linear targets, range-checked by the label hash).
  */
+import crypto from "crypto";
 import { toField } from "../quant/fixed";
 import { decodeTrainingStatement, packMetrics, TRAINING_PUBLIC_SIGNALS } from "./statement";
 import { commitData, commitWeights } from "./commitment";
 import { CommitResult, trainCommit } from "./executor";
 import { sigmoidTable } from "./sigmoid";
-import { headOf, isGeneral, labelBits, mlpOffsets, plan, TrainingPlan, TrainingSpec } from "./spec";
+import { dataShape, headOf, isGeneral, labelBits, mlpOffsets, plan, TrainingPlan, TrainingSpec, updateNormBound } from "./spec";
 import { netIncludes, netLabels, netMetric, netSteps, netTables, netTemplateName } from "./networkCircuit";
+import { featureSignal, trunkRows, trunkTemplate } from "./trunk";
+
+const sha256Hex = (text: string) => crypto.createHash("sha256").update(text).digest("hex");
 
 export interface GeneratedTrainingCircuit {
   source: string;
@@ -45,8 +51,10 @@ const list = (v: readonly bigint[]) => `[${v.join(", ")}]`;
 /** Data and parent commitments, the weight array wk[0..K] with wk[0] = w, and the final hash. */
 function commitments(s: TrainingSpec, p: TrainingPlan, L: (line: string) => void): void {
   const R = s.n * s.K;
-  L(`component hx = PackedHash(${R * s.d}, ${s.bx});`);
-  L(`for (var i = 0; i < ${R}; i++) { for (var l = 0; l < ${s.d}; l++) { hx.in[i * ${s.d} + l] <== x[i][l]; } }`);
+  // The committed rows: the features, or a frozen trunk's raw inputs (range-checked here, for the trunk too).
+  const { width, bits } = dataShape(s);
+  L(`component hx = PackedHash(${R * width}, ${bits});`);
+  L(`for (var i = 0; i < ${R}; i++) { for (var l = 0; l < ${width}; l++) { hx.in[i * ${width} + l] <== x[i][l]; } }`);
   L(`component hy = PackedHash(${R}, ${labelBits(s)});`);
   L(`for (var i = 0; i < ${R}; i++) { hy.in[i] <== y[i]; }`);
   if (isGeneral(s)) netLabels(s, L);
@@ -77,6 +85,15 @@ function finish(s: TrainingSpec, p: TrainingPlan, L: (line: string) => void): vo
   L(`component hn = PackedHash(${p.params}, ${s.bw});`);
   L(`for (var j = 0; j < ${p.params}; j++) { hn.in[j] <== wk[${s.K}][j]; }`);
   L(`newHash === hn.out;`);
+  const nb = updateNormBound(s);
+  if (nb) {
+    // ||Δ||² <= bound: bound - Σ Δ² is non-negative and below 2^bits; a larger sum wraps to p - small, which no bits-bit value equals.
+    L(`signal du[${p.params}];`);
+    L(`var dsum = 0;`);
+    L(`for (var j = 0; j < ${p.params}; j++) { du[j] <== (wk[${s.K}][j] - w[j]) * (wk[${s.K}][j] - w[j]); dsum += du[j]; }`);
+    L(`component normBound = Num2Bits(${nb.bits});`);
+    L(`normBound.in <== ${nb.bound} - dsum;`);
+  }
 }
 
 /** The sigmoid of the output (clamped z → probability) and err, shared by logistic and mlp. */
@@ -109,6 +126,7 @@ function metric(s: TrainingSpec, L: (line: string) => void): void {
 function glmSteps(s: TrainingSpec, p: TrainingPlan, L: (line: string) => void): void {
   const { d, n, K } = s;
   const u = p.outUpdate;
+  const x = featureSignal(s);
   L(`signal prod[${K}][${n}][${d}];`);
   L(`signal err[${K}][${n}];`);
   L(`signal ex[${K}][${n}][${d}];`);
@@ -118,7 +136,7 @@ function glmSteps(s: TrainingSpec, p: TrainingPlan, L: (line: string) => void): 
   L(`for (var k = 0; k < ${K}; k++) {`);
   L(`  for (var i = 0; i < ${n}; i++) {`);
   L(`    var acc = wk[k][${d}] * ${1n << BigInt(s.sx)};`);
-  L(`    for (var l = 0; l < ${d}; l++) { prod[k][i][l] <== wk[k][l] * x[k * ${n} + i][l]; acc += prod[k][i][l]; }`);
+  L(`    for (var l = 0; l < ${d}; l++) { prod[k][i][l] <== wk[k][l] * ${x}[k * ${n} + i][l]; acc += prod[k][i][l]; }`);
   if (s.kind === "logistic") {
     sigmoidOut(s, p, L, "acc", `k * ${n} + i`);
   } else {
@@ -126,7 +144,7 @@ function glmSteps(s: TrainingSpec, p: TrainingPlan, L: (line: string) => void): 
     L(`    z[k][i].in <== acc;`);
     L(`    err[k][i] <== z[k][i].out - y[k * ${n} + i];`);
   }
-  L(`    for (var l = 0; l < ${d}; l++) { ex[k][i][l] <== err[k][i] * x[k * ${n} + i][l]; }`);
+  L(`    for (var l = 0; l < ${d}; l++) { ex[k][i][l] <== err[k][i] * ${x}[k * ${n} + i][l]; }`);
   L(`  }`);
   L(`  for (var l = 0; l < ${d + 1}; l++) {`);
   L(`    var g = 0;`);
@@ -145,6 +163,7 @@ function mlpSteps(s: TrainingSpec, p: TrainingPlan, L: (line: string) => void): 
   const h = s.h!;
   const o = mlpOffsets(s);
   const row = `k * ${n} + i`;
+  const x = featureSignal(s);
   L(`signal p1[${K}][${n}][${h}][${d}];`);
   L(`component a[${K}][${n}][${h}];`);
   L(`signal hid[${K}][${n}][${h}];`);
@@ -162,7 +181,7 @@ function mlpSteps(s: TrainingSpec, p: TrainingPlan, L: (line: string) => void): 
   L(`    var acc = wk[k][${o.b2}] * ${1n << BigInt(s.sh)};`);
   L(`    for (var j = 0; j < ${h}; j++) {`);
   L(`      var acc1 = wk[k][${o.b1} + j] * ${1n << BigInt(s.sx)};`);
-  L(`      for (var l = 0; l < ${d}; l++) { p1[k][i][j][l] <== wk[k][j * ${d} + l] * x[${row}][l]; acc1 += p1[k][i][j][l]; }`);
+  L(`      for (var l = 0; l < ${d}; l++) { p1[k][i][j][l] <== wk[k][j * ${d} + l] * ${x}[${row}][l]; acc1 += p1[k][i][j][l]; }`);
   L(`      a[k][i][j] = RescaleSign(${p.hBits}, ${p.hShift});`);
   L(`      a[k][i][j].in <== acc1;`);
   L(`      hid[k][i][j] <== a[k][i][j].out * a[k][i][j].pos;`);
@@ -174,7 +193,7 @@ function mlpSteps(s: TrainingSpec, p: TrainingPlan, L: (line: string) => void): 
   L(`      eh[k][i][j] <== err[k][i] * hid[k][i][j];`);
   L(`      em[k][i][j] <== err[k][i] * a[k][i][j].pos;`);
   L(`      dh[k][i][j] <== em[k][i][j] * wk[k][${o.w2} + j];`);
-  L(`      for (var l = 0; l < ${d}; l++) { dx[k][i][j][l] <== dh[k][i][j] * x[${row}][l]; }`);
+  L(`      for (var l = 0; l < ${d}; l++) { dx[k][i][j][l] <== dh[k][i][j] * ${x}[${row}][l]; }`);
   L(`    }`);
   L(`  }`);
   const upd = (idx: string, rule: { mult: bigint; shift: number }, grad: string) => {
@@ -218,6 +237,8 @@ export function generateTrainingCircuit(spec: TrainingSpec): GeneratedTrainingCi
   else if (s.kind === "linear") includes.push("RescaleSign.circom");
   else includes.push("RescaleClamp.circom", "SigmoidPL.circom");
   if (s.kind === "mlp" && !general) includes.push("RescaleSign.circom");
+  const trunk = s.trunk ? trunkTemplate(s) : undefined;
+  if (trunk) for (const i of trunk.includes) if (!includes.includes(i)) includes.push(i);
   const name = trainingTemplateName(s);
 
   L(`signal input parentHash;`);
@@ -226,7 +247,7 @@ export function generateTrainingCircuit(spec: TrainingSpec): GeneratedTrainingCi
   L(`signal input metrics;`);
   L(`signal input binding;`);
   L(`signal input w[${p.params}];`);
-  L(`signal input x[${s.n * s.K}][${s.d}];`);
+  L(`signal input x[${s.n * s.K}][${dataShape(s).width}];`);
   L(`signal input y[${s.n * s.K}];`);
   L(`signal input salt;`);
   L(`signal ${metricName};`);
@@ -242,6 +263,7 @@ export function generateTrainingCircuit(spec: TrainingSpec): GeneratedTrainingCi
   }
   if (general) netTables(s, L);
   commitments(s, p, L);
+  if (s.trunk) trunkRows(s, L);
   L(``);
   if (general) netSteps(s, p, L);
   else if (s.kind === "mlp") mlpSteps(s, p, L);
@@ -254,7 +276,9 @@ export function generateTrainingCircuit(spec: TrainingSpec): GeneratedTrainingCi
 
   const source = [
     ...header(includes),
-    `// Generated by src/training/circuit.ts for ${JSON.stringify(s)}.`,
+    // The frozen trunk's template; the spec line names its graph by hash (the graph is the template).
+    ...(trunk ? [trunk.template, ``] : []),
+    `// Generated by src/training/circuit.ts for ${s.trunk ? JSON.stringify({ ...s, trunk: { ...s.trunk, qgraph: `sha256:${sha256Hex(s.trunk.qgraph)}` } }) : JSON.stringify(s)}.`,
     general
       ? `// lr = ${p.lrNum} / 2^${p.lrShift}; updates per layer (mult, shift): ${p.net!.layers.map((l) => `(${l.update.mult}, ${l.update.shift})`).join(", ")}`
       : `// lr = ${p.lrNum} / 2^${p.lrShift}; output update: mult ${p.outUpdate.mult}, shift ${p.outUpdate.shift}` +

@@ -12,7 +12,7 @@ import { InputError } from "../errors";
 import { FIELD_P } from "../quant/fixed";
 import { packedHash, poseidonHash } from "../quant/commitment";
 import { checkData, checkWeights } from "./executor";
-import { labelBits, TrainingSpec } from "./spec";
+import { dataShape, labelBits, TrainingSpec } from "./spec";
 
 export async function commitWeights(spec: TrainingSpec, weights: readonly bigint[]): Promise<bigint> {
   checkWeights(spec, weights);
@@ -22,7 +22,8 @@ export async function commitWeights(spec: TrainingSpec, weights: readonly bigint
 /** The unsalted digest of the n·K rows of one commit (or any row count given as `rows`): never published. */
 export async function dataDigest(spec: TrainingSpec, X: readonly (readonly bigint[])[], y: readonly bigint[], rows = X.length): Promise<bigint> {
   checkData(spec, X, y, rows);
-  const hx = await packedHash(X.flat(), spec.bx);
+  // The committed rows: the features at bx bits, or a frozen trunk's raw inputs at its input bits.
+  const hx = await packedHash(X.flat(), dataShape(spec).bits);
   const hy = await packedHash(y, labelBits(spec));
   return poseidonHash([hx, hy]);
 }

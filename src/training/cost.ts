@@ -6,7 +6,8 @@
  * powers of tau it needs. `repo:create` can print it before building anything.
  */
 import { sigmoidTable } from "./sigmoid";
-import { headOf, isGeneral, labelBits, paramCount, plan, TrainingSpec } from "./spec";
+import { trunkGraph, trunkRowCost } from "./trunk";
+import { dataShape, headOf, isGeneral, labelBits, paramCount, plan, TrainingSpec, updateNormBound } from "./spec";
 
 /** Constraints of circomlib's Poseidon(t inputs) under --O2, t = 1 … 16 (measured). */
 const POSEIDON = [0, 213, 240, 261, 297, 321, 354, 381, 402, 417, 459, 465, 504, 543, 537, 573, 609];
@@ -20,6 +21,8 @@ export interface TrainingCost {
   perStep: number;
   /** Hashes of the data, parent and new weights, the label checks and the between-step range checks. */
   fixed: number;
+  /** The update-norm bound's check (0 without maxUpdateNorm). */
+  bound: number;
   /** Where one step's constraints go (forward products, activations, head, backward products, deltas, updates). */
   step: Record<string, number>;
   /** The smallest powers-of-tau power that can set the circuit up (2^power > constraints + public signals). */
@@ -27,7 +30,8 @@ export interface TrainingCost {
   params: number;
 }
 
-const packedHash = (n: number, bits: number) => {
+/** PackedHash(n, bits) under --O2: n range checks and the Poseidon chain (its first hash starts from the constant n). */
+export const packedHashCost = (n: number, bits: number) => {
   const per = Math.floor(250 / bits);
   const packed = Math.ceil(n / per);
   const full = Math.floor(packed / 15);
@@ -95,15 +99,20 @@ export function trainingCost(spec: TrainingSpec): TrainingCost {
     add("updates", (d + 1) * (s.bw + 1 + p.outUpdate.shift));
     add("metric", n);
   }
+  // A frozen trunk runs once per row of the step (./trunk.ts).
+  if (s.trunk) add("trunk inference", n * trunkRowCost(trunkGraph(s)));
   const perStep = Object.values(step).reduce((a, b) => a + b, 0);
   const labels = head === "logistic" ? R : head === "softmax" ? R * s.k! : 0;
   // bindingSq; a linear head's `metrics === samples·2^32` binds a public input to a constant: one more.
   const fixed =
-    1 + (head === "linear" ? 1 : 0) + packedHash(R * d, s.bx) + packedHash(R, labelBits(s)) + 2 * POSEIDON[2] + 2 * packedHash(P, s.bw) + labels + (K - 1) * P * s.bw;
-  const constraints = fixed + K * perStep;
+    1 + (head === "linear" ? 1 : 0) + packedHashCost(R * dataShape(s).width, dataShape(s).bits) + packedHashCost(R, labelBits(s)) + 2 * POSEIDON[2] + 2 * packedHashCost(P, s.bw) + labels + (K - 1) * P * s.bw;
+  // The update bound: one square per parameter and the range check of bound - Σ Δ².
+  const nb = updateNormBound(s);
+  const bound = nb ? P + nb.bits : 0;
+  const constraints = fixed + bound + K * perStep;
   let power = 1;
   while (2 ** power <= constraints + PUBLIC) power++;
-  return { constraints, perStep, fixed, step, power, params: P };
+  return { constraints, perStep, fixed, bound, step, power, params: P };
 }
 
 /** One line for `repo:create`: what a step and the whole commit circuit cost, and the powers of tau. */

@@ -5,7 +5,7 @@
 import { InputError, RangeOverflowError } from "../errors";
 import { dequantize, fitsSigned, quantizeValue } from "../quant/fixed";
 import type { ValueAdjustment } from "../quant/adjustments";
-import { headOf, isGeneral, layerOffsets, mlpOffsets, paramCount, paramNames, TrainingSpec } from "./spec";
+import { dataShape, headOf, isGeneral, layerOffsets, mlpOffsets, paramCount, paramNames, TrainingSpec } from "./spec";
 
 export interface QuantizedData {
   X: bigint[][];
@@ -16,12 +16,13 @@ export interface QuantizedData {
   adjustments: ValueAdjustment[];
 }
 
-/** The real interval training features are clamped into, in words. */
+/** The real interval training features (with a frozen trunk: its raw inputs) are clamped into, in words. */
 export function featureRange(spec: TrainingSpec): { lo: number; hi: number; allowed: string } {
-  const h = 1n << BigInt(spec.bx - 1);
-  const lo = dequantize(-h, spec.sx);
-  const hi = dequantize(h - 1n, spec.sx);
-  return { lo, hi, allowed: `training features lie in [${lo}, ${hi}] at scale 2^-${spec.sx}` };
+  const { bits, scale } = dataShape(spec);
+  const h = 1n << BigInt(bits - 1);
+  const lo = dequantize(-h, scale);
+  const hi = dequantize(h - 1n, scale);
+  return { lo, hi, allowed: `training ${spec.trunk ? "inputs" : "features"} lie in [${lo}, ${hi}] at scale 2^-${scale}` };
 }
 
 /**
@@ -29,12 +30,13 @@ export function featureRange(spec: TrainingSpec): { lo: number; hi: number; allo
  * them unchanged, but no commit was trained on such values (training clamps them).
  */
 export function featuresOutsideRange(spec: TrainingSpec, features: readonly (readonly number[])[]): ValueAdjustment[] {
-  const h = 1n << BigInt(spec.bx - 1);
+  const { bits, scale } = dataShape(spec);
+  const h = 1n << BigInt(bits - 1);
   const { allowed } = featureRange(spec);
   const out: ValueAdjustment[] = [];
   features.forEach((row, i) =>
     row.forEach((v, l) => {
-      const q = quantizeValue(v, spec.sx);
+      const q = quantizeValue(v, scale);
       if (Number.isFinite(v) && (q < -h || q >= h)) out.push({ sample: i, feature: l, given: v, became: v, kind: "outside", allowed, unit: "row" });
     }),
   );
@@ -49,16 +51,19 @@ export function featuresOutsideRange(spec: TrainingSpec, features: readonly (rea
 export function quantizeData(spec: TrainingSpec, features: readonly (readonly number[])[], labels: readonly number[]): QuantizedData {
   if (features.length !== labels.length)
     throw new InputError(`data shape mismatch: ${features.length} feature rows but ${labels.length} labels`);
-  const h = 1n << BigInt(spec.bx - 1);
+  // With a frozen trunk the committed rows are its raw inputs, at its input scale and bits.
+  const { width, bits, scale } = dataShape(spec);
+  const h = 1n << BigInt(bits - 1);
   const { allowed } = featureRange(spec);
   const adjustments: ValueAdjustment[] = [];
   const X = features.map((row, i) => {
-    if (row.length !== spec.d) throw new InputError(`data shape mismatch: row ${i} has ${row.length} features, the model expects d=${spec.d}`);
+    if (row.length !== width)
+      throw new InputError(`data shape mismatch: row ${i} has ${row.length} ${spec.trunk ? `values, the model's input takes ${width}` : `features, the model expects d=${spec.d}`}`);
     return row.map((v, l) => {
       if (!Number.isFinite(v)) throw new InputError(`data: feature ${l} of row ${i} is not a finite number (${v})`);
-      const q = quantizeValue(v, spec.sx);
+      const q = quantizeValue(v, scale);
       const c = q < -h ? -h : q >= h ? h - 1n : q;
-      if (c !== q) adjustments.push({ sample: i, feature: l, given: v, became: dequantize(c, spec.sx), kind: "clamped", allowed, unit: "row" });
+      if (c !== q) adjustments.push({ sample: i, feature: l, given: v, became: dequantize(c, scale), kind: "clamped", allowed, unit: "row" });
       return c;
     });
   });

@@ -77,6 +77,9 @@ export interface Evaluation {
 export function evaluate(spec: TrainingSpec, weights: readonly number[], features: readonly (readonly number[])[], labels: readonly number[]): Evaluation {
   if (weights.length !== paramCount(spec)) throw new InputError(`evaluate: expected ${paramCount(spec)} weights, got ${weights.length}`);
   if (features.length !== labels.length || features.length === 0) throw new InputError(`evaluate: ${features.length} rows but ${labels.length} labels`);
+  // A frozen trunk's head reads its features: raw rows go through evaluateTrunk (./trunk.ts) first.
+  if (spec.trunk && features.some((r) => r.length !== spec.d))
+    throw new InputError(`evaluate: a model with a frozen trunk takes the trunk's ${spec.d} features per row here; evaluate raw rows of ${spec.trunk.d0} values with evaluateTrunk`);
   if (isGeneral(spec)) return evaluateGeneral(spec, weights, features, labels);
   let hits = 0;
   let loss = 0;

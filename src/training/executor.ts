@@ -28,8 +28,9 @@
 import { FlavumError, InputError, RangeOverflowError } from "../errors";
 import { fitsSigned, roundShift } from "../quant/fixed";
 import { clampSigned, sigmoidInt, sigmoidTable } from "./sigmoid";
-import { describeShape, headOf, isGeneral, mlpOffsets, paramNames, plan, TrainingPlan, TrainingSpec, UpdateRule } from "./spec";
+import { dataShape, describeShape, headOf, isGeneral, mlpOffsets, paramNames, plan, TrainingPlan, TrainingSpec, UpdateRule, updateNormBound } from "./spec";
 import { stepNet } from "./network";
+import { trunkFeatures } from "./trunk";
 
 export interface StepResult {
   weights: bigint[];
@@ -63,10 +64,18 @@ export function checkWeights(spec: TrainingSpec, w: readonly bigint[], what = "w
 export function checkData(spec: TrainingSpec, X: readonly (readonly bigint[])[], y: readonly bigint[], rows: number): void {
   if (X.length !== rows || y.length !== rows)
     throw new InputError(`data: expected ${rows} rows (n=${spec.n} × K=${spec.K} steps), got ${X.length} feature rows and ${y.length} labels`);
+  // With a frozen trunk the rows are its raw inputs (./trunk.ts), else the features.
+  const { width, bits } = dataShape(spec);
   X.forEach((r, i) => {
-    if (r.length !== spec.d) throw new InputError(`data: row ${i} has ${r.length} features, the model expects d=${spec.d}`);
+    if (r.length !== width)
+      throw new InputError(spec.trunk ? `data: row ${i} has ${r.length} values, the model's input (its frozen trunk's) takes ${width}` : `data: row ${i} has ${r.length} features, the model expects d=${spec.d}`);
     r.forEach((v, l) => {
-      if (!fitsSigned(v, spec.bx)) throw new RangeOverflowError(`data: feature ${l} of row ${i} = ${v} does not fit bx=${spec.bx} signed bits (quantize with quantizeData)`);
+      if (!fitsSigned(v, bits))
+        throw new RangeOverflowError(
+          spec.trunk
+            ? `data: value ${l} of row ${i} = ${v} does not fit the trunk's ${bits} signed input bits (quantize with quantizeData)`
+            : `data: feature ${l} of row ${i} = ${v} does not fit bx=${spec.bx} signed bits (quantize with quantizeData)`,
+        );
     });
   });
   const head = headOf(spec);
@@ -198,8 +207,29 @@ export function trainStep(spec: TrainingSpec, weights: readonly bigint[], X: rea
   const p = plan(spec);
   checkWeights(spec, weights, "parent weights");
   checkData(spec, X, y, spec.n);
-  if (isGeneral(spec)) return stepNet(p, weights, X, y, step, update);
-  return spec.kind === "mlp" ? stepMlp(p, weights, X, y, step) : stepGlm(p, weights, X, y, step);
+  // A frozen trunk's integer outputs are the features (as the circuit's trunk instances compute them).
+  const F = spec.trunk ? trunkFeatures(spec, X) : X;
+  if (isGeneral(spec)) return stepNet(p, weights, F, y, step, update);
+  return spec.kind === "mlp" ? stepMlp(p, weights, F, y, step) : stepGlm(p, weights, F, y, step);
+}
+
+/**
+ * The repository's bound on one proof's update (spec.maxUpdateNorm), as the circuit checks it: a larger
+ * update has no witness, so it is refused here, before any proving.
+ */
+export function checkUpdateNorm(spec: TrainingSpec, from: readonly bigint[], to: readonly bigint[]): void {
+  const nb = updateNormBound(spec);
+  if (!nb) return;
+  let sum = 0n;
+  from.forEach((v, j) => (sum += (to[j] - v) * (to[j] - v)));
+  if (sum > nb.bound) {
+    const norm = Math.sqrt(Number(sum)) / 2 ** spec.sw;
+    throw new FlavumError(
+      `this update's L2 norm ${norm.toFixed(4)} exceeds the repository's bound maxUpdateNorm = ${spec.maxUpdateNorm} ` +
+        `(per proof of ${spec.K} step(s) on ${spec.n * spec.K} rows): the training proof cannot be made; train on data of the repository's distribution`,
+      "UPDATE_TOO_LARGE",
+    );
+  }
 }
 
 /** K steps on n·K rows: one training commit; `correct`, `sse` and `predictions` over all n·K rows. */
@@ -222,5 +252,6 @@ export function trainCommit(spec: TrainingSpec, weights: readonly bigint[], X: r
     w = r.weights;
     steps.push(w);
   }
+  checkUpdateNorm(spec, weights, w);
   return { weights: w, correct, sse, predictions, steps, ...(headOf(spec) === "softmax" ? { probabilities } : {}) };
 }

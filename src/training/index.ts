@@ -7,6 +7,7 @@ export * from "./circuit";
 export * from "./merge";
 export * from "./evaluate";
 export * from "./cost";
+export * from "./trunk";
 export { sigmoidTable, sigmoidInt, clampSigned } from "./sigmoid";
 export type { SigmoidTable } from "./sigmoid";
 export { softmaxTable, softmaxInt, softmaxFloat, expNegInt } from "./softmax";

@@ -12,6 +12,7 @@ import { fitsSigned, toField } from "../quant/fixed";
 import { commitWeights } from "./commitment";
 import { checkWeights } from "./executor";
 import { paramNames, paramCount, TrainingSpec } from "./spec";
+import { packedHashCost } from "./cost";
 
 /** Bits of each public sample count. */
 export const MERGE_COUNT_BITS = 32;
@@ -117,6 +118,17 @@ component main {public [newHash, hashes, counts]} = ${name}();
 `;
   const publicSignals = ["newHash", ...Array.from({ length: k }, (_, i) => `hashes[${i}]`), ...Array.from({ length: k }, (_, i) => `counts[${i}]`)];
   return { source, templateName: name, publicSignals };
+}
+
+/**
+ * The FedAvg merge circuit's constraint count (--O2), from its templates' costs: the k + 1 PackedHashes
+ * and k count range checks (shared by every merge rule), then per parameter k products and one
+ * RoundDiv(bw, dBits) (2·(dBits + 1) + bw + 1, its header).
+ */
+export function fedAvgMergeCost(spec: TrainingSpec, k: number): number {
+  const P = paramCount(spec);
+  const dBits = MERGE_COUNT_BITS + Math.ceil(Math.log2(k));
+  return (k + 1) * packedHashCost(P, spec.bw) + k * MERGE_COUNT_BITS + P * (k + 2 * (dBits + 1) + spec.bw + 1);
 }
 
 export interface MergeWitnessInput {

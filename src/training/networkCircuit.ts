@@ -20,6 +20,7 @@
 import { sigmoidTable } from "./sigmoid";
 import { softmaxTable } from "./softmax";
 import { headOf, TrainingPlan, TrainingSpec } from "./spec";
+import { featureSignal } from "./trunk";
 
 type Emit = (line: string) => void;
 const list = (v: readonly bigint[]) => `[${v.join(", ")}]`;
@@ -67,7 +68,8 @@ export function netSteps(s: TrainingSpec, p: TrainingPlan, L: Emit): void {
   const head = net.head;
   const outs = layers[top].fanOut;
   const row = `k * ${n} + i`;
-  const input = (l: number, j: string) => (l === 0 ? `x[${row}][${j}]` : `a${l - 1}[k][i][${j}]`);
+  const x = featureSignal(s);
+  const input = (l: number, j: string) => (l === 0 ? `${x}[${row}][${j}]` : `a${l - 1}[k][i][${j}]`);
   const delta = (l: number, u: string) => (l === top ? `err[k][i][${u}]` : `dl${l}[k][i][${u}]`);
 
   layers.forEach((ly, l) => {

@@ -74,6 +74,78 @@ export interface TrainingSpec {
   se?: number;
   /** General mlp only: scale of the deltas backpropagated into hidden layers. */
   sd?: number;
+  /**
+   * A bound on each proof's update, ||w_new - w_parent||_2 <= maxUpdateNorm in real units, enforced by
+   * the training circuit (absent: no bound). A chain of P proofs moves the weights at most P times it.
+   */
+  maxUpdateNorm?: number;
+  /**
+   * How merges aggregate (absent: "fedavg", sample-weighted): "median" (coordinate-wise) or "trimmed"
+   * (coordinate-wise mean after dropping `trim` values at each end). Only the merge circuits read it.
+   */
+  aggregation?: Aggregation;
+  /** Trimmed mean only: values dropped at each end of every coordinate (2·trim < the merge's k). */
+  trim?: number;
+  /**
+   * A frozen trunk (src/training/trunk.ts): public-weight layers (convolutions, pooling, …) the
+   * committed raw rows pass through, inside the training circuit, before the trained dense layers.
+   * The features are the trunk's integer outputs: d = trunk.features, sx / bx = its output scale
+   * and bits. Absent: the rows are the features.
+   */
+  trunk?: TrunkSpec;
+}
+
+/**
+ * What makes a frozen trunk's circuit reproducible: its quantized graph (public weights), the raw
+ * input it takes and the features it gives; plus, to rebuild the float trunk for evaluation and
+ * export, the ONNX file's sha256 and the node it was cut at.
+ */
+export interface TrunkSpec {
+  /** sha256 (hex) of the ONNX file the trunk was cut from. */
+  onnxSha256: string;
+  /** The node (its name, or its output's name) the trunk ends at: the rest of the model is the trained head. */
+  upTo: string;
+  /** Raw values per row (the ONNX input's size), committed at scale 2^inputScale in inputBits signed bits. */
+  d0: number;
+  inputScale: number;
+  inputBits: number;
+  /** Features per row (= the spec's d), at scale 2^outScale in outBits signed bits (= the spec's sx, bx). */
+  features: number;
+  outScale: number;
+  outBits: number;
+  /** The quantized trunk graph as src/model/qgraphJson.ts writes it. */
+  qgraph: string;
+}
+
+export type Aggregation = "fedavg" | "median" | "trimmed";
+
+/** The fields only merges read: the training circuit (and its verifier) is the same whatever they are. */
+const MERGE_ONLY = ["aggregation", "trim"] as const;
+
+/** The spec without its merge-only fields: what the training circuit, its id and its verifier depend on. */
+export function trainingPart(s: TrainingSpec): TrainingSpec {
+  const out = { ...s };
+  for (const k of MERGE_ONLY) delete out[k];
+  return out;
+}
+
+/**
+ * The update bound in weight units squared: floor(maxUpdateNorm · 2^sw)², so the bound is the real one
+ * rounded down to a whole weight step; `bits` is the width of the circuit's check of bound - Σ Δ²
+ * (Σ Δ² < P·2^(2·bw): two bw-bit weights differ by less than 2^bw).
+ */
+export function updateNormBound(s: TrainingSpec): { bound: bigint; bits: number } | undefined {
+  if (s.maxUpdateNorm === undefined) return undefined;
+  const steps = BigInt(Math.floor(s.maxUpdateNorm * 2 ** s.sw));
+  const bound = steps * steps;
+  const sumMax = BigInt(paramCount(s)) << BigInt(2 * s.bw);
+  const top = bound > sumMax ? bound : sumMax;
+  return { bound, bits: top.toString(2).length + 1 };
+}
+
+/** The merge rule of a spec (default sample-weighted FedAvg). */
+export function aggregationOf(s: Pick<TrainingSpec, "aggregation">): Aggregation {
+  return s.aggregation ?? "fedavg";
 }
 
 /** Significant bits of the quantized learning rate. */
@@ -153,6 +225,8 @@ export function trainingSpec(s: Partial<TrainingSpec> & Pick<TrainingSpec, "kind
     ...(input.kind === "mlp" && !general ? { h: 8 } : {}),
     ...(head === "softmax" ? SOFTMAX_DEFAULTS : {}),
     ...(input.kind === "mlp" && general ? { head, sd: DELTA_SCALE } : {}),
+    // A trunk's features are its integer outputs: their scale and bits, no second rounding.
+    ...(input.trunk ? { sx: input.trunk.outScale, bx: input.trunk.outBits } : {}),
     ...input,
   } as TrainingSpec;
   validateSpec(spec);
@@ -163,6 +237,8 @@ const isInt = (v: unknown, min: number): v is number => typeof v === "number" &&
 
 export function validateSpec(s: TrainingSpec): void {
   if (!["logistic", "linear", "mlp", "softmax"].includes(s.kind)) bad(`kind must be logistic, linear, mlp or softmax, got ${s.kind}`);
+  validateRepositoryRules(s);
+  if (s.trunk !== undefined) validateTrunk(s);
   if (isGeneral(s)) return validateGeneral(s);
   for (const key of ["hidden", "head", "k", "be", "expSeg", "se", "sd"] as const)
     if (s[key] !== undefined)
@@ -180,6 +256,17 @@ export function validateSpec(s: TrainingSpec): void {
   const target = s.kind === "linear" ? s.sp : s.sz;
   if (zIn < target) bad(`the output accumulator (scale ${zIn}) cannot be rescaled up to scale ${target}`);
   if (s.kind === "mlp" && s.sw + s.sx < s.sh) bad(`the hidden accumulator (scale ${s.sw + s.sx}) cannot be rescaled up to sh=${s.sh}`);
+}
+
+/** The update bound and the aggregation rule, valid for every kind. */
+function validateRepositoryRules(s: TrainingSpec): void {
+  if (s.maxUpdateNorm !== undefined && !(typeof s.maxUpdateNorm === "number" && s.maxUpdateNorm > 0 && Number.isFinite(s.maxUpdateNorm)))
+    bad(`maxUpdateNorm must be a positive number (the largest L2 norm of one proof's weight change), got ${s.maxUpdateNorm}`);
+  if (s.aggregation !== undefined && !["fedavg", "median", "trimmed"].includes(s.aggregation))
+    bad(`aggregation must be fedavg, median or trimmed, got ${s.aggregation}`);
+  if (s.aggregation === "trimmed") {
+    if (!isInt(s.trim, 1)) bad(`a trimmed mean needs trim, the values dropped at each end of a coordinate: an integer >= 1, got ${s.trim}`);
+  } else if (s.trim !== undefined) bad(`trim is for aggregation "trimmed" (this spec aggregates by ${s.aggregation ?? "fedavg"})`);
 }
 
 function validateGeneral(s: TrainingSpec): void {
@@ -285,6 +372,35 @@ export function paramNames(s: TrainingSpec): string[] {
 export function mlpOffsets(s: TrainingSpec): { W1: number; b1: number; w2: number; b2: number } {
   const h = s.h!;
   return { W1: 0, b1: h * s.d, w2: h * s.d + h, b2: h * s.d + 2 * h };
+}
+
+/**
+ * The trunk's fields (their consistency with its graph is checked where the graph is read,
+ * src/training/trunk.ts): the features it gives are the spec's d, sx and bx.
+ */
+function validateTrunk(s: TrainingSpec): void {
+  const t = s.trunk as Partial<TrunkSpec> | null;
+  if (t === null || typeof t !== "object") return bad(`trunk must be an object (a frozen trunk, src/training/trunk.ts), got ${JSON.stringify(t)}`);
+  if (typeof t.onnxSha256 !== "string" || !/^[0-9a-f]{64}$/.test(t.onnxSha256)) bad(`trunk.onnxSha256 must be a sha256 in hex, got ${JSON.stringify(t.onnxSha256)}`);
+  if (typeof t.upTo !== "string" || t.upTo === "") bad(`trunk.upTo must name the node the trunk ends at, got ${JSON.stringify(t.upTo)}`);
+  if (typeof t.qgraph !== "string" || t.qgraph === "") bad(`trunk.qgraph must be the quantized trunk graph (JSON text)`);
+  if (!isInt(t.d0, 1)) bad(`trunk.d0 (raw values per row) must be a positive integer, got ${t.d0}`);
+  if (!isInt(t.features, 1)) bad(`trunk.features must be a positive integer, got ${t.features}`);
+  if (!Number.isInteger(t.inputScale)) bad(`trunk.inputScale must be an integer, got ${t.inputScale}`);
+  for (const k of ["inputBits", "outBits"] as const) if (!isInt(t[k], 2) || t[k]! > 64) bad(`trunk.${k} must be an integer in [2, 64], got ${t[k]}`);
+  if (!isInt(t.outScale, 0)) bad(`trunk.outScale must be an integer >= 0, got ${t.outScale}`);
+  if (t.features !== s.d) bad(`d must be the trunk's feature count ${t.features}, got ${s.d}`);
+  if (t.outScale !== s.sx || t.outBits !== s.bx)
+    bad(`sx and bx must be the trunk's output scale and bits (${t.outScale}, ${t.outBits}): its integer outputs are the features; got sx=${s.sx}, bx=${s.bx}`);
+}
+
+/**
+ * The rows a commit hashes and its circuit takes as private input x: the features (d per row at
+ * scale sx in bx bits) or, with a trunk, the raw rows the trunk reads (d0 at its input scale and bits).
+ */
+export function dataShape(s: TrainingSpec): { width: number; scale: number; bits: number } {
+  if (s.trunk) return { width: s.trunk.d0, scale: s.trunk.inputScale, bits: s.trunk.inputBits };
+  return { width: s.d, scale: s.sx, bits: s.bx };
 }
 
 /** Bits of the label commitment: labels 0/1 fit 2 signed bits; linear targets use bp; class indices 0 … k-1 the bits of k - 1. */

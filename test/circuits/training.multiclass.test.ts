@@ -12,7 +12,7 @@ import fc from "fast-check";
 import fs from "fs";
 import os from "os";
 import path from "path";
-import { INCLUDE, Tester, compileMain, expectTamperRejected, readSignal } from "../helpers/circuit";
+import { Tester, compileMain, expectTamperRejected, readSignal, compileSource, compiledConstraints, witnessFails } from "../helpers/circuit";
 import { FIELD_P, fromField, roundShift, toField } from "../../src/quant/fixed";
 import { packedHash, poseidonHash } from "../../src/quant/commitment";
 import {
@@ -20,47 +20,15 @@ import {
   labelBits, TrainingSecrets, softmaxTable, softmaxInt, expNegInt, trainingCost, weightsFromFloat, initialWeights,
 } from "../../src/training";
 import { RangeOverflowError } from "../../src/errors";
-import { compileCircuit } from "../../src/zk/circom";
 import { buildCircuitKeys, prove, shutdown, verify, wasmPath, KEY_FILES } from "../../src/zk";
 import { usePtauDir } from "../helpers/fixtures";
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const { wasm: wasmTester } = require("circom_tester");
 
 const RUNS = 8;
 const SEED = Number(process.env.FLAVUM_FC_SEED ?? 20261201);
 const SECRETS: TrainingSecrets = { binding: FIELD_P - 4242n, salt: 0xc0ffeen };
 const bigIntRange = (lo: bigint, hi: bigint) => fc.bigInt(lo, hi - 1n);
 const signed = (bits: number) => bigIntRange(-(1n << BigInt(bits - 1)), 1n << BigInt(bits - 1));
-
-async function compileSource(name: string, source: string): Promise<{ t: Tester; file: string }> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `flavum-${name}-`));
-  const file = path.join(dir, `${name}.circom`);
-  fs.writeFileSync(file, source);
-  const t: Tester = await wasmTester(file, { include: INCLUDE, output: dir });
-  await t.loadSymbols();
-  return { t, file };
-}
-
-/** Constraints of the circuit as repositories build it (circom --O2). */
-async function compiledConstraints(file: string): Promise<number> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flavum-count-"));
-  try {
-    return (await compileCircuit(file, dir)).constraints;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-async function witnessFails(t: Tester, input: object): Promise<boolean> {
-  try {
-    const w = await t.calculateWitness(input as Record<string, unknown>, true);
-    await t.checkConstraints(w);
-    return false;
-  } catch {
-    return true;
-  }
-}
 
 /** Random parent weights (|w| < wReal in real units), data and labels for a spec. */
 function caseArb(s: TrainingSpec, wReal: number) {

@@ -9,40 +9,18 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import fs from "fs";
-import os from "os";
 import path from "path";
-import { INCLUDE, Tester, compileMain, expectTamperRejected, readSignal } from "../helpers/circuit";
+import { Tester, compileMain, expectTamperRejected, readSignal, compileSource, witnessFails, constraintsOf } from "../helpers/circuit";
 import { FIELD_P, fromField, toField } from "../../src/quant/fixed";
 import {
   TrainingSpec, trainingSpec, generateTrainingCircuit, trainingCircuitInput, commitWeights, commitData,
-  generateMergeCircuit, mergeCircuitInput, paramCount, quantizeData, weightsFromFloat, roundDiv, initialWeights,
+  generateMergeCircuit, mergeCircuitInput, fedAvgMergeCost, paramCount, quantizeData, weightsFromFloat, roundDiv, initialWeights,
   TrainingSecrets, trainStep,
 } from "../../src/training";
 import { RangeOverflowError } from "../../src/errors";
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const { wasm: wasmTester } = require("circom_tester");
 
 const RUNS = 8;
-
-async function compileSource(name: string, source: string): Promise<Tester> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `flavum-${name}-`));
-  const file = path.join(dir, `${name}.circom`);
-  fs.writeFileSync(file, source);
-  const t: Tester = await wasmTester(file, { include: INCLUDE, output: dir });
-  await t.loadSymbols();
-  return t;
-}
-
-async function witnessFails(t: Tester, input: object): Promise<boolean> {
-  try {
-    const w = await t.calculateWitness(input as Record<string, unknown>, true);
-    await t.checkConstraints(w);
-    return false;
-  } catch {
-    return true;
-  }
-}
 
 const bigIntRange = (lo: bigint, hi: bigint) => fc.bigInt(lo, hi - 1n);
 /** A binding and a salt as the workflow would give them (any field elements). */
@@ -168,7 +146,7 @@ describe("training circuits", function () {
     const s = trainingSpec({ kind: "logistic", d: 3, n: 4, K: 2, lr: 0.5 });
     let t: Tester;
     before(async () => {
-      t = await compileSource("train_logistic_small", generateTrainingCircuit(s).source);
+      t = (await compileSource("train_logistic_small", generateTrainingCircuit(s).source)).t;
     });
 
     it("witness equals the executor for random parents and data (fast-check)", async () => {
@@ -260,7 +238,7 @@ describe("training circuits", function () {
     const s = trainingSpec({ kind: "linear", d: 3, n: 4, K: 2, lr: 0.125 });
     let t: Tester;
     before(async () => {
-      t = await compileSource("train_linear_small", generateTrainingCircuit(s).source);
+      t = (await compileSource("train_linear_small", generateTrainingCircuit(s).source)).t;
     });
     it("witness equals the executor for random parents and data (fast-check)", async () => {
       await parityProperty(t, s);
@@ -279,7 +257,7 @@ describe("training circuits", function () {
     const s = trainingSpec({ kind: "mlp", d: 3, h: 2, n: 4, K: 2, lr: 0.5 });
     let t: Tester;
     before(async () => {
-      t = await compileSource("train_mlp_small", generateTrainingCircuit(s).source);
+      t = (await compileSource("train_mlp_small", generateTrainingCircuit(s).source)).t;
     });
     it("witness equals the executor for random parents and data (fast-check)", async () => {
       await parityProperty(t, s);
@@ -302,7 +280,7 @@ describe("training circuits", function () {
       const rows: number[] = data.split.train.slice(0, 16);
       const q = quantizeData(s, rows.map((i) => data.features[i]), rows.map((i) => data.labels[i]));
       const parent = weightsFromFloat(s, Array.from({ length: 31 }, (_, j) => (j % 3) * 0.25 - 0.2));
-      const t = await compileSource("train_logistic_d30", generateTrainingCircuit(s).source);
+      const t = (await compileSource("train_logistic_d30", generateTrainingCircuit(s).source)).t;
       const { w, result } = await checkParity(t, s, parent, q.X, q.y);
       expect(Number(readSignal(t, w, "correct"))).to.equal(result.correct);
       expect(result.weights).to.not.deep.equal(parent);
@@ -313,10 +291,15 @@ describe("training circuits", function () {
     const s = trainingSpec({ kind: "logistic", d: 30 });
     let t: Tester;
     before(async () => {
-      t = await compileSource("merge_k4", generateMergeCircuit(s, 4).source);
+      t = (await compileSource("merge_k4", generateMergeCircuit(s, 4).source)).t;
     });
 
     const vecArb = fc.array(signed(s.bw), { minLength: 31, maxLength: 31 });
+    it("costs what fedAvgMergeCost says (compiled, --O2)", async function () {
+      this.timeout(300_000);
+      expect(await constraintsOf(generateMergeCircuit(s, 3).source)).to.equal(fedAvgMergeCost(s, 3));
+    });
+
     it("witness equals fedAvg for random weights and counts (fast-check)", async () => {
       await fc.assert(
         fc.asyncProperty(fc.array(vecArb, { minLength: 4, maxLength: 4 }), fc.array(fc.integer({ min: 1, max: 100000 }), { minLength: 4, maxLength: 4 }), async (ws, counts) => {

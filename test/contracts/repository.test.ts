@@ -42,14 +42,16 @@ describe("ModelRepository", function () {
     const merge2 = await mock();
     const merge3 = await mock();
     const merge4 = await mock();
+    const merge5 = await mock();
     const verifiers = {
       train: await train.getAddress(),
-      merges: [await merge2.getAddress(), await merge3.getAddress(), await merge4.getAddress()] as [string, string, string],
+      // mergeVerifiers[k - 2] for k = 2 … 8; 6 to 8 left unsupported.
+      merges: [await merge2.getAddress(), await merge3.getAddress(), await merge4.getAddress(), await merge5.getAddress(), ZeroAddress, ZeroAddress, ZeroAddress] as [string, string, string, string, string, string, string],
     };
     const { chainId } = await hre.ethers.provider.getNetwork();
     /** The training binding of `who` pushing to `repoId` here, computed as the workflow does (statement.ts). */
     const bindingOf = (who: { address: string }, repoId = REPO) => trainingBinding({ chainId, contract: address, repoId, author: who.address });
-    return { repository, address, train, merge2, merge3, merge4, verifiers, deployer, owner, maintainer, alice, bob, carol, outsider, bindingOf };
+    return { repository, address, train, merge2, merge3, merge4, merge5, verifiers, deployer, owner, maintainer, alice, bob, carol, outsider, bindingOf };
   }
 
   /** Repository 1 ("digits", initial commit 2) with a maintainer, three contributors and their branches. */
@@ -219,14 +221,14 @@ describe("ModelRepository", function () {
       await expect(r.createRepository("b", W0, ARCH, alice.address, verifiers.merges, ""))
         .to.be.revertedWithCustomError(repository, "FlavumVerifierNotContract")
         .withArgs(alice.address);
-      await expect(r.createRepository("b", W0, ARCH, verifiers.train, [verifiers.merges[0], alice.address, ZeroAddress], ""))
+      await expect(r.createRepository("b", W0, ARCH, verifiers.train, [verifiers.merges[0], alice.address, ZeroAddress, ZeroAddress, ZeroAddress, ZeroAddress, ZeroAddress], ""))
         .to.be.revertedWithCustomError(repository, "FlavumVerifierNotContract")
         .withArgs(alice.address);
       await expect(repository.repositoryByName("b"))
         .to.be.revertedWithCustomError(repository, "FlavumUnknownRepositoryName")
         .withArgs("b");
       // Zero merge verifiers are allowed (those merge sizes are unsupported); names are exact, 64 bytes fit.
-      await r.createRepository("x".repeat(64), W0, ARCH, verifiers.train, [ZeroAddress, ZeroAddress, ZeroAddress], "");
+      await r.createRepository("x".repeat(64), W0, ARCH, verifiers.train, Array(7).fill(ZeroAddress), "");
       expect(await repository.repositoryByName("x".repeat(64))).to.equal(3n);
       expect(await repository.tokenKind(4n)).to.equal(TokenKind.Commit);
     });
@@ -870,6 +872,31 @@ describe("ModelRepository", function () {
       expect((await repository.commit(next.id)).status).to.equal(BigInt(CommitStatus.Merged));
     });
 
+    it("merges 5 commits through a verifier no interface declares: the selector comes from k", async () => {
+      const d = await loadFixture(created);
+      const { repository, maintainer, merge5, alice, bob, carol, owner } = d;
+      await repository.connect(maintainer).createBranch(REPO, "m", INITIAL);
+      await repository.connect(owner).createBranch(REPO, "o", INITIAL);
+      const cs = [
+        await push(d, alice, "alice", INITIAL, "5a", 4, 1),
+        await push(d, bob, "bob", INITIAL, "5b", 5, 2),
+        await push(d, carol, "carol", INITIAL, "5c", 6, 3),
+        await push(d, maintainer, "m", INITIAL, "5d", 7, 4),
+        await push(d, owner, "o", INITIAL, "5e", 8, 5),
+      ];
+      const W = fe("w:merge5");
+      await merge5.expectInputs(mergePublicSignals(W, cs.map((c) => ({ weightsHash: c.w, samples: c.samples }))));
+      const m = repository.connect(maintainer);
+      // The mock answers only the exact statement: another vector (a count changed) does not verify.
+      await expect(m.merge(REPO, "main", cs.map((c) => c.id), fe("w:other"), DUMMY_PROOF))
+        .to.be.revertedWithCustomError(repository, "FlavumInvalidMergeProof")
+        .withArgs(REPO, 5n, await merge5.getAddress());
+      await m.merge(REPO, "main", cs.map((c) => c.id), W, DUMMY_PROOF);
+      const head = await repository.head(REPO, "main");
+      expect((await repository.commit(head)).samples).to.equal(30n);
+      expect([...(await repository.commit(head)).parents]).to.deep.equal([INITIAL, ...cs.map((c) => c.id)]);
+    });
+
     it("checks the caller, the count, the commits and the verifier", async () => {
       const d = await loadFixture(round1);
       const { repository, alice, outsider, maintainer, owner, a, b, verifiers } = d;
@@ -882,9 +909,12 @@ describe("ModelRepository", function () {
       await expect(m.merge(REPO, "main", [], fe("w"), DUMMY_PROOF))
         .to.be.revertedWithCustomError(repository, "FlavumInvalidMergeCount")
         .withArgs(0n);
-      await expect(m.merge(REPO, "main", [1n, 2n, 3n, 4n, 5n], fe("w"), DUMMY_PROOF))
+      await expect(m.merge(REPO, "main", [1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n], fe("w"), DUMMY_PROOF))
         .to.be.revertedWithCustomError(repository, "FlavumInvalidMergeCount")
-        .withArgs(5n);
+        .withArgs(9n);
+      await expect(m.merge(REPO, "main", [1n, 2n, 3n, 4n, 5n, 6n], fe("w"), DUMMY_PROOF))
+        .to.be.revertedWithCustomError(repository, "FlavumMergeVerifierNotSet")
+        .withArgs(REPO, 6n);
       await expect(m.merge(REPO, "main", [a.id, 999n], fe("w"), DUMMY_PROOF))
         .to.be.revertedWithCustomError(repository, "FlavumUnknownCommit")
         .withArgs(REPO, 999n);
@@ -903,7 +933,7 @@ describe("ModelRepository", function () {
         .withArgs(REPO, a.id, INITIAL);
 
       // A second repository without merge verifiers: commits of repository 1 are unknown there.
-      await repository.connect(owner).createRepository("bare", W0, ARCH, verifiers.train, [ZeroAddress, ZeroAddress, ZeroAddress], "");
+      await repository.connect(owner).createRepository("bare", W0, ARCH, verifiers.train, Array(7).fill(ZeroAddress), "");
       const bare = 5n; // tokens 1..4 exist (repository, initial commit, a, b)
       expect(await repository.tokenKind(bare)).to.equal(TokenKind.Repository);
       const o = repository.connect(owner);

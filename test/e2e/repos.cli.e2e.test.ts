@@ -48,7 +48,10 @@ describe("repository command line on a hardhat node", function () {
 
   it("runs a round across commands and collaborators, naming every commit by the id repo:train printed", () => {
     ok(hardhat("rollup:deploy", "--state-depth", "8", "--state-ops", "4"));
-    const created = ok(hardhat("repo:create", "--name", "cancer", "--onnx", "fixtures/models/logreg_cancer.onnx"));
+    const c = hardhat("repo:create", "--name", "cancer", "--onnx", "fixtures/models/logreg_cancer.onnx");
+    const created = ok(c);
+    // What a step costs is said before anything is built.
+    expect(c.err).to.match(/one SGD step on 16 rows: ~[\d,]+ constraints \(.*\); the commit circuit \(1 step\(s\), commitments [\d,]+\): ~[\d,]+ constraints, powers of tau 2\^\d+/);
     const initial = /repository cancer is id 1; initial commit (0x[0-9a-f]{64}) on main/.exec(created)?.[1];
     expect(initial, created).to.be.a("string");
     const accounts = ["0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"];
@@ -86,6 +89,41 @@ describe("repository command line on a hardhat node", function () {
     expect(Object.keys(e).sort()).to.deep.equal(["accuracy", "commit", "loss", "rows"]);
     expect(e.commit).to.equal(m.commit);
     expect(e.accuracy).to.be.greaterThan(0.9);
+
+    // The head as ONNX: onnxruntime classifies the test rows exactly as repo:eval did.
+    const onnxFile = path.join(tmp, "head.onnx");
+    const pulled = JSON.parse(ok(hardhat("repo:pull", "--repo", "cancer", "--onnx", onnxFile, "--json")).trim());
+    expect(pulled.head).to.equal(m.commit);
+    const probe = spawnSync(process.execPath, ["-e", `
+      const ort = require("onnxruntime-node");
+      const rows = ${JSON.stringify(cancer.split.test.map((i: number) => cancer.features[i]))};
+      const labels = ${JSON.stringify(cancer.split.test.map((i: number) => cancer.labels[i]))};
+      (async () => {
+        const s = await ort.InferenceSession.create(${JSON.stringify(onnxFile)});
+        let right = 0;
+        for (let i = 0; i < rows.length; i++) {
+          const out = await s.run({ input: new ort.Tensor("float32", Float32Array.from(rows[i]), [1, 30]) });
+          if ((out.output.data[0] >= 0.5 ? 1 : 0) === labels[i]) right++;
+        }
+        console.log(right / rows.length);
+      })();`], { cwd: REPO, encoding: "utf8" });
+    expect(probe.status, probe.stderr).to.equal(0);
+    expect(Number(probe.stdout.trim())).to.equal(e.accuracy);
+  });
+
+  it("refuses bad repository options before building anything", () => {
+    for (const [args, msg] of [
+      [["--aggregation", "mode"], /aggregation must be fedavg, median or trimmed, got mode/],
+      [["--aggregation", "trimmed"], /a trimmed mean needs trim/],
+      [["--merge-sizes", "2,9"], /--merge-sizes: 9 is not a merge size \(integers 2 … 8/],
+      [["--aggregation", "trimmed", "--trim", "1", "--merge-sizes", "2"], /a trimmed mean dropping 1 value\(s\) at each end needs more than 2 commits, got 2/],
+      [["--max-update-norm", "0"], /maxUpdateNorm must be a positive number/],
+    ] as const) {
+      const r = hardhat("repo:create", "--name", "bad", "--onnx", "fixtures/models/logreg_cancer.onnx", ...args);
+      expect(r.code, args.join(" ")).to.not.equal(0);
+      expect(r.err, args.join(" ")).to.match(msg);
+      expect(r.err, "refused before any circuit is built").to.not.match(/compiling|constraints/);
+    }
   });
 
   it("refuses a data file whose rows do not fill whole chunks, naming the row counts that work", () => {

@@ -7,6 +7,7 @@ import os from "os";
 import path from "path";
 import { expect } from "chai";
 import { toField } from "../../src/quant/fixed";
+import { compileCircuit } from "../../src/zk/circom";
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { wasm: wasmTester } = require("circom_tester");
@@ -56,3 +57,46 @@ export async function expectTamperRejected(t: Tester, w: bigint[], changes: Reco
   await t.checkConstraints(w);
 }
 
+
+/** Compiles a whole generated circuit (its own `component main`); returns the tester and the file. */
+export async function compileSource(name: string, source: string): Promise<{ t: Tester; file: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `flavum-${name}-`));
+  const file = path.join(dir, `${name}.circom`);
+  fs.writeFileSync(file, source);
+  const t: Tester = await wasmTester(file, { include: INCLUDE, output: dir });
+  await t.loadSymbols();
+  return { t, file };
+}
+
+/** Constraints of a circuit file as repositories and models build it (circom --O2). */
+export async function compiledConstraints(file: string): Promise<number> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flavum-count-"));
+  try {
+    return (await compileCircuit(file, dir)).constraints;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Whether `input` has no witness: the generator's asserts or the constraint check refuse it. */
+export async function witnessFails(t: Tester, input: object): Promise<boolean> {
+  try {
+    const w = await t.calculateWitness(input as Record<string, unknown>, true);
+    await t.checkConstraints(w);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Constraints of a generated circuit's source (circom --O2). */
+export async function constraintsOf(source: string): Promise<number> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flavum-source-"));
+  try {
+    const file = path.join(dir, "circuit.circom");
+    fs.writeFileSync(file, source);
+    return await compiledConstraints(file);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
