@@ -26,7 +26,7 @@ import fs from "fs";
 import path from "path";
 import {
   TrainingSpec, trainingSpec, quantizeData, weightsFromFloat, weightsToFloat, trainCommit, fedAvg, evaluate, trainFloat,
-  trainingCost, trainingCircuitInput, newDataSalt, Aggregation, paramCount, fedAvgMergeCost,
+  trainingCost, trainingCircuitInput, newDataSalt, Aggregation, paramCount, fedAvgMergeCost, updateNorm,
 } from "../src/training";
 import { coordinateMedian, robustMergeCost, trimmedMean } from "../src/training/robustMerge";
 import { mergeInput, buildMergeCircuit, buildTrainingCircuit } from "../src/repos/circuits";
@@ -150,7 +150,7 @@ function commit(a: Arch, w: bigint[], d: Digits, rows: number[], epochs: number,
   for (let e = 0; e < epochs; e++)
     for (let i = 0; i < rows.length; i += s.n) {
       const next = trainCommit(s, cur, q.X.slice(i, i + s.n), q.y.slice(i, i + s.n)).weights;
-      if (norms) norms.push(Math.sqrt(next.reduce((acc, v, j) => acc + Number(v - cur[j]) ** 2, 0)) / 2 ** s.sw);
+      if (norms) norms.push(updateNorm(s, cur, next));
       cur = next;
     }
   return { weights: cur, samples: rows.length * epochs };

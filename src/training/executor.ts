@@ -213,6 +213,18 @@ export function trainStep(spec: TrainingSpec, weights: readonly bigint[], X: rea
   return spec.kind === "mlp" ? stepMlp(p, weights, F, y, step) : stepGlm(p, weights, F, y, step);
 }
 
+/** Σ (to_j − from_j)², in weight units squared: what the circuit's update bound checks. */
+export function updateSquares(from: readonly bigint[], to: readonly bigint[]): bigint {
+  let sum = 0n;
+  from.forEach((v, j) => (sum += (to[j] - v) * (to[j] - v)));
+  return sum;
+}
+
+/** ||to − from||₂ in real units. */
+export function updateNorm(spec: TrainingSpec, from: readonly bigint[], to: readonly bigint[]): number {
+  return Math.sqrt(Number(updateSquares(from, to))) / 2 ** spec.sw;
+}
+
 /**
  * The repository's bound on one proof's update (spec.maxUpdateNorm), as the circuit checks it: a larger
  * update has no witness, so it is refused here, before any proving.
@@ -220,10 +232,9 @@ export function trainStep(spec: TrainingSpec, weights: readonly bigint[], X: rea
 export function checkUpdateNorm(spec: TrainingSpec, from: readonly bigint[], to: readonly bigint[]): void {
   const nb = updateNormBound(spec);
   if (!nb) return;
-  let sum = 0n;
-  from.forEach((v, j) => (sum += (to[j] - v) * (to[j] - v)));
+  const sum = updateSquares(from, to);
   if (sum > nb.bound) {
-    const norm = Math.sqrt(Number(sum)) / 2 ** spec.sw;
+    const norm = updateNorm(spec, from, to);
     throw new FlavumError(
       `this update's L2 norm ${norm.toFixed(4)} exceeds the repository's bound maxUpdateNorm = ${spec.maxUpdateNorm} ` +
         `(per proof of ${spec.K} step(s) on ${spec.n * spec.K} rows): the training proof cannot be made; train on data of the repository's distribution`,

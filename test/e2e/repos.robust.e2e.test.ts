@@ -16,7 +16,7 @@ import { deployRepositories } from "../../src/chain/deployRepos";
 import { ObjectStore } from "../../src/repos/objectStore";
 import { planChain, proveChain, linkCalldata } from "../../src/repos/trainingChain";
 import { buildTrainingCircuit } from "../../src/repos/circuits";
-import { quantizeData, trainCommit, trainingBinding, newDataSalt, weightsFromFloat, TrainingSpec } from "../../src/training";
+import { quantizeData, trainCommit, trainingBinding, newDataSalt, weightsFromFloat, TrainingSpec, updateNorm } from "../../src/training";
 import { trainableFromOnnx } from "../../src/repos/fromOnnx";
 import * as repos from "../../src/repos/workflow";
 import { usePtauDir } from "../helpers/fixtures";
@@ -111,8 +111,7 @@ describe("model repositories: robust merges and the update bound (real proofs)",
     const norm = (file: string) => {
       const d = JSON.parse(fs.readFileSync(file, "utf8"));
       const q = quantizeData(freeSpec, d.features.slice(0, 16), d.labels.slice(0, 16));
-      const w = trainCommit(freeSpec, w0, q.X, q.y).weights;
-      return Math.sqrt(w.reduce((a, v, j) => a + Number(v - w0[j]) ** 2, 0)) / 2 ** freeSpec.sw;
+      return updateNorm(freeSpec, w0, trainCommit(freeSpec, w0, q.X, q.y).weights);
     };
     const bound = 2 * Math.max(norm(honest[0]), norm(honest[1]));
     expect(norm(amplified), "the amplified update exceeds the bound").to.be.greaterThan(bound);
