@@ -3,7 +3,7 @@
  * the model's trace tree as one subtree, and the random linear combination that binds the posted
  * trace to them. Public inputs (src/protocol/batch.ts): oldRoot, newRoot, batchRoot, meta, r, h.
  */
-import type { QGraph } from "../quant/qgraph";
+import type { CommittedWeights, QGraph } from "../quant/qgraph";
 import { FlavumError } from "../errors";
 import { generateCircuit } from "./circuit";
 import { TREE_DEPTH, BATCH_PUBLIC_INPUTS, META, META_BITS, outputLayoutWord, outputWordBits } from "../protocol/batch";
@@ -17,9 +17,34 @@ export interface GeneratedBatchCircuit {
   outputCount: number;
 }
 
+/** The batch circuit's public inputs: the six of every batch, then a published model's weightsHash. */
+export function batchPublicInputs(q: Pick<QGraph, "committed">): string[] {
+  return q.committed ? [...BATCH_PUBLIC_INPUTS, "weightsHash"] : [...BATCH_PUBLIC_INPUTS];
+}
+
+function committedInputs(c: CommittedWeights): string {
+  return `    signal input theta[${c.params}];
+    signal input weightsHash;
+    component weightsCommit = PackedHash(${c.params}, ${c.bits});
+    for (var k = 0; k < ${c.params}; k++) { weightsCommit.in[k] <== theta[k]; }
+    weightsCommit.out === weightsHash;
+`;
+}
+
+/** Each instance's private weights, read from theta: wiring, no constraint. */
+function committedWiring(c: CommittedWeights): string {
+  const lines: string[] = [];
+  c.weightIndex.forEach((t, j) => lines.push(`        m[i].w[${j}] <== theta[${t}];`));
+  c.biasIndex.forEach((t, j) => lines.push(`        m[i].b[${j}] <== theta[${t}] * ${1n << BigInt(c.biasShift[j])};`));
+  return lines.join("\n") + "\n";
+}
+
 export function generateBatchCircuit(q: QGraph, name: string, batchSize: number, emptySubRoot: bigint): GeneratedBatchCircuit {
   const levels = log2Exact(batchSize);
-  const model = generateCircuit(q, name, "public");
+  const committed = q.committed;
+  // A published commit's weights are private inputs bound to the 7th public input (see CommittedWeights).
+  const model = generateCircuit(q, name, committed ? "private" : "public", { weightsCommit: false });
+  const publicInputs = batchPublicInputs(q);
   const out = q.tensors[q.output];
   if (outputWordBits(out.size, out.bits) > 248)
     throw new FlavumError(`model "${name}" has ${out.size} outputs of ${out.bits} bits: too many for one trace word (at most 240 bits)`);
@@ -43,8 +68,11 @@ export function generateBatchCircuit(q: QGraph, name: string, batchSize: number,
 // outputWord) (0 for padding slots i >= count, 1 <= count <= B), that appending those B leaves as
 // one subtree at firstLeaf turns oldRoot into newRoot, that meta carries this circuit's output
 // layout, and that h = sum_j e_j r^(j+1) over (requestId, inputHash, outputWord) of the real
-// slots: the contract computes h from the posted trace, so what is posted is what was proven.
-${[...new Set([...model.includes, "MerkleSubtreeRoot", "MerkleAppend"])].sort().map((t) => `include "${t}.circom";`).join("\n")}
+// slots: the contract computes h from the posted trace, so what is posted is what was proven.${committed ? `
+// The weights are private: theta, the published repository commit's ${committed.params} parameters in its
+// training layout, with PackedHash(theta, ${committed.bits}) = weightsHash, the registry's copy of the
+// commit's weights commitment; every inference of the batch uses them.` : ""}
+${[...new Set([...model.includes, "MerkleSubtreeRoot", "MerkleAppend", ...(committed ? ["PackedHash"] : [])])].sort().map((t) => `include "${t}.circom";`).join("\n")}
 include "circomlib/circuits/bitify.circom";
 include "circomlib/circuits/comparators.circom";
 
@@ -60,7 +88,7 @@ template ${templateName}() {
     signal input x[${B}][${N}];
     signal input requestId[${B}];
     signal input siblings[${height}];
-
+${committed ? committedInputs(committed) : ""}
     // meta = modelId (64) | batchNumber (64) << 64 | firstLeaf (40) << 128 | count (16) << 168
     //        | output layout (17) << ${layoutShift} | log2(B) (4) << ${levelsShift}
     component metaBits = Num2Bits(${META_BITS});
@@ -107,7 +135,7 @@ template ${templateName}() {
     for (var i = 0; i < ${B}; i++) {
         m[i] = ${model.templateName}();
         for (var j = 0; j < ${N}; j++) { m[i].x[j] <== x[i][j]; }
-        word[i] <== ${word};
+${committed ? committedWiring(committed) : ""}        word[i] <== ${word};
         leafHash[i] = Poseidon(4);
         leafHash[i].inputs[0] <== modelId;
         leafHash[i].inputs[1] <== requestId[i];
@@ -139,7 +167,7 @@ template ${templateName}() {
     }
 }
 
-component main {public [${BATCH_PUBLIC_INPUTS.join(", ")}]} = ${templateName}();
+component main {public [${publicInputs.join(", ")}]} = ${templateName}();
 `;
   return { source, templateName, batchSize: B, outputBits: out.bits, outputCount: out.size };
 }

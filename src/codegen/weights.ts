@@ -5,6 +5,7 @@
  */
 import type { QGraph, QAffine } from "../quant/qgraph";
 import { fitsSigned } from "../quant/fixed";
+import { FlavumError } from "../errors";
 
 export interface WeightLayout {
   weights: bigint[];
@@ -33,4 +34,23 @@ export function weightLayout(q: QGraph): WeightLayout {
     });
   }
   return { weights, biases, weightBits: bitsFor(weights), biasBits: bitsFor(biases) };
+}
+
+/**
+ * A published model's training-layout vector θ, read back through its CommittedWeights map: what
+ * its batch witness feeds and PackedHash commits to (src/repos/publishGraph.ts builds the map).
+ */
+export function committedTheta(q: QGraph): bigint[] {
+  const c = q.committed;
+  if (!c) throw new FlavumError(`model has no committed weights: it was not published from a repository commit`);
+  const { weights, biases } = weightLayout(q);
+  const theta: (bigint | undefined)[] = Array(c.params).fill(undefined);
+  weights.forEach((v, j) => (theta[c.weightIndex[j]] = v));
+  biases.forEach((v, j) => {
+    // A bias is θ · 2^shift exactly: anything else is not a published commit's graph.
+    if (v % (1n << BigInt(c.biasShift[j])) !== 0n) throw new FlavumError(`bias ${j} (${v}) is not a multiple of 2^${c.biasShift[j]}: the committed weight map does not match the graph`);
+    theta[c.biasIndex[j]] = v >> BigInt(c.biasShift[j]);
+  });
+  if (theta.some((v) => v === undefined)) throw new FlavumError(`the committed weight map does not cover all ${c.params} parameters`);
+  return theta as bigint[];
 }

@@ -201,8 +201,25 @@ export interface QuantOptions {
 
 export const DEFAULT_QUANT: QuantOptions = { bits: 16, weightBits: 12, headroomBits: 1 };
 
+/**
+ * Weights bound to a commitment made elsewhere: a published repository commit's training-layout
+ * vector θ (src/repos/publishGraph.ts). The batch circuit takes θ as private input, proves
+ * PackedHash(θ, bits) equals its public weightsHash, and feeds the model's private weights from it:
+ * weight j (weightLayout order) is θ[weightIndex[j]], bias j is θ[biasIndex[j]] · 2^biasShift[j]
+ * (a training bias is at the weight scale, an affine bias at the accumulator's).
+ */
+export interface CommittedWeights {
+  params: number;
+  bits: number;
+  weightIndex: number[];
+  biasIndex: number[];
+  biasShift: number[];
+}
+
 export interface QGraph {
   options: QuantOptions;
+  /** Set for a model published from a repository commit: its weights are the commit's. */
+  committed?: CommittedWeights;
   tensors: Record<string, QTensor>;
   input: QTensor;
   /** The model's inputs within `input` and outputs within `output` (absent in builds before several were supported: one each). */

@@ -4,12 +4,12 @@
  * recompile of an unchanged model keeps them; rebuilt only when the batch circuit changes.
  */
 import path from "path";
-import { generateBatchCircuit } from "../codegen/batch";
+import { batchPublicInputs, generateBatchCircuit } from "../codegen/batch";
 import { buildCircuitKeys, exportVerifier, replaceDirAtomically, KEY_FILES, wasmPath, CircuitKeys, Progress } from "../zk";
 import { repoRoot } from "../zk/paths";
 import { LoadedModel, verifierContractName } from "../model/artifacts";
 import { hasher, log2Exact, zeroRoots } from "./merkle";
-import { BATCH_PUBLIC_INPUTS, MAX_BATCH } from "../protocol/batch";
+import { MAX_BATCH } from "../protocol/batch";
 import { FlavumError } from "../errors";
 
 export interface BatchBuild {
@@ -50,14 +50,14 @@ export function batchPaths(model: LoadedModel, batchSize: number) {
 export async function buildBatchCircuit(model: LoadedModel, batchSize: number, progress?: Progress, ptau?: string): Promise<BatchBuild> {
   if (!(batchSize >= 1 && batchSize <= MAX_BATCH)) throw new FlavumError(`--batch must be 1..${MAX_BATCH}, got ${batchSize}`, "BAD_INPUT");
   const levels = log2Exact(batchSize);
-  if (model.manifest.weights !== "public")
+  if (model.manifest.weights !== "public" && !model.q.committed)
     throw new FlavumError(`model "${model.manifest.name}" has private weights; rollup batches support public-weights models for now`, "BAD_INPUT");
   const h = await hasher();
   const gen = generateBatchCircuit(model.q, model.manifest.name, batchSize, zeroRoots(h)[levels]);
   const p = batchPaths(model, batchSize);
   const keys = await replaceDirAtomically(p.dir, async (tmp) => {
     // The model folder may have been rebuilt since: reuse only what matches this exact source.
-    return buildCircuitKeys({ source: gen.source, base: p.base, dir: tmp, previousDir: p.dir, publicSignals: BATCH_PUBLIC_INPUTS.length, ptau, progress });
+    return buildCircuitKeys({ source: gen.source, base: p.base, dir: tmp, previousDir: p.dir, publicSignals: batchPublicInputs(model.q).length, ptau, progress });
   });
   const header = batchVerifierHeader(model.manifest.name, batchSize);
   await exportVerifier(p.zkey, p.contract, p.verifierFile, header.source, header.regenerate);

@@ -8,6 +8,7 @@ import { quantizeInput, runInt } from "../quant/intExec";
 import { packedHash, poseidonHash } from "../quant/commitment";
 import { toField } from "../quant/fixed";
 import { FlavumError } from "../errors";
+import { committedTheta } from "../codegen/weights";
 import { packMeta, packOutputWord, outputWordBits, unpackOutputWord, OutputLayout } from "../protocol/batch";
 import { encodeTrace, postedChallenge, traceChallenge, traceElements, traceRlc, wordBytesFor, TraceItem } from "../protocol/traceBinding";
 import { dataCommitment, TraceStoreMode } from "../traceStore/commitment";
@@ -129,8 +130,15 @@ export async function planBatch(args: {
     x: xs,
     requestId: [...entries.map((e) => e.requestId), ...Array(batchSize - entries.length).fill(0n)].map(String),
     siblings: siblings.map(String),
+    ...(q.committed ? await committedInput(q) : {}),
   };
   return { entries, leaves, levels, oldRoot, newRoot, batchRoot, meta, trace, dataCommitment: posted, r, h: rlc, firstLeaf: args.firstLeaf, circuitInput };
+}
+
+/** A published model's private weights and their commitment, the batch circuit's 7th public input. */
+async function committedInput(q: QGraph): Promise<{ theta: string[]; weightsHash: string }> {
+  const theta = committedTheta(q);
+  return { theta: theta.map((v) => toField(v).toString()), weightsHash: (await packedHash(theta, q.committed!.bits)).toString() };
 }
 
 /** The root reached from `node` at position `index` through `siblings` (bottom-up). */

@@ -88,15 +88,20 @@ function sha256(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(createHash("sha256").update(bytes).digest());
 }
 
-/** The trace CID's binary form (36 bytes), or a FlavumError saying why `cid` is not a trace CID. */
-function cidBytes(cid: string): Uint8Array {
+/** The CID's binary form (36 bytes), or a FlavumError saying why `cid` is not a raw sha2-256 CIDv1 (`what`: the noun errors use). */
+function cidBytes(cid: string, what = "trace"): Uint8Array {
   if (typeof cid !== "string" || !cid.startsWith("b"))
     throw new FlavumError(`"${cid}" is not a base32 CIDv1 (it should start with "b", e.g. bafkrei...)`, "BAD_CID");
   const bytes = base32Decode(cid.slice(1));
   if (bytes === undefined) throw new FlavumError(`"${cid}" is not valid lowercase base32`, "BAD_CID");
   if (bytes.length !== CID_PREFIX.length + 32 || CID_PREFIX.some((b, i) => bytes[i] !== b))
-    throw new FlavumError(`"${cid}" is not a trace CID: a trace is a CIDv1 raw block with a 32-byte sha2-256 multihash`, "BAD_CID");
+    throw new FlavumError(`"${cid}" is not a ${what} CID: a ${what} is a CIDv1 raw block with a 32-byte sha2-256 multihash`, "BAD_CID");
   return bytes;
+}
+
+/** Refuses (FlavumError BAD_CID, naming `what`) anything but a raw sha2-256 CIDv1 in base32. */
+export function checkRawCid(cid: string, what = "block"): void {
+  cidBytes(cid, what);
 }
 
 /** The sha2-256 digest inside a trace CID, as the 0x-prefixed bytes32 the rollup contract records. */
@@ -118,6 +123,9 @@ export function cidFromDigest(digest: string): string {
 export function traceCid(bytes: Uint8Array): string {
   return cidFromDigest(toHex(sha256(bytes)));
 }
+
+/** The CID any bytes are published under as a raw block: traceCid under a name that fits every use. */
+export const rawBlockCid = traceCid;
 
 // ---------------------------------------------------------------------------------------------
 // The ESM modules, loaded at run time and typed by what this file uses.
@@ -372,6 +380,12 @@ export async function stopTraceNode(node: TraceNode): Promise<void> {
   await node.helia.stop();
 }
 
+// The node carries any raw block, not only traces: neutral names for callers that store other content.
+export type IpfsNode = TraceNode;
+export type IpfsNodeOptions = TraceNodeOptions;
+export const startIpfsNode = startTraceNode;
+export const stopIpfsNode = stopTraceNode;
+
 function live(node: TraceNode, what: string): HeliaNode {
   if (node.stopped) throw new FlavumError(`cannot ${what}: the IPFS trace node ${node.peerId} is stopped`, "IPFS_STOPPED");
   return node.helia;
@@ -402,21 +416,96 @@ async function pin(h: HeliaNode, cid: CIDObject): Promise<void> {
 }
 
 /**
- * Stores the trace as a raw block (CIDv1, sha2-256) in the node, pinned, and returns its CID.
- * Connected peers that want the block are sent it; others can fetch it by CID (fetchTrace).
+ * How publishBlock / fetchBlock name what they move, in messages ("trace", "repository manifest")
+ * and in error codes (`${code}_TOO_LARGE`, `${code}_UNAVAILABLE`, `${code}_CORRUPT`), and the most
+ * bytes one block may hold.
  */
-export async function publishTrace(node: TraceNode, bytes: Uint8Array): Promise<string> {
-  const h = live(node, "publish a trace");
-  if (!(bytes instanceof Uint8Array)) throw new FlavumError("a trace is a Uint8Array of bytes");
-  if (bytes.length === 0) throw new FlavumError("refusing to publish an empty trace (it starts with its word size)");
-  if (bytes.length > MAX_TRACE_BYTES)
-    throw new FlavumError(`a trace of ${bytes.length} bytes does not fit one IPFS block (at most ${MAX_TRACE_BYTES} bytes)`, "TRACE_TOO_LARGE");
+export interface BlockKind {
+  what?: string;
+  code?: string;
+  maxBytes?: number;
+}
+
+const kindOf = (k: BlockKind) => ({ what: k.what ?? "block", code: k.code ?? "BLOCK", maxBytes: k.maxBytes ?? MAX_TRACE_BYTES });
+
+/** Stores bytes as one raw block (CIDv1, sha2-256), pinned, and returns its CID. */
+export async function publishBlock(node: TraceNode, bytes: Uint8Array, kind: BlockKind = {}): Promise<string> {
+  const { what, code, maxBytes } = kindOf(kind);
+  const h = live(node, `publish a ${what}`);
+  if (!(bytes instanceof Uint8Array)) throw new FlavumError(`a ${what} is a Uint8Array of bytes`);
+  if (bytes.length > maxBytes)
+    throw new FlavumError(`a ${what} of ${bytes.length} bytes does not fit one IPFS block (at most ${maxBytes} bytes)`, `${code}_TOO_LARGE`);
   const m = await loadModules();
   const cid = traceCid(bytes);
   const c = m.CID.parse(cid);
   await h.blockstore.put(c, bytes);
   await pin(h, c);
   return cid;
+}
+
+export interface FetchBlockOptions extends BlockKind {
+  /** How long to wait for a connected peer to send the block (default 30 s). */
+  timeoutMs?: number;
+  /** Pin the fetched block in this node. */
+  pin?: boolean;
+}
+
+/**
+ * The block with this CID: from the node's own store, else by bitswap from a connected peer. The
+ * bytes are checked to hash to the CID and to fit `maxBytes` before they are returned; a CID no
+ * connected peer holds ends in a FlavumError (`${code}_UNAVAILABLE`) after `timeoutMs`.
+ */
+export async function fetchBlock(node: TraceNode, cid: string, opts: FetchBlockOptions = {}): Promise<Uint8Array> {
+  const { what, code, maxBytes } = kindOf(opts);
+  const h = live(node, `fetch a ${what}`);
+  const expected = toHex(cidBytes(cid, what).subarray(CID_PREFIX.length));
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new FlavumError(`timeoutMs must be a positive number, got ${opts.timeoutMs}`);
+  const m = await loadModules();
+  const c = m.CID.parse(cid);
+  const signal = AbortSignal.timeout(timeoutMs);
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  const started = Date.now();
+  try {
+    for await (const part of h.blockstore.get(c, { signal })) {
+      size += part.length;
+      // Stop collecting at the limit: what a peer sends must not decide how much this node keeps.
+      if (size > maxBytes)
+        throw new FlavumError(`${what} ${cid} is larger than the ${maxBytes} bytes allowed (received ${size} so far)`, `${code}_TOO_LARGE`);
+      parts.push(part);
+    }
+  } catch (e) {
+    if (e instanceof FlavumError) throw e;
+    if (signal.aborted)
+      throw new FlavumError(
+        `${what} ${cid} was not found within ${timeoutMs} ms (waited ${Date.now() - started} ms): ` +
+          `none of the ${peerCount(node)} connected peer(s) sent it`,
+        `${code}_UNAVAILABLE`,
+      );
+    throw new FlavumError(`fetching ${what} ${cid} failed: ${(e as Error).message}`, `${code}_UNAVAILABLE`);
+  }
+  const bytes = parts.length === 1 ? parts[0] : new Uint8Array(Buffer.concat(parts));
+  const got = toHex(sha256(bytes));
+  if (got !== expected) {
+    await h.blockstore.delete(c).catch(() => undefined); // a corrupt local copy must not be served again
+    throw new FlavumError(`the bytes received for ${cid} hash to ${got}, not to ${expected}`, `${code}_CORRUPT`);
+  }
+  if (opts.pin) await pin(h, c);
+  return bytes;
+}
+
+const TRACE_KIND = { what: "trace", code: "TRACE", maxBytes: MAX_TRACE_BYTES };
+
+/**
+ * Stores the trace as a raw block (CIDv1, sha2-256) in the node, pinned, and returns its CID.
+ * Connected peers that want the block are sent it; others can fetch it by CID (fetchTrace).
+ */
+export async function publishTrace(node: TraceNode, bytes: Uint8Array): Promise<string> {
+  live(node, "publish a trace");
+  if (!(bytes instanceof Uint8Array)) throw new FlavumError("a trace is a Uint8Array of bytes");
+  if (bytes.length === 0) throw new FlavumError("refusing to publish an empty trace (it starts with its word size)");
+  return publishBlock(node, bytes, TRACE_KIND);
 }
 
 export interface FetchTraceOptions {
@@ -432,39 +521,17 @@ export interface FetchTraceOptions {
  * in a FlavumError (code TRACE_UNAVAILABLE) after `timeoutMs`.
  */
 export async function fetchTrace(node: TraceNode, cid: string, opts: FetchTraceOptions = {}): Promise<Uint8Array> {
-  const h = live(node, "fetch a trace");
-  const expected = cidDigest(cid);
-  const timeoutMs = opts.timeoutMs ?? 30_000;
-  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new FlavumError(`timeoutMs must be a positive number, got ${opts.timeoutMs}`);
+  return fetchBlock(node, cid, { ...opts, ...TRACE_KIND });
+}
+
+/** Whether the node holds the block locally (no network). */
+export async function holdsBlock(node: TraceNode, cid: string, what = "block"): Promise<boolean> {
+  cidBytes(cid, what);
   const m = await loadModules();
-  const c = m.CID.parse(cid);
-  const signal = AbortSignal.timeout(timeoutMs);
-  const parts: Uint8Array[] = [];
-  const started = Date.now();
-  try {
-    for await (const part of h.blockstore.get(c, { signal })) parts.push(part);
-  } catch (e) {
-    if (signal.aborted)
-      throw new FlavumError(
-        `trace ${cid} was not found within ${timeoutMs} ms (waited ${Date.now() - started} ms): ` +
-          `none of the ${peerCount(node)} connected peer(s) sent it`,
-        "TRACE_UNAVAILABLE",
-      );
-    throw new FlavumError(`fetching trace ${cid} failed: ${(e as Error).message}`, "TRACE_UNAVAILABLE");
-  }
-  const bytes = parts.length === 1 ? parts[0] : new Uint8Array(Buffer.concat(parts));
-  const got = toHex(sha256(bytes));
-  if (got !== expected) {
-    await h.blockstore.delete(c).catch(() => undefined); // a corrupt local copy must not be served again
-    throw new FlavumError(`the bytes received for ${cid} hash to ${got}, not to ${expected}`, "TRACE_CORRUPT");
-  }
-  if (opts.pin) await pin(h, c);
-  return bytes;
+  return live(node, `look up a ${what}`).blockstore.has(m.CID.parse(cid));
 }
 
 /** Whether the node holds the trace locally (no network). */
-export async function holdsTrace(node: TraceNode, cid: string): Promise<boolean> {
-  cidDigest(cid);
-  const m = await loadModules();
-  return live(node, "look up a trace").blockstore.has(m.CID.parse(cid));
+export function holdsTrace(node: TraceNode, cid: string): Promise<boolean> {
+  return holdsBlock(node, cid, "trace");
 }
