@@ -7,9 +7,11 @@ import { LocalIndex, defaultIndexPath } from "../src/repos/localIndex";
 import * as repos from "../src/repos/workflow";
 import { shortId } from "../src/repos/commitIds";
 import { InputError } from "../src/errors";
+import { dialAddress, startIpfsNode, stopIpfsNode } from "../src/traceStore/ipfs";
+import { pullWeights, serveRepository } from "../src/repos/ipfsSync";
 
-type From = { from: number };
-async function withRepos<T>(hre: any, a: From, fn: (ctx: repos.RepoContext) => Promise<T>): Promise<T> {
+export type From = { from: number };
+export async function withRepos<T>(hre: any, a: From, fn: (ctx: repos.RepoContext) => Promise<T>): Promise<T> {
   const ledger = await EvmRepoLedger.connect(hre, recordedRepository(hre.network.name), a.from);
   const index = new LocalIndex(defaultIndexPath(hre.network.name));
   try {
@@ -19,10 +21,10 @@ async function withRepos<T>(hre: any, a: From, fn: (ctx: repos.RepoContext) => P
   }
 }
 /** Repository commands act on contracts an earlier command deployed: the chain must outlive them. */
-const repoAction = <A>(fn: (a: A, hre: any) => Promise<unknown>) => flavumAction(fn, { persistent: true });
-const fromParam = (t: any) => t.addOptionalParam("from", "Signer index", 0, types.int);
+export const repoAction = <A>(fn: (a: A, hre: any) => Promise<unknown>) => flavumAction(fn, { persistent: true });
+export const fromParam = (t: any) => t.addOptionalParam("from", "Signer index", 0, types.int);
 /** Every command names commits by their commit id (0x…, any prefix of 8+ hex digits) or token number. */
-const COMMIT = "Commit id (0x…, or its first 8+ hex digits) or token number";
+export const COMMIT = "Commit id (0x…, or its first 8+ hex digits) or token number";
 
 fromParam(
   task("repo:create", "Create a model repository from an ONNX model (its first commit on main); prints what a training step costs before it builds")
@@ -56,6 +58,43 @@ fromParam(
   ),
 );
 
+/** The branch head's weights (and the spec) over IPFS from `peer`, into the local store. */
+async function pullOverIpfs(ctx: repos.RepoContext, repo: string, branch: string, peer: string, timeoutMs: number): Promise<void> {
+  const node = await startIpfsNode();
+  try {
+    await dialAddress(node, peer);
+    const repoId = await ctx.ledger.repoIdByName(repo);
+    const head = await ctx.ledger.head(repoId, branch);
+    await pullWeights(ctx, node, repo, head, { timeoutMs });
+  } finally {
+    await stopIpfsNode(node);
+  }
+}
+
+fromParam(
+  task("repo:serve", "Serve a repository's commits (spec, weights) over IPFS to collaborators until stopped (Ctrl-C)")
+    .addParam("repo", "Repository name")
+    .addOptionalParam("port", "TCP port on 127.0.0.1 (0: any free port)", 0, types.int)
+    .addFlag("json", "Print JSON: {peer, addresses, commits, missing}"),
+).setAction(
+  repoAction(async (a: From & { repo: string; port: number; json: boolean }, hre) =>
+    withRepos(hre, a, async (ctx) => {
+      const node = await startIpfsNode({ port: a.port });
+      try {
+        const r = await serveRepository(ctx, node, a.repo);
+        const out = { peer: node.peerId, addresses: node.multiaddrs, commits: r.served.length, missing: r.missing };
+        console.log(a.json ? JSON.stringify(out) : `serving ${r.served.length} commit(s) of ${a.repo} at ${node.multiaddrs.join(", ")}` + (r.missing ? ` (${r.missing} whose weights are not here)` : ""));
+        await new Promise<void>((resolve) => {
+          process.once("SIGINT", resolve);
+          process.once("SIGTERM", resolve);
+        });
+      } finally {
+        await stopIpfsNode(node);
+      }
+    }),
+  ),
+);
+
 /** "2,3,5" → [2, 3, 5]; "none" → [] (fast-forwards only); anything else is named. */
 function parseSizes(v: string): number[] {
   if (v.trim() === "none") return [];
@@ -84,10 +123,13 @@ fromParam(
     .addParam("repo", "Repository name")
     .addOptionalParam("branch", "Branch", "main")
     .addOptionalParam("onnx", "Write the head as an ONNX model to this file (onnxruntime gives the outputs repo:eval computes)")
+    .addOptionalParam("peer", "Fetch what this machine lacks over IPFS from this peer (a multiaddr repo:serve printed), verified against the chain")
+    .addOptionalParam("timeout", "With --peer: seconds to wait for the objects", 60, types.int)
     .addFlag("json", "Print JSON"),
 ).setAction(
-  repoAction(async (a: From & { repo: string; branch: string; onnx?: string; json: boolean }, hre) =>
+  repoAction(async (a: From & { repo: string; branch: string; onnx?: string; peer?: string; timeout: number; json: boolean }, hre) =>
     withRepos(hre, a, async (ctx) => {
+      if (a.peer !== undefined) await pullOverIpfs(ctx, a.repo, a.branch, a.peer, a.timeout * 1000);
       const p = await repos.pull(ctx, a.repo, a.branch, a.onnx ? userPath(a.onnx) : undefined);
       if (a.json) return console.log(JSON.stringify({ head: p.head, branch: p.branch, weights: p.weights, spec: p.spec, ...(a.onnx ? { onnx: userPath(a.onnx) } : {}) }));
       console.log(`${a.repo}/${a.branch} at commit ${p.head}: ${p.spec.kind}, ${p.weights.length} parameters` + (a.onnx ? `; wrote ${a.onnx}` : ""));

@@ -243,6 +243,11 @@ export class EvmRepoLedger {
     return { name: r.name, architectureHash: r.architectureHash, trainVerifier: r.trainVerifier, mergeVerifiers: [...r.mergeVerifiers], initialCommit: r.initialCommit, uri: r.uri };
   }
 
+  /** A repository's or commit's token URI (a training commit's: ipfs://<CID of its objects>). */
+  async tokenURI(id: bigint): Promise<string> {
+    return this.view<string>("tokenURI", [id]);
+  }
+
   async commit(id: bigint): Promise<ChainCommit> {
     const c = await this.view<Record<string, unknown> & { parents: bigint[] }>("commit", [id]);
     return {

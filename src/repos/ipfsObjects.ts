@@ -24,7 +24,8 @@ import { FIELD_P } from "../quant/fixed";
 import { commitWeights } from "../training/commitment";
 import { checkWeights } from "../training/executor";
 import { paramCount, TrainingSpec, validateSpec } from "../training/spec";
-import { checkRawCid, fetchBlock, IpfsNode, MAX_TRACE_BYTES, publishBlock } from "../traceStore/ipfs";
+import { createHash } from "crypto";
+import { checkRawCid, fetchBlock, IpfsNode, MAX_TRACE_BYTES, publishBlock, rawBlockCid } from "../traceStore/ipfs";
 
 export const MANIFEST_FORMAT = "flavum-commit-objects/1";
 /** One object (spec, weights, transcript): one raw block, the same limit as a trace. */
@@ -37,6 +38,11 @@ export interface CommitObjects {
   weights: bigint[];
   /** A ceremony transcript (or any bytes the commit carries along), stored as given. */
   transcript?: Uint8Array;
+  /**
+   * The spec's exact JSON text as the repository committed it (its sha256 is the on-chain
+   * architectureHash), so a puller checks the spec against the chain; default canonical JSON.
+   */
+  specText?: string;
 }
 
 export interface PublishedCommit {
@@ -70,6 +76,8 @@ export interface CommitManifest {
 export interface FetchCommitOptions {
   /** The weights commitment the on-chain commit records (bigint, decimal or 0x hex string). */
   expectedWeightsHash?: bigint | string;
+  /** sha256 (0x hex) the spec block must hash to: the repository's on-chain architectureHash. */
+  expectedSpecHash?: string;
   /** For the whole fetch, manifest and parts (default 30 s). */
   timeoutMs?: number;
   /** Pin every block once all checks pass, so this node keeps and serves the commit. */
@@ -144,6 +152,14 @@ export function decodeWeights(spec: TrainingSpec, bytes: Uint8Array): bigint[] {
 
 const utf8 = (text: string) => new Uint8Array(Buffer.from(text, "utf8"));
 
+function parseJson(bytes: Uint8Array, what: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch (e) {
+    throw new FlavumError(`the ${what} is not UTF-8 JSON: ${(e as Error).message}`, "BAD_OBJECT");
+  }
+}
+
 /** The JSON value of a block, which must be its canonical form (ignoreBOM keeps a BOM visible to that check). */
 function parseCanonical(bytes: Uint8Array, what: string): unknown {
   let text: string;
@@ -209,14 +225,17 @@ function parseManifest(bytes: Uint8Array): CommitManifest {
 // ---------------------------------------------------------------------------------------------
 // Publish and fetch.
 
-/** Stores the commit's objects and their manifest in the node (pinned) and returns their CIDs. */
-export async function publishCommitObjects(node: IpfsNode, objects: CommitObjects): Promise<PublishedCommit> {
+/** A commit's blocks, computed without a node: what publishCommitObjects stores and its CIDs. */
+export async function commitObjectBlocks(objects: CommitObjects): Promise<{ published: PublishedCommit; blocks: { what: string; bytes: Uint8Array; manifest?: boolean }[] }> {
   const { spec, weights, transcript } = objects;
   validateSpec(spec);
   const weightsHash = await commitWeights(spec, weights);
   if (transcript !== undefined && !(transcript instanceof Uint8Array)) throw new FlavumError("a transcript is a Uint8Array of bytes", "BAD_INPUT");
+  const specText = objects.specText ?? canonicalJson(spec);
+  if (objects.specText !== undefined && canonicalJson(JSON.parse(specText)) !== canonicalJson(spec))
+    throw new FlavumError("specText is not the JSON of the spec given", "BAD_INPUT");
   const parts = [
-    ["training spec", utf8(canonicalJson(spec))],
+    ["training spec", utf8(specText)],
     ["weights", encodeWeights(spec, weights)],
     ...(transcript === undefined ? [] : [["transcript", transcript]]),
   ] as [string, Uint8Array][];
@@ -224,8 +243,7 @@ export async function publishCommitObjects(node: IpfsNode, objects: CommitObject
   for (const [what, bytes] of parts)
     if (bytes.length > MAX_OBJECT_BYTES)
       throw new FlavumError(`the ${what} is ${bytes.length} bytes: one object is at most ${MAX_OBJECT_BYTES} bytes (one raw block)`, "OBJECT_TOO_LARGE");
-  const links: Link[] = [];
-  for (const [what, bytes] of parts) links.push({ cid: await publishBlock(node, bytes, objectKind(what)), size: bytes.length });
+  const links: Link[] = parts.map(([, bytes]) => ({ cid: rawBlockCid(bytes), size: bytes.length }));
   const manifest: CommitManifest = {
     format: MANIFEST_FORMAT,
     spec: links[0],
@@ -233,8 +251,18 @@ export async function publishCommitObjects(node: IpfsNode, objects: CommitObject
     ...(links[2] ? { transcript: links[2] } : {}),
     weightsHash: weightsHash.toString(),
   };
-  const cid = await publishBlock(node, utf8(canonicalJson(manifest)), MANIFEST_KIND);
-  return { cid, specCid: links[0].cid, weightsCid: links[1].cid, ...(links[2] ? { transcriptCid: links[2].cid } : {}), weightsHash };
+  const manifestBytes = utf8(canonicalJson(manifest));
+  return {
+    published: { cid: rawBlockCid(manifestBytes), specCid: links[0].cid, weightsCid: links[1].cid, ...(links[2] ? { transcriptCid: links[2].cid } : {}), weightsHash },
+    blocks: [...parts.map(([what, bytes]) => ({ what, bytes })), { what: "commit manifest", bytes: manifestBytes, manifest: true }],
+  };
+}
+
+/** Stores the commit's objects and their manifest in the node (pinned) and returns their CIDs. */
+export async function publishCommitObjects(node: IpfsNode, objects: CommitObjects): Promise<PublishedCommit> {
+  const { published, blocks } = await commitObjectBlocks(objects);
+  for (const b of blocks) await publishBlock(node, b.bytes, b.manifest ? MANIFEST_KIND : objectKind(b.what));
+  return published;
 }
 
 /**
@@ -269,7 +297,15 @@ export async function fetchCommitObjects(node: IpfsNode, cid: string, opts: Fetc
       return bytes;
     };
 
-    const spec = parseCanonical(await part(manifest.spec, "training spec"), "training spec") as TrainingSpec;
+    const specBytes = await part(manifest.spec, "training spec");
+    let spec: TrainingSpec;
+    if (opts.expectedSpecHash !== undefined) {
+      // Bound by the chain instead of by form: the repository's spec text, byte for byte.
+      const got = "0x" + createHash("sha256").update(specBytes).digest("hex");
+      if (got.toLowerCase() !== opts.expectedSpecHash.toLowerCase())
+        throw new FlavumError(`the training spec block hashes to ${got}, but the repository's architectureHash is ${opts.expectedSpecHash}`, "SPEC_HASH_MISMATCH");
+      spec = parseJson(specBytes, "training spec") as TrainingSpec;
+    } else spec = parseCanonical(specBytes, "training spec") as TrainingSpec;
     if (!isObject(spec)) throw new FlavumError("the training spec is not a JSON object", "BAD_SPEC");
     validateSpec(spec);
     const encoding = weightsEncoding(spec);

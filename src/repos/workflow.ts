@@ -27,6 +27,7 @@ import { trainableFromOnnx, trainableShape } from "./fromOnnx";
 import { writeTrainedOnnx } from "./toOnnx";
 import { buildMergeCircuit, buildRepoCircuits, buildTrainingCircuit, mergeInput } from "./circuits";
 import { assertSetupAllowed } from "../zk/setupPolicy";
+import { commitObjectBlocks, commitUri } from "./ipfsObjects";
 
 export interface RepoContext {
   hre: HardhatRuntimeEnvironment;
@@ -113,7 +114,7 @@ interface Resolved {
  * A commit of repository `repoId` from a commit id, a prefix of one (8+ hex digits) or a token
  * number. A commit trained here but not pushed yet is named as such.
  */
-async function resolveCommit(ctx: RepoContext, repo: string, repoId: bigint, ref: string | bigint): Promise<Resolved> {
+export async function resolveCommit(ctx: RepoContext, repo: string, repoId: bigint, ref: string | bigint): Promise<Resolved> {
   const r = parseCommitRef(ref);
   const unknown = () => {
     const local = r.kind === "token" ? undefined : ctx.index.lookup(r.kind === "id" ? r.id : r.hex);
@@ -145,7 +146,7 @@ async function resolveCommit(ctx: RepoContext, repo: string, repoId: bigint, ref
   return { token, commit };
 }
 
-async function repoInfo(ctx: RepoContext, repo: string) {
+export async function repoInfo(ctx: RepoContext, repo: string) {
   const repoId = await ctx.ledger.repoIdByName(repo);
   const r = await ctx.ledger.repository(repoId);
   const specObj = r.architectureHash.replace(/^0x/, "");
@@ -153,15 +154,25 @@ async function repoInfo(ctx: RepoContext, repo: string) {
   return { repoId, spec, specObj, info: r };
 }
 
-function loadWeights(ctx: RepoContext, weightsHash: bigint): bigint[] {
+export function loadWeights(ctx: RepoContext, weightsHash: bigint): bigint[] {
   return ctx.objects.getJson<WeightsObject>(ctx.objects.resolve(weightsHash)).weights.map(big);
 }
 
-async function storeWeights(ctx: RepoContext, spec: TrainingSpec, specObj: string, weights: bigint[]): Promise<{ hash: bigint; object: string }> {
+export async function storeWeights(ctx: RepoContext, spec: TrainingSpec, specObj: string, weights: bigint[]): Promise<{ hash: bigint; object: string }> {
   const hash = await commitWeights(spec, weights);
   const object = ctx.objects.putJson({ spec: specObj, weights: weights.map(String) } satisfies WeightsObject);
   ctx.objects.bind(hash, object);
   return { hash, object };
+}
+
+/**
+ * The URI a commit with these weights records: ipfs://<manifest CID> of its spec (the repository's
+ * exact spec text) and weights, computed offline — peers pull them from whoever serves the
+ * repository (repo:serve, src/repos/ipfsSync.ts), verified against the chain.
+ */
+export async function objectsUri(ctx: RepoContext, specObj: string, spec: TrainingSpec, weights: readonly bigint[]): Promise<string> {
+  const specText = ctx.objects.get(specObj).toString("utf8");
+  return commitUri((await commitObjectBlocks({ spec, weights: [...weights], specText })).published.cid);
 }
 
 // ---------------------------------------------------------------------------------------- create
@@ -246,7 +257,7 @@ export async function createRepo(ctx: RepoContext, name: string, onnx: string, o
   for (const m of merges) byK.set(m.k!, await deploy(m));
   const weights = weightsFromFloat(spec, initial);
   const { hash } = await storeWeights(ctx, spec, specObj, weights);
-  const r = await ctx.ledger.createRepository(name, hash, "0x" + specObj, trainVerifier, mergeVerifierSlots(byK), `flavum://objects/${specObj}`);
+  const r = await ctx.ledger.createRepository(name, hash, "0x" + specObj, trainVerifier, mergeVerifierSlots(byK), await objectsUri(ctx, specObj, spec, weights));
   return { ...r, commit: r.initialId, spec, constraints: { train: train.keys.constraints, merge: merges.map((m) => m.keys.constraints) }, mergeSizes: sizes };
 }
 
@@ -374,7 +385,10 @@ export async function push(ctx: RepoContext, repo: string, commit: string) {
   // A contributor writes to a branch of their own, created at the commit they trained from.
   const branch = `${rec.author.slice(2, 10).toLowerCase()}-${rec.parent}`;
   if (!(await ctx.ledger.hasBranch(repoId, branch))) await ctx.ledger.createBranch(repoId, branch, big(rec.parent));
-  const r = await ctx.ledger.pushCommit(repoId, branch, big(rec.parent), links.map(linkCalldata), `flavum://objects/${entry.record}`);
+  // The commit's URI names its spec and weights on IPFS, so collaborators elsewhere can pull them.
+  const spec = ctx.objects.getJson<TrainingSpec>(rec.spec);
+  const weights = ctx.objects.getJson<WeightsObject>(rec.weights).weights.map(big);
+  const r = await ctx.ledger.pushCommit(repoId, branch, big(rec.parent), links.map(linkCalldata), await objectsUri(ctx, rec.spec, spec, weights));
   if (r.contentId !== id) throw new FlavumError(`internal: ModelRepository recorded commit id ${r.contentId}, this machine computed ${id}`, "ID_MISMATCH");
   ctx.index.markPushed(entry.id, r.commitId);
   return { commit: id, commitId: r.commitId, txHash: r.txHash, gasUsed: r.gasUsed, branch, proofs: links.length, already: false };

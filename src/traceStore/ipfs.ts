@@ -405,6 +405,28 @@ export async function connect(a: TraceNode, b: TraceNode, opts: { timeoutMs?: nu
   }
 }
 
+/**
+ * Connects `node` to the peer listening at `address`, a multiaddr with its peer id
+ * (/ip4/127.0.0.1/tcp/4001/p2p/12D3Koo…), as `repo:serve` prints it.
+ */
+export async function dialAddress(node: TraceNode, address: string, opts: { timeoutMs?: number } = {}): Promise<void> {
+  const h = live(node, "dial");
+  let ma: Multiaddr;
+  try {
+    const { multiaddr } = (await esmImport("@multiformats/multiaddr")) as { multiaddr: (s: string) => Multiaddr };
+    ma = multiaddr(address);
+  } catch (e) {
+    throw new FlavumError(`"${address}" is not a multiaddr (expected e.g. /ip4/127.0.0.1/tcp/4001/p2p/12D3Koo…): ${(e as Error).message}`, "IPFS_CONNECT");
+  }
+  if (!/\/p2p\/[1-9A-HJ-NP-Za-km-z]+$/.test(address))
+    throw new FlavumError(`"${address}" names no peer: end it with /p2p/<peer id>, as repo:serve prints it`, "IPFS_CONNECT");
+  try {
+    await h.libp2p.dial(ma, { signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000) });
+  } catch (e) {
+    throw new FlavumError(`could not connect to ${address}: ${(e as Error).message}`, "IPFS_CONNECT");
+  }
+}
+
 /** Number of peers the node is connected to. */
 export function peerCount(node: TraceNode): number {
   return new Set(live(node, "count peers").libp2p.getConnections().map((c) => String((c as { remotePeer: unknown }).remotePeer))).size;

@@ -13,6 +13,7 @@ import {
   MANIFEST_FORMAT,
   MAX_MANIFEST_BYTES,
   MAX_OBJECT_BYTES,
+  commitObjectBlocks,
   publishCommitObjects,
   weightsEncoding,
 } from "../../src/repos/ipfsObjects";
@@ -125,6 +126,22 @@ describe("repository objects over IPFS (two in-process Helia nodes over 127.0.0.
     expect(back.transcriptCid).to.equal(undefined);
     const got2 = await fetchCommitObjects(a, back.cid, { expectedWeightsHash: "0x" + weightsHash.toString(16), timeoutMs: 10_000 });
     expect(got2).to.deep.equal({ spec, weights, weightsHash });
+  });
+
+  it("a repository's own spec text travels byte for byte, checked against its sha256 (the on-chain architectureHash); CIDs are known offline", async () => {
+    const specText = JSON.stringify(spec); // the object store's form, not canonical
+    const offline = await commitObjectBlocks({ spec, weights, specText });
+    const pub = await publishCommitObjects(a, { spec, weights, specText });
+    expect(offline.published).to.deep.equal(pub);
+    const archHash = "0x" + require("crypto").createHash("sha256").update(specText).digest("hex");
+    const got = await fetchCommitObjects(b, pub.cid, { expectedWeightsHash: weightsHash, expectedSpecHash: archHash, timeoutMs: 10_000 });
+    expect(got.spec).to.deep.equal(spec);
+    // Another repository's spec hash: refused, naming both.
+    await expect(fetchCommitObjects(b, pub.cid, { expectedSpecHash: "0x" + "11".repeat(32), timeoutMs: 10_000 })).to.be.rejectedWith(/hashes to 0x[0-9a-f]{64}, but the repository's architectureHash is 0x1111/);
+    // Without the chain's hash, a non-canonical spec block is refused.
+    await expect(fetchCommitObjects(b, pub.cid, { timeoutMs: 10_000 })).to.be.rejectedWith(/not canonical JSON/);
+    // A spec text that is not the spec's JSON is refused before anything is stored.
+    await expect(commitObjectBlocks({ spec, weights, specText: JSON.stringify({ ...spec, lr: 0.125 }) })).to.be.rejectedWith(/specText is not the JSON of the spec/);
   });
 
   it("the same content always gives the same CIDs, on any node and whatever the spec's key order", async () => {
