@@ -1,6 +1,7 @@
 import "./model";
 import "./rollup";
 import "./repos";
+import "./reposPublish";
 import "./demo";
 import "./bench";
 import "./ptau";

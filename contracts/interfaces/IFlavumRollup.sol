@@ -30,6 +30,12 @@ import {IFlavumInference} from "./IFlavumInference.sol";
  * On-chain requests (ids below 2^63) inside a batch must be the model's oldest pending requests, in
  * order; a batch that leaves behind a request older than `inclusionDelay` blocks reverts unless it is
  * full of on-chain requests (forced inclusion). Their fees go to the submitting sequencer.
+ *
+ * Published models (`IModelRegistry.publish`, bit 17 of the registry's layout word): the bit stays out of
+ * meta, and their batches are proven for seven public inputs `[oldRoot, newRoot, batchRoot, meta, r, h,
+ * weightsHash]` (`ICommittedBatchVerifier`), weightsHash being the published commit's weights from the
+ * registry. Of each fee their batches earn, the contributors' basis points accrue to the model
+ * (`modelRevenueOf`), for the attached revenue contract to withdraw; the sequencer keeps the rest.
  */
 interface IFlavumRollup {
     /// @notice Where a deployment posts its batch traces: calldata (bound on chain), EIP-4844 blobs (the
@@ -103,6 +109,12 @@ interface IFlavumRollup {
     event SequencerRotated(address indexed previous, address indexed next);
     /// @notice Model `modelId`'s queue head moved from `from` to `to` past closed requests.
     event QueueAdvanced(uint256 indexed modelId, uint256 from, uint256 to);
+    /// @notice The revenue contract `revenue` was attached: it alone withdraws models' contributor revenue.
+    event RevenueAttached(address revenue);
+    /// @notice `amount` of inference fees accrued to the contributors of published model `modelId`.
+    event ModelRevenueAccrued(uint256 indexed modelId, uint256 amount);
+    /// @notice The contributor revenue `amount` of model `modelId` was sent to `to`.
+    event ModelRevenueWithdrawn(uint256 indexed modelId, address indexed to, uint256 amount);
 
     /// @notice This deployment stores traces in `mode`; the call is for another store.
     error FlavumWrongTraceStore(TraceStore mode);
@@ -141,6 +153,10 @@ interface IFlavumRollup {
     /// @notice More than 64 closed requests follow position `head` of model `modelId`'s queue: call
     /// `advanceQueue` first.
     error FlavumQueueBacklog(uint256 modelId, uint256 head);
+    /// @notice The revenue contract `revenue` is already attached.
+    error FlavumRevenueAlreadyAttached(address revenue);
+    /// @notice `caller` is not the attached revenue contract `revenue`.
+    error FlavumNotRevenueContract(address caller, address revenue);
 
     /**
      * @notice Settles a proven batch. Only the sequencer.
@@ -192,7 +208,8 @@ interface IFlavumRollup {
 
     /**
      * @notice Delivers a pending on-chain request proven in blob or IPFS batch `batchId`: its fee goes to the
-     * batch's sequencer and its callback runs. Anyone may call it.
+     * batch's sequencer (less the contributors' basis points, for a published model) and its callback runs.
+     * Anyone may call it.
      * @param batchId the batch
      * @param entry the request's trace entry
      * @param index its leaf in the batch subtree
@@ -200,6 +217,32 @@ interface IFlavumRollup {
      */
     function fulfillFromBatch(uint256 batchId, IFlavumInference.InferenceEntry calldata entry, uint256 index, uint256[] calldata path)
         external;
+
+    /**
+     * @notice Attaches the contract that pays published models' contributors, once. Only the admin. It is
+     * the one trust this gives the admin: the contract chosen receives every contributors' cut, so anyone
+     * relying on it checks `revenueContract()`'s code (a ContributorRevenue of this rollup's registry).
+     * @param revenue the revenue contract (`IContributorRevenue`), non-zero
+     */
+    function attachRevenue(address revenue) external;
+
+    /// @notice The attached revenue contract (zero if none).
+    function revenueContract() external view returns (address);
+
+    /**
+     * @notice The contributor revenue model `modelId` has accrued and not yet withdrawn.
+     * @param modelId the model
+     * @return the amount, in wei
+     */
+    function modelRevenueOf(uint256 modelId) external view returns (uint256);
+
+    /**
+     * @notice Sends model `modelId`'s accrued contributor revenue to the caller and zeroes it. Only the
+     * attached revenue contract. Returns 0, sending nothing, when nothing accrued.
+     * @param modelId the model
+     * @return amount the amount sent
+     */
+    function withdrawModelRevenue(uint256 modelId) external returns (uint256 amount);
 
     /// @notice The trace store, the committee's threshold and the hash of its members (IPFS).
     function traceStore() external view returns (TraceStore mode, uint256 dacThreshold, bytes32 dacCommittee);

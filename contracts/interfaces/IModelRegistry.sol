@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IModelRepository} from "./IModelRepository.sol";
+
 /**
  * @title Flavum model registry
  * @notice Each registered model is an ERC-721 token owned by its registrant. A token records the
@@ -51,6 +53,21 @@ interface IModelRegistry {
         bool hasLabel;
     }
 
+    /**
+     * @notice Where a published model's weights come from, and the inference fees its history earns.
+     * @param repository the `IModelRepository` contract
+     * @param repoId the repository within it
+     * @param commitId the commit whose weights the model serves
+     * @param contributorBps basis points (0..10000) of each inference fee that go to the contributors of the
+     * commit's history
+     */
+    struct Provenance {
+        address repository;
+        uint256 repoId;
+        uint256 commitId;
+        uint16 contributorBps;
+    }
+
     /// @notice Model `modelId` was minted to `owner`.
     event ModelRegistered(uint256 indexed modelId, address indexed owner, ModelCommitment commitment, string uri);
     /// @notice The verifier of `modelId` for batches of `batchSize`, with code hash `codeHash`, was fixed at
@@ -58,6 +75,16 @@ interface IModelRegistry {
     event VerifierSet(uint256 indexed modelId, uint16 indexed batchSize, address verifier, bytes32 codeHash);
     /// @notice The metadata URI of `modelId` changed.
     event MetadataUpdated(uint256 indexed modelId, string uri);
+    /// @notice Model `modelId` serves the weights `weightsHash` of commit `commitId` of repository `repoId` of
+    /// `repository`; `contributorBps` of each of its inference fees go to that commit's history.
+    event ModelPublished(
+        uint256 indexed modelId,
+        address indexed repository,
+        uint256 indexed repoId,
+        uint256 commitId,
+        bytes32 weightsHash,
+        uint16 contributorBps
+    );
 
     /// @notice No model `modelId` has been registered.
     error FlavumUnknownModel(uint256 modelId);
@@ -82,6 +109,18 @@ interface IModelRegistry {
     error FlavumInvalidShape();
     /// @notice The commitment's proof system id is zero.
     error FlavumMissingProofSystem();
+    /// @notice `repository` has no code: provenance must name a model repository contract.
+    error FlavumRepositoryNotContract(address repository);
+    /// @notice `account` is not a maintainer or owner of repository `repoId` of `repository`.
+    error FlavumNotRepositoryMaintainer(address repository, uint256 repoId, address account);
+    /// @notice Commit `commitId` belongs to repository `commitRepoId`, not to `repoId`.
+    error FlavumCommitNotInRepository(uint256 commitId, uint256 commitRepoId, uint256 repoId);
+    /// @notice Commit `commitId` is `status`: only Accepted or Merged commits can be published.
+    error FlavumCommitNotPublishable(uint256 commitId, IModelRepository.CommitStatus status);
+    /// @notice Commit `commitId` has weights `expected`, the commitment names `given`.
+    error FlavumWeightsNotCommit(uint256 commitId, bytes32 expected, bytes32 given);
+    /// @notice The contributors' share of a fee is at most 10000 basis points, got `contributorBps`.
+    error FlavumInvalidContributorBps(uint16 contributorBps);
 
     /**
      * @notice Registers a model with its verifiers and mints its token (ids 1, 2, 3, ...) to the caller.
@@ -102,6 +141,31 @@ interface IModelRegistry {
     ) external returns (uint256 modelId);
 
     /**
+     * @notice Registers, as `register` does, a model serving the weights of commit `provenance.commitId` of
+     * repository `provenance.repoId` of `provenance.repository`, and records that provenance. The caller
+     * must be a maintainer or owner of the repository; the commit must belong to it, be Accepted or Merged,
+     * and have the commitment's weightsHash. The model's layout word gets bit 17 (`servingOf`): its
+     * verifiers must be circuits with the seventh public input weightsHash, which the rollup supplies from
+     * here (`weightsBindingOf`), so the registered weights are checked to be the commit's on every batch.
+     * Becomes the repository's `latestPublished`.
+     * @param commitment the model's commitment; `weightsHash` must be the commit's
+     * @param shape the model's shapes, scales and output word layout
+     * @param uri the metadata URI `tokenURI` returns
+     * @param batchSizes the batch sizes served, each a power of two from 1 to 256, no repeats
+     * @param verifiers the generated 7-input verifier (`ICommittedBatchVerifier`) for each batch size
+     * @param provenance the repository, repository id and commit, and the contributors' basis points (<= 10000)
+     * @return modelId the new model's id
+     */
+    function publish(
+        ModelCommitment calldata commitment,
+        ModelShape calldata shape,
+        string calldata uri,
+        uint16[] calldata batchSizes,
+        address[] calldata verifiers,
+        Provenance calldata provenance
+    ) external returns (uint256 modelId);
+
+    /**
      * @notice Replaces the metadata URI of `modelId`. Only the model's owner.
      * @param modelId the model
      * @param uri the new URI
@@ -118,12 +182,15 @@ interface IModelRegistry {
 
     /**
      * @notice What the rollup needs to check a batch of `modelId`: its verifier for `batchSize` and its
-     * output layout word `outputBits | outputCount << 8 | hasLabel << 16` (one storage read).
+     * layout word `outputBits | outputCount << 8 | hasLabel << 16 | weightsBound << 17` (one storage read).
+     * Bits 0..16 are the output layout the batch circuit checks in its meta input; bit 17 (set for a
+     * published model) says the batch verifiers take a seventh public input, the model's weightsHash
+     * (`weightsBindingOf`), and is not part of meta.
      * Reverts with `FlavumVerifierNotSet` if the model serves no such batch size.
      * @param modelId the model
      * @param batchSize the batch size
      * @return verifier the verifier contract
-     * @return layout the output layout word the batch circuit checks
+     * @return layout the output layout word the batch circuit checks, with bit 17 for a published model
      */
     function servingOf(uint256 modelId, uint16 batchSize) external view returns (address verifier, uint256 layout);
 
@@ -180,6 +247,46 @@ interface IModelRegistry {
      * @return true once registered
      */
     function isRegistered(uint256 modelId) external view returns (bool);
+
+    /**
+     * @notice Where the weights of `modelId` come from (all zero for a model registered with `register`, or
+     * unknown).
+     * @param modelId the model
+     * @return the provenance given to `publish`
+     */
+    function provenanceOf(uint256 modelId) external view returns (Provenance memory);
+
+    /**
+     * @notice The model last published from repository `repoId` of `repository`, and its commit.
+     * @param repository the repository contract
+     * @param repoId the repository
+     * @return modelId the latest published model (0 if none)
+     * @return commitId its commit (0 if none)
+     */
+    function latestPublished(address repository, uint256 repoId) external view returns (uint256 modelId, uint256 commitId);
+
+    /**
+     * @notice Whether `modelId` was published from repository `repoId` of `repository` and its commit is
+     * that repository's `main` head now.
+     * @param modelId the model
+     * @param repository the repository contract
+     * @param repoId the repository
+     * @return isHead true iff both hold
+     * @return commitId the model's commit (0 if it was not published from that repository)
+     */
+    function isPublishedHead(uint256 modelId, address repository, uint256 repoId)
+        external
+        view
+        returns (bool isHead, uint256 commitId);
+
+    /**
+     * @notice What the rollup needs for a published model: the weights its batch proofs must be made with
+     * (their seventh public input) and the contributors' basis points of each fee. Zero for other models.
+     * @param modelId the model
+     * @return weightsHash the published commit's weights (0 if not published)
+     * @return contributorBps the contributors' basis points (0 if not published)
+     */
+    function weightsBindingOf(uint256 modelId) external view returns (bytes32 weightsHash, uint16 contributorBps);
 
     /**
      * @notice The number of models registered; the latest model's id.

@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+import {IModelRepository} from "../interfaces/IModelRepository.sol";
 
 /**
  * @title ModelRegistry
@@ -15,6 +16,19 @@ contract ModelRegistry is ERC721, IModelRegistry {
     uint256 private constant OUTPUT_WORD_BITS = 248;
     /// @dev PackedHash packs floor(250 / inputBits) input values per field element.
     uint8 private constant MAX_INPUT_BITS = 250;
+    /// @dev Layout bit of a published model: its batch verifiers take weightsHash as a seventh public input.
+    uint256 private constant WEIGHTS_BOUND = 1 << 17;
+    /// @dev Basis points of a whole fee.
+    uint16 private constant MAX_BPS = 10_000;
+
+    /// @dev A model's `Provenance`, its repository and basis points packed in one slot, the one the
+    /// rollup reads on every batch of a published model.
+    struct Publication {
+        address repository;
+        uint16 contributorBps;
+        uint256 repoId;
+        uint256 commitId;
+    }
 
     uint256 private _modelCount;
     mapping(uint256 modelId => ModelCommitment) private _commitments;
@@ -24,6 +38,8 @@ contract ModelRegistry is ERC721, IModelRegistry {
     mapping(uint256 modelId => mapping(uint16 batchSize => uint256)) private _serving;
     mapping(uint256 modelId => mapping(uint16 batchSize => bytes32)) private _codeHashes;
     mapping(uint256 modelId => uint16[]) private _batchSizes;
+    mapping(uint256 modelId => Publication) private _publications;
+    mapping(address repository => mapping(uint256 repoId => uint256 modelId)) private _latestPublished;
 
     modifier onlyModelOwner(uint256 modelId) {
         address owner = _ownerOf(modelId);
@@ -47,6 +63,68 @@ contract ModelRegistry is ERC721, IModelRegistry {
         uint16[] calldata batchSizes,
         address[] calldata verifiers
     ) external returns (uint256 modelId) {
+        modelId = _store(commitment, shape, uri, batchSizes, verifiers, 0);
+        _mintModel(modelId, commitment, uri);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function publish(
+        ModelCommitment calldata commitment,
+        ModelShape calldata shape,
+        string calldata uri,
+        uint16[] calldata batchSizes,
+        address[] calldata verifiers,
+        Provenance calldata provenance
+    ) external returns (uint256 modelId) {
+        _checkProvenance(commitment.weightsHash, provenance);
+        modelId = _store(commitment, shape, uri, batchSizes, verifiers, WEIGHTS_BOUND);
+        address repository = provenance.repository;
+        _publications[modelId] =
+            Publication(repository, provenance.contributorBps, provenance.repoId, provenance.commitId);
+        _latestPublished[repository][provenance.repoId] = modelId;
+        // Everything is recorded before the mint: its receiver hook sees the model published.
+        _mintModel(modelId, commitment, uri);
+        emit ModelPublished(
+            modelId,
+            repository,
+            provenance.repoId,
+            provenance.commitId,
+            commitment.weightsHash,
+            provenance.contributorBps
+        );
+    }
+
+    /**
+     * @dev The repository vouches for the caller's role and the commit's weights: the registry does not
+     * take the publisher's word for either.
+     */
+    function _checkProvenance(bytes32 weightsHash, Provenance calldata provenance) private view {
+        if (provenance.contributorBps > MAX_BPS) revert FlavumInvalidContributorBps(provenance.contributorBps);
+        IModelRepository repo = IModelRepository(provenance.repository);
+        if (address(repo).code.length == 0) revert FlavumRepositoryNotContract(address(repo));
+        uint256 repoId = provenance.repoId;
+        if (repo.roleOf(repoId, msg.sender) < IModelRepository.Role.Maintainer) {
+            revert FlavumNotRepositoryMaintainer(address(repo), repoId, msg.sender);
+        }
+        uint256 commitId = provenance.commitId;
+        IModelRepository.Commit memory c = repo.commit(commitId);
+        if (c.repoId != repoId) revert FlavumCommitNotInRepository(commitId, c.repoId, repoId);
+        // Proposed and Rejected commits were never accepted into any branch's history.
+        if (c.status != IModelRepository.CommitStatus.Accepted && c.status != IModelRepository.CommitStatus.Merged) {
+            revert FlavumCommitNotPublishable(commitId, c.status);
+        }
+        if (c.weightsHash != weightsHash) revert FlavumWeightsNotCommit(commitId, c.weightsHash, weightsHash);
+    }
+
+    /// @dev Checks and stores a registration; `flags` are layout bits above the output layout.
+    function _store(
+        ModelCommitment calldata commitment,
+        ModelShape calldata shape,
+        string calldata uri,
+        uint16[] calldata batchSizes,
+        address[] calldata verifiers,
+        uint256 flags
+    ) private returns (uint256 modelId) {
         if (commitment.proofSystem == bytes32(0)) revert FlavumMissingProofSystem();
         _checkDims(shape.inputShape);
         _checkDims(shape.outputShape);
@@ -62,11 +140,14 @@ contract ModelRegistry is ERC721, IModelRegistry {
         _commitments[modelId] = commitment;
         _shapes[modelId] = shape;
         _uris[modelId] = uri;
-        uint256 layout =
-            uint256(shape.outputBits) | (uint256(shape.outputCount) << 8) | ((shape.hasLabel ? uint256(1) : 0) << 16);
+        uint256 layout = uint256(shape.outputBits) | (uint256(shape.outputCount) << 8)
+            | ((shape.hasLabel ? uint256(1) : 0) << 16) | flags;
         for (uint256 i; i < batchSizes.length; ++i) {
             _setVerifier(modelId, batchSizes[i], verifiers[i], layout);
         }
+    }
+
+    function _mintModel(uint256 modelId, ModelCommitment calldata commitment, string calldata uri) private {
         _safeMint(msg.sender, modelId);
         emit ModelRegistered(modelId, msg.sender, commitment, uri);
     }
@@ -144,6 +225,41 @@ contract ModelRegistry is ERC721, IModelRegistry {
         inputSize = 1;
         for (uint256 i; i < s.inputShape.length; ++i) inputSize *= s.inputShape[i];
         return (inputSize, s.inputScale, s.inputBits);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function provenanceOf(uint256 modelId) external view returns (Provenance memory) {
+        Publication storage p = _publications[modelId];
+        return Provenance(p.repository, p.repoId, p.commitId, p.contributorBps);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function latestPublished(address repository, uint256 repoId)
+        external
+        view
+        returns (uint256 modelId, uint256 commitId)
+    {
+        modelId = _latestPublished[repository][repoId];
+        commitId = _publications[modelId].commitId;
+    }
+
+    /// @inheritdoc IModelRegistry
+    function isPublishedHead(uint256 modelId, address repository, uint256 repoId)
+        external
+        view
+        returns (bool isHead, uint256 commitId)
+    {
+        Publication storage p = _publications[modelId];
+        if (p.repository == address(0) || p.repository != repository || p.repoId != repoId) return (false, 0);
+        commitId = p.commitId;
+        isHead = IModelRepository(repository).head(repoId, "main") == commitId;
+    }
+
+    /// @inheritdoc IModelRegistry
+    function weightsBindingOf(uint256 modelId) external view returns (bytes32 weightsHash, uint16 contributorBps) {
+        Publication storage p = _publications[modelId];
+        if (p.repository == address(0)) return (bytes32(0), 0);
+        return (_commitments[modelId].weightsHash, p.contributorBps);
     }
 
     /// @inheritdoc IModelRegistry

@@ -8,6 +8,7 @@ import {IFlavumRollup} from "../interfaces/IFlavumRollup.sol";
 import {IFlavumInference} from "../interfaces/IFlavumInference.sol";
 import {IFlavumConsumer} from "../interfaces/IFlavumConsumer.sol";
 import {IGroth16Verifier} from "../interfaces/IGroth16Verifier.sol";
+import {ICommittedBatchVerifier} from "../interfaces/ICommittedBatchVerifier.sol";
 import {IPoseidon2, IPoseidon4} from "../interfaces/IPoseidon.sol";
 import {IFlavumDataPointRequests} from "../interfaces/IFlavumDataPointRequests.sol";
 import {IFlavumState} from "../interfaces/IFlavumState.sol";
@@ -46,6 +47,10 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
     uint256 private constant CALLBACK_GAS_LIMIT = 200_000;
     /// @dev Gas kept back for the bookkeeping around the callback.
     uint256 private constant CALLBACK_GAS_RESERVE = 10_000;
+    /// @dev The registry's layout bit of a published model; meta's layout field holds only the 17 below it.
+    uint256 private constant WEIGHTS_BOUND = 1 << 17;
+    /// @dev Basis points of a whole fee.
+    uint256 private constant MAX_BPS = 10_000;
 
     /// @dev Everything about a model but its root, in one slot: its tree's next leaf and rollovers, its
     /// batches, and its queue of on-chain requests (positions `head` up to `tail` of `_queued`).
@@ -57,13 +62,16 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
         uint64 tail;
     }
 
-    /// @dev A batch being settled: its verifier, id, first leaf and its model's trace state before it.
+    /// @dev A batch being settled: its verifier, id, first leaf and its model's trace state before it;
+    /// for a published model (`bound`), the contributors' basis points of its fees.
     struct Slot {
         address verifier;
         uint256 batchId;
         uint256 firstLeaf;
         uint256 onchain;
         ModelTrace trace;
+        bool bound;
+        uint16 contributorBps;
     }
 
     /// @dev Where batch traces are posted (fixed per deployment), and for IPFS the committee that attests them.
@@ -97,6 +105,11 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
     mapping(uint256 dpId => mapping(uint256 modelId => uint256[2])) private _dataPointResults;
     /// @dev Who settled each blob or IPFS batch: its on-chain requests' fees go there when they are fulfilled.
     mapping(uint256 batchId => address) private _batchSubmitters;
+
+    /// @dev The contract that pays published models' contributors, attached once by the admin; zero before.
+    address private _revenue;
+    /// @dev Contributors' cut of published models' fees, until the revenue contract withdraws it.
+    mapping(uint256 modelId => uint256) private _modelRevenue;
 
     /**
      * @param registry_ the model registry
@@ -171,9 +184,7 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
         pub[4] = uint256(keccak256(abi.encodePacked(block.chainid, address(this), pub[0], pub[1], pub[2], pub[3], trace)))
             % FIELD_MODULUS;
         (pub[5], slot.onchain) = _bindTrace(trace, count, pub[4]);
-        if (!IGroth16Verifier(slot.verifier).verifyProof(a, b, c, pub)) {
-            revert FlavumInvalidBatchProof(modelId, slot.batchId, slot.verifier);
-        }
+        _verify(modelId, slot, a, b, c, pub);
         _serveRequests(modelId, batchSize, slot, trace);
         _record(modelId, batchSize, count, slot, pub);
     }
@@ -212,9 +223,7 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
         pub[4] = uint256(keccak256(abi.encodePacked(block.chainid, address(this), pub[0], pub[1], pub[2], pub[3], data)))
             % FIELD_MODULUS;
         pub[5] = p.h;
-        if (!IGroth16Verifier(slot.verifier).verifyProof(p.a, p.b, p.c, pub)) {
-            revert FlavumInvalidBatchProof(modelId, slot.batchId, slot.verifier);
-        }
+        _verify(modelId, slot, p.a, p.b, p.c, pub);
         uint256 next = _skipClosed(modelId, slot.trace);
         if (next != 0) {
             uint256 due = uint256(_requests[next].createdBlock) + _inclusionDelay;
@@ -236,6 +245,11 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
         if (address(_state) != address(0)) _state.checkLive();
         uint256 layout;
         (slot.verifier, layout) = _registry.servingOf(modelId, batchSize);
+        if (layout & WEIGHTS_BOUND != 0) {
+            // The flag picks the verifier's arity; in meta it would spill into the levels field.
+            slot.bound = true;
+            layout ^= WEIGHTS_BOUND;
+        }
         slot.trace = _traces[modelId];
         slot.batchId = (modelId << 64) | slot.trace.batches;
         uint256 root = _roots[modelId];
@@ -252,6 +266,32 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
         pub[3] = modelId | (uint256(slot.trace.batches) << META_BATCH_SHIFT) | (slot.firstLeaf << META_FIRST_LEAF_SHIFT)
             | (uint256(count) << META_COUNT_SHIFT) | (layout << META_LAYOUT_SHIFT)
             | (_log2(batchSize) << META_LEVELS_SHIFT);
+    }
+
+    /**
+     * @dev Checks the batch proof. A published model's circuit also proves its private weights hash to the
+     * registry's weightsHash, a seventh public input; fetching it brings the contributors' basis points
+     * along, so the fee split costs no further call. Other models take no extra call.
+     */
+    function _verify(
+        uint256 modelId,
+        Slot memory slot,
+        uint256[2] calldata a,
+        uint256[2][2] calldata b,
+        uint256[2] calldata c,
+        uint256[6] memory pub
+    ) private view {
+        bool ok;
+        if (!slot.bound) {
+            ok = IGroth16Verifier(slot.verifier).verifyProof(a, b, c, pub);
+        } else {
+            bytes32 weightsHash;
+            (weightsHash, slot.contributorBps) = _registry.weightsBindingOf(modelId);
+            ok = ICommittedBatchVerifier(slot.verifier).verifyProof(
+                a, b, c, [pub[0], pub[1], pub[2], pub[3], pub[4], pub[5], uint256(weightsHash)]
+            );
+        }
+        if (!ok) revert FlavumInvalidBatchProof(modelId, slot.batchId, slot.verifier);
     }
 
     /// @dev Two updated slots (the model's root; its counters and queue), one new (the batch commitment).
@@ -351,7 +391,20 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
                 if (block.number >= due) revert FlavumOverdueRequest(modelId, next, due);
             }
         }
-        if (earned != 0) _earnings[msg.sender] += earned;
+        if (earned != 0) {
+            // One cut on the batch's sum, rounded down: the sequencer keeps the remainder.
+            if (slot.contributorBps != 0) earned -= _accrue(modelId, (earned * slot.contributorBps) / MAX_BPS);
+            _earnings[msg.sender] += earned;
+        }
+    }
+
+    /// @dev Credits `cut` of a published model's fees to its contributors; returns it.
+    function _accrue(uint256 modelId, uint256 cut) private returns (uint256) {
+        if (cut != 0) {
+            _modelRevenue[modelId] += cut;
+            emit ModelRevenueAccrued(modelId, cut);
+        }
+        return cut;
     }
 
     /**
@@ -566,6 +619,37 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
         return address(_state);
     }
 
+    // ------------------------------------------------------------------ contributor revenue
+
+    /// @inheritdoc IFlavumRollup
+    function attachRevenue(address revenue) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (_revenue != address(0)) revert FlavumRevenueAlreadyAttached(_revenue);
+        if (revenue == address(0)) revert FlavumZeroAddress("revenue");
+        _revenue = revenue;
+        emit RevenueAttached(revenue);
+    }
+
+    /// @inheritdoc IFlavumRollup
+    function revenueContract() external view returns (address) {
+        return _revenue;
+    }
+
+    /// @inheritdoc IFlavumRollup
+    function modelRevenueOf(uint256 modelId) external view returns (uint256) {
+        return _modelRevenue[modelId];
+    }
+
+    /// @inheritdoc IFlavumRollup
+    function withdrawModelRevenue(uint256 modelId) external returns (uint256 amount) {
+        if (msg.sender != _revenue) revert FlavumNotRevenueContract(msg.sender, _revenue);
+        amount = _modelRevenue[modelId];
+        // The revenue contract collects before every release: an empty accrual must not block it.
+        if (amount == 0) return 0;
+        _modelRevenue[modelId] = 0;
+        emit ModelRevenueWithdrawn(modelId, msg.sender, amount);
+        Address.sendValue(payable(msg.sender), amount);
+    }
+
     /// @inheritdoc IFlavumDataPointRequests
     function openDataPointRequest(uint256 modelId, uint256 dpId, uint256 contentHash, address requester, address callback)
         external
@@ -665,8 +749,13 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
         request.status = RequestStatus.Included;
         request.batchId = uint128(batchId);
         uint256 fee = request.fee;
-        _earnings[sequencer] += fee;
         emit InferenceIncluded(requestId, batchId, sequencer, fee);
+        if (fee != 0) {
+            // Zero for a model that was not published: its sequencer keeps the whole fee.
+            (, uint16 bps) = _registry.weightsBindingOf(entry.modelId);
+            if (bps != 0) fee -= _accrue(entry.modelId, (fee * bps) / MAX_BPS);
+            _earnings[sequencer] += fee;
+        }
         _deliver(requestId, request, entry, batchId);
     }
 

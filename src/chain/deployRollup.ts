@@ -6,6 +6,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { TREE_DEPTH } from "../protocol/batch";
 import { hasher, zeroRoots } from "../rollup/merkle";
+import { deployRevenue } from "./deployRevenue";
 import { EvmLedger } from "./evm";
 import { deployPoseidon } from "./poseidonContracts";
 import type { FlavumRollup, ModelRegistry } from "../../typechain-types";
@@ -49,7 +50,7 @@ export interface RollupDeployment {
   rollup: FlavumRollup;
   poseidon2: BaseContract;
   poseidon4: BaseContract;
-  addresses: { registry: string; rollup: string; poseidon2: string; poseidon4: string };
+  addresses: { registry: string; rollup: string; poseidon2: string; poseidon4: string; revenue: string };
   /** Root of the empty depth-20 trace tree: the rollup's initial state root. */
   emptyRoot: bigint;
 }
@@ -79,6 +80,9 @@ export async function deployRollup(hre: HardhatRuntimeEnvironment, opts: DeployR
   const registry = registryC as unknown as ModelRegistry;
   const rollup = rollupC as unknown as FlavumRollup;
 
+  // Published repository models pay their contributors through it: attached while the deployer is admin.
+  const { revenue } = await deployRevenue(hre, { registry: registryAddress, rollup: await rollup.getAddress(), signer: opts.signerIndex ?? 0 });
+
   // The deployer administers until the sequencer is granted, then hands the admin role over.
   if (sequencer) await ledger.send(`granting the sequencer role to ${sequencer}`, rollup.grantRole(await rollup.SEQUENCER_ROLE(), sequencer));
   if (admin.toLowerCase() !== deployer.toLowerCase()) {
@@ -92,7 +96,7 @@ export async function deployRollup(hre: HardhatRuntimeEnvironment, opts: DeployR
     rollup,
     poseidon2: p2.contract,
     poseidon4: p4.contract,
-    addresses: { registry: registryAddress, rollup: await rollup.getAddress(), poseidon2: p2.address, poseidon4: p4.address },
+    addresses: { registry: registryAddress, rollup: await rollup.getAddress(), poseidon2: p2.address, poseidon4: p4.address, revenue },
     emptyRoot,
   };
 }

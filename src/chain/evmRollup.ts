@@ -119,9 +119,14 @@ export class EvmRollupLedger implements RollupLedger {
       inputShape: m.inputShape, outputShape: m.outputShape, inputScale: m.inputScale, outputScale: m.outputScale,
       inputBits: m.inputBits, outputBits: m.outputBits, outputCount: m.outputCount, hasLabel: m.hasLabel,
     };
+    const sizes = m.verifiers.map((v) => v.batchSize);
+    const verifiers = m.verifiers.map((v) => v.address);
+    const p = m.provenance;
     const { tx, receipt } = await this.evm.send(
-      `registering model ${m.uri}`,
-      this.registry.register(commitment, shape, m.uri, m.verifiers.map((v) => v.batchSize), m.verifiers.map((v) => v.address)),
+      p ? `publishing ${m.uri} from repository commit ${p.commitId}` : `registering model ${m.uri}`,
+      p
+        ? this.registry.publish(commitment, shape, m.uri, sizes, verifiers, { repository: p.repository, repoId: p.repoId, commitId: p.commitId, contributorBps: p.contributorBps })
+        : this.registry.register(commitment, shape, m.uri, sizes, verifiers),
     );
     for (const log of receipt.logs) {
       const parsed = this.registry.interface.parseLog(log);

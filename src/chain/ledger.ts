@@ -41,6 +41,11 @@ export interface ModelRegistration {
   uri: string;
   /** The verifiers, fixed at registration: one per batch size. */
   verifiers: { batchSize: number; address: string }[];
+  /**
+   * A model published from a repository commit (`ModelRegistry.publish`): the registry checks the
+   * weightsHash is the commit's, and `contributorBps` of every inference fee goes to its contributors.
+   */
+  provenance?: { repository: string; repoId: bigint; commitId: bigint; contributorBps: number };
 }
 
 export interface BatchSubmission {

@@ -11,6 +11,7 @@ import { architectureHash } from "../model/architectureHash";
 import { liveRegistrations, recordRegistration, Registration } from "../model/registrations";
 import { isEphemeral } from "../chain/deployments";
 import { EvmRollupLedger, RollupAddresses, recordedRollup } from "../chain/evmRollup";
+import type { ModelRegistration } from "../chain/ledger";
 import { SequencerStore } from "./store";
 import { defaultStorePath } from "./storeLocation";
 import { Sequencer } from "./sequencer";
@@ -49,7 +50,10 @@ export interface Registered {
  * circuit is not registered twice; one whose local build changed since it was registered is refused
  * (registering it again would mint a second model under the name and orphan the first).
  */
-export async function registerModel(seq: Sequencer, hre: HardhatRuntimeEnvironment, name: string, batchSize: number, progress: Progress = silent, setupOpts: { insecureDevSetup?: boolean } = {}): Promise<Registered> {
+export async function registerModel(
+  seq: Sequencer, hre: HardhatRuntimeEnvironment, name: string, batchSize: number, progress: Progress = silent,
+  setupOpts: { insecureDevSetup?: boolean } = {}, provenance?: ModelRegistration["provenance"],
+): Promise<Registered> {
   const model = loadModel(name);
   const m = model.manifest;
   const ledger = seq.ledger as EvmRollupLedger;
@@ -119,6 +123,7 @@ export async function registerModel(seq: Sequencer, hre: HardhatRuntimeEnvironme
     uri: `flavum://models/${name}`,
     // Fixed at registration, with its code hash: no verifier can be added or swapped later.
     verifiers: [{ batchSize, address: verifier }],
+    provenance,
   });
   return done(modelId, verifier, false);
 }

@@ -168,7 +168,7 @@ describe("Attacks on the rollup contracts", function () {
         .filter((x) => x.stateMutability !== "view" && x.stateMutability !== "pure")
         .map((x) => x.name)
         .sort();
-      expect(writes).to.deep.equal(["approve", "register", "safeTransferFrom", "safeTransferFrom", "setApprovalForAll", "setMetadataURI", "transferFrom"]);
+      expect(writes).to.deep.equal(["approve", "publish", "register", "safeTransferFrom", "safeTransferFrom", "setApprovalForAll", "setMetadataURI", "transferFrom"]);
       expect((registry.interface as Interface).getFunction("setVerifier")).to.equal(null);
 
       const v = await mock.getAddress();
@@ -402,21 +402,26 @@ describe("Attacks on the rollup contracts", function () {
         .map((x) => x.name)
         .sort();
       expect(writes).to.deep.equal([
-        "advanceQueue", "attachState", "cancelRequest", "fulfill", "fulfillFromBatch", "grantRole", "openDataPointRequest", "refuseDataPointRequest",
+        "advanceQueue", "attachRevenue", "attachState", "cancelRequest", "fulfill", "fulfillFromBatch", "grantRole", "openDataPointRequest", "refuseDataPointRequest",
         "rejectRequest", "releaseDataPointRequest", "renounceRole", "requestInference", "revokeRole", "rotateSequencer",
-        "setRequestFee", "submitBatch", "submitBatchBlob", "submitBatchIpfs", "withdrawEarnings",
+        "setRequestFee", "submitBatch", "submitBatchBlob", "submitBatchIpfs", "withdrawEarnings", "withdrawModelRevenue",
       ]);
       expect((rollup.interface as Interface).getFunction("withdrawFees")).to.equal(null);
       const [req] = await request(rollup, alice, 1);
       await expect(rollup.connect(admin).withdrawEarnings(admin.address)).to.be.revertedWithCustomError(rollup, "FlavumNothingToWithdraw").withArgs(admin.address);
+      // The contributors' cut of published models' fees: only the revenue contract attached at deploy
+      // withdraws it, and the admin cannot attach another.
+      await expect(rollup.connect(admin).withdrawModelRevenue(1n)).to.be.revertedWithCustomError(rollup, "FlavumNotRevenueContract");
+      await expect(rollup.connect(admin).attachRevenue(admin.address)).to.be.revertedWithCustomError(rollup, "FlavumRevenueAlreadyAttached");
       await expect(rollup.connect(admin).cancelRequest(req.id)).to.be.revertedWithCustomError(rollup, "FlavumNotRequester");
       // The state contract's hooks answer only the attached state contract, and refuse only its own requests.
+      // One at a time: sent together, a revert not yet awaited surfaces as an uncaught error.
       for (const call of [
-        rollup.connect(admin).refuseDataPointRequest(req.id, "x"),
-        rollup.connect(admin).releaseDataPointRequest(req.id),
-        rollup.connect(admin).openDataPointRequest(1n, 1n, 1n, admin.address, admin.address),
+        () => rollup.connect(admin).refuseDataPointRequest(req.id, "x"),
+        () => rollup.connect(admin).releaseDataPointRequest(req.id),
+        () => rollup.connect(admin).openDataPointRequest(1n, 1n, 1n, admin.address, admin.address),
       ])
-        await expect(call).to.be.revertedWithCustomError(rollup, "FlavumNotStateContract");
+        await expect(call()).to.be.revertedWithCustomError(rollup, "FlavumNotStateContract");
       // A calldata batch's requests were served when it settled: no second payout through fulfillFromBatch.
       await expect(rollup.fulfillFromBatch(0n, { modelId: 1n, requestId: req.id, inputHash: (await rollup.requestOf(req.id)).inputHash, outputWord: 0n }, 0, []))
         .to.be.revertedWithCustomError(rollup, "FlavumNotPostedBatch");

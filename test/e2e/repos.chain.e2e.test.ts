@@ -22,20 +22,10 @@ import { commitWeights, quantizeData, trainCommit } from "../../src/training";
 import { InputError } from "../../src/errors";
 import * as repos from "../../src/repos/workflow";
 import { onnxPath, usePtauDir } from "../helpers/fixtures";
-import { contexts, countObjects, createCancerRepo } from "../helpers/repos";
-import { REPO } from "../helpers/circuit";
+import { contexts, countObjects, createCancerRepo, cancer, cancerDataFiles } from "../helpers/repos";
 
-const cancer = JSON.parse(fs.readFileSync(path.join(REPO, "fixtures/data/breast_cancer.json"), "utf8")) as {
-  features: number[][];
-  labels: number[];
-  split: { train: number[]; test: number[] };
-};
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "flavum-chains-"));
-function dataFile(name: string, rows: number[]): string {
-  const f = path.join(tmp, `${name}.json`);
-  fs.writeFileSync(f, JSON.stringify({ features: rows.map((i) => cancer.features[i]), labels: rows.map((i) => cancer.labels[i]) }));
-  return f;
-}
+const dataFile = cancerDataFiles(tmp);
 const train = cancer.split.train;
 const aliceRows = train.slice(0, 64);
 const bobRows = train.slice(64, 96);

@@ -19,20 +19,10 @@ import * as repos from "../../src/repos/workflow";
 import { pullWeights, serveRepository } from "../../src/repos/ipfsSync";
 import { cidFromCommitUri, publishCommitObjects } from "../../src/repos/ipfsObjects";
 import { connect, IpfsNode, startIpfsNode, stopIpfsNode } from "../../src/traceStore/ipfs";
-import { contexts, createCancerRepo } from "../helpers/repos";
-import { REPO } from "../helpers/circuit";
+import { contexts, createCancerRepo, cancer, cancerDataFiles } from "../helpers/repos";
 
-const cancer = JSON.parse(fs.readFileSync(path.join(REPO, "fixtures/data/breast_cancer.json"), "utf8")) as {
-  features: number[][];
-  labels: number[];
-  split: { train: number[]; test: number[] };
-};
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "flavum-ipfs-repo-"));
-function dataFile(name: string, rows: number[]): string {
-  const f = path.join(tmp, `${name}.json`);
-  fs.writeFileSync(f, JSON.stringify({ features: rows.map((i) => cancer.features[i]), labels: rows.map((i) => cancer.labels[i]) }));
-  return f;
-}
+const dataFile = cancerDataFiles(tmp);
 
 describe("a repository shared over IPFS (no shared folder)", function () {
   // One object store per machine: nothing passes between them but the chain and IPFS.

@@ -33,3 +33,19 @@ export async function createCancerRepo(ctxFor: ReturnType<typeof contexts>, cont
   for (const i of contributors) await repos.invite(owner, "cancer", signers[i].address, "contributor");
   return { address, repoId: r.repoId, initial: r.initialCommit, initialId: r.commit, spec: r.spec, owner };
 }
+
+/** The breast-cancer data the repository tests train on, with its train/test split. */
+export const cancer = JSON.parse(fs.readFileSync(path.resolve(__dirname, "../../fixtures/data/breast_cancer.json"), "utf8")) as {
+  features: number[][];
+  labels: number[];
+  split: { train: number[]; test: number[] };
+};
+
+/** Writes data files of cancer rows (by index) into `dir`: what a contributor's private file holds. */
+export function cancerDataFiles(dir: string) {
+  return (name: string, rows: number[]): string => {
+    const f = path.join(dir, `${name}.json`);
+    fs.writeFileSync(f, JSON.stringify({ features: rows.map((i) => cancer.features[i]), labels: rows.map((i) => cancer.labels[i]) }));
+    return f;
+  };
+}
