@@ -19,6 +19,7 @@ import { benchCorpus } from "./corpus";
 import { benchOps } from "./ops";
 import { benchRepos, ReposSummary } from "./repos";
 import { benchFederated, FederatedSummary } from "./federated";
+import { benchPublish, PublishSummary } from "./publish";
 import { benchCeremony, CEREMONY_MODEL, CeremonySummary } from "./ceremony";
 import { benchState, STATE_MODEL, stateOptions, StateBenchOptions, StateSummary, wantsState } from "./state";
 import { benchTraceStores, TRACE_STORE_BATCHES, TraceStoreRow } from "./traceStores";
@@ -98,6 +99,11 @@ export async function runBench(hre: HardhatRuntimeEnvironment, over: Partial<Ben
       progress("federated: digits repositories — step and merge circuits, federated vs central, a poisoned contributor per merge rule, the update bound");
       federated = await benchFederated(opts);
     }
+    let publish: PublishSummary | undefined;
+    if (opts.repos && (!opts.only || opts.only.includes("publish"))) {
+      progress("publish: a repository commit served with committed weights vs the same model with public weights (batches of 8)");
+      publish = await benchPublish(hre);
+    }
     let ceremony: CeremonySummary | undefined;
     if (wantsCeremony) {
       progress("ceremony: 2 contributions, beacon and verification on logreg_cancer's B = 16 batch circuit");
@@ -132,6 +138,7 @@ export async function runBench(hre: HardhatRuntimeEnvironment, over: Partial<Ben
       traceStores,
       repos,
       federated,
+      publish,
       ceremony,
       witness,
       provers,

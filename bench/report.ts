@@ -5,6 +5,7 @@ import type { OpError } from "./ops";
 import { GAS_TARGET_B32, type RollupSummary } from "./rollup";
 import type { ReposSummary } from "./repos";
 import type { FederatedSummary } from "./federated";
+import { formatPublish, PublishSummary } from "./publish";
 import type { StateSummary } from "./state";
 import type { TraceStoreRow } from "./traceStores";
 import { CeremonySummary, formatCeremony } from "./ceremony";
@@ -22,6 +23,7 @@ export interface BenchReport {
   traceStores?: TraceStoreRow[];
   repos?: ReposSummary;
   federated?: FederatedSummary;
+  publish?: PublishSummary;
   ceremony?: CeremonySummary;
   witness?: WitnessSummary;
   provers?: ProversSummary;
@@ -292,6 +294,7 @@ export function formatReport(r: BenchReport): string {
   if (r.traceStores) formatTraceStores(r.traceStores, out);
   if (r.repos) formatRepos(r.repos, out);
   if (r.federated) formatFederated(r.federated, out);
+  if (r.publish) out.push("", formatPublish(r.publish));
   if (r.ceremony) formatCeremony(r.ceremony, out);
   if (r.witness) formatWitness(r.witness, out);
   if (r.provers) formatProvers(r.provers, out);

@@ -76,7 +76,8 @@ export async function writePublishedModel(name: string, spec: TrainingSpec, weig
       weightsCommitment: expected.toString(),
       // A published model has batch circuits only; its identity is the graph they are generated from.
       circuit: {
-        template: "published", hash: sourceHash(graph), constraints: 0, wires: 0,
+        // No single-inference circuit, so no key of its own: registrations record "none".
+        template: "published", hash: sourceHash(graph), vkHash: "none", constraints: 0, wires: 0,
         layout: {
           mode: "private", inputSize: q.input.size, outputSize: out.size, argmax: q.argmax, packed: true, outputBits: out.bits,
           publicSignals: [],

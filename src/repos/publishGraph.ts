@@ -8,6 +8,10 @@
  * src/codegen/batch.ts). That is what lets the registry check, not trust, that a published model
  * serves a commit's weights.
  *
+ * The one difference from training: a softmax head's label is the first argmax of the logits as
+ * computed, where training clamps them into bz bits first (the two agree unless logits saturate),
+ * and a logistic head serves its logit, labelled by z >= 0, the rule training counts `correct` by.
+ *
  * Frozen-trunk repositories are refused for now: their trunk is public-weight layers in front of
  * the committed head, which the batch circuit's weight binding does not yet distinguish.
  */

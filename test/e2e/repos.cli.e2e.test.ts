@@ -111,6 +111,50 @@ describe("repository command line on a hardhat node", function () {
     expect(Number(probe.stdout.trim())).to.equal(e.accuracy);
   });
 
+  it("publishes the merged head to the rollup, shows its contributors' shares, audits its provenance; serves and pulls it over IPFS", async () => {
+    const log = JSON.parse(ok(hardhat("repo:log", "--repo", "cancer", "--json")).trim());
+    const head = log.branches.find((b: { name: string }) => b.name === "main").head as string;
+    // A contributor may not publish; the owner may, and gets {modelId, commit}.
+    const denied = hardhat("repo:publish", "--repo", "cancer", "--commit", head.slice(0, 12), "--batch", "2", "--from", "1");
+    expect(denied.code).to.not.equal(0);
+    expect(denied.err).to.match(/is Contributor in cancer: publishing needs a Maintainer or Owner/);
+    const pub = JSON.parse(ok(hardhat("repo:publish", "--repo", "cancer", "--commit", head.slice(0, 12), "--batch", "2", "--json")).trim());
+    expect(Object.keys(pub).sort()).to.deep.equal(["commit", "modelId"]);
+    expect(pub.commit).to.equal(head);
+    const shares = JSON.parse(ok(hardhat("repo:shares", "--repo", "cancer", "--json")).trim());
+    expect(shares.modelId).to.equal(pub.modelId);
+    expect(shares.contributors.map((c: { samples: string; share: number; claimable: string }) => [c.samples, c.share, c.claimable])).to.deep.equal([["32", 0.5, "0"], ["32", 0.5, "0"]]);
+    expect(Object.keys(shares.contributors[0]).sort()).to.deep.equal(["account", "claimable", "samples", "share"]);
+    expect(JSON.parse(ok(hardhat("repo:claim", "--repo", "cancer", "--from", "1", "--json")).trim()).claimed).to.deep.equal([]);
+    const audit = JSON.parse(ok(hardhat("model:audit", "--id", pub.modelId, "--json")));
+    expect(audit.ok).to.equal(true);
+    expect(audit.chain.map((c: { kind: string }) => c.kind)).to.deep.equal(["merge", "train (merged)", "train (merged)", "initial"]);
+
+    // Another machine (its own object store and cache) pulls the head over IPFS from repo:serve.
+    const serve = spawn("npx", ["hardhat", "repo:serve", "--repo", "cancer", "--json", "--network", "localhost"], { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    try {
+      const served = await new Promise<{ peer: string; addresses: string[]; commits: number }>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error("repo:serve printed nothing")), 120_000);
+        let out = "";
+        serve.stdout!.on("data", (d: Buffer) => {
+          out += d.toString();
+          const line = out.split("\n").find((l) => l.startsWith("{"));
+          if (line) (clearTimeout(timer), resolve(JSON.parse(line)));
+        });
+        serve.on("exit", (code) => reject(new Error(`repo:serve exited with ${code}`)));
+      });
+      expect(served.commits).to.be.greaterThan(0);
+      const peer = served.addresses.find((a) => a.startsWith("/ip4/127.0.0.1/"))!;
+      expect(peer, JSON.stringify(served)).to.match(/\/p2p\/12D3Koo/);
+      const elsewhere = { ...env, FLAVUM_OBJECTS_DIR: path.join(tmp, "elsewhere", "objects"), FLAVUM_CACHE_DIR: path.join(tmp, "elsewhere", "build") };
+      const r = spawnSync("npx", ["hardhat", "repo:pull", "--repo", "cancer", "--peer", peer, "--from", "2", "--json", "--network", "localhost"], { cwd: REPO, encoding: "utf8", env: elsewhere, timeout: 5 * 60_000 });
+      expect(r.status, r.stderr).to.equal(0);
+      expect(JSON.parse(r.stdout.trim()).head).to.equal(head);
+    } finally {
+      if (serve.pid) process.kill(-serve.pid, "SIGTERM");
+    }
+  });
+
   it("refuses bad repository options before building anything", () => {
     for (const [args, msg] of [
       [["--aggregation", "mode"], /aggregation must be fedavg, median or trimmed, got mode/],
