@@ -87,7 +87,7 @@ export function formatPublish(s: PublishSummary): string {
     "Publishing a repository commit: served weights bound to the commit (batches of 8, real proofs, submitBatch gas)",
     "| model | weights | params | constraints | prove ms | gas / batch | gas / inference |",
     "|---|---|---|---|---|---|---|",
-    ...s.rows.map((r) => `| ${r.model} | ${r.weights} | ${r.params} | ${r.constraints.toLocaleString("en")} | ${r.proveMs} | ${r.gasPerBatch.toLocaleString("en")} | ${r.gasPerInference.toLocaleString("en")} |`),
+    ...s.rows.map((r) => `| ${r.model} | ${r.weights} | ${r.params} | ${r.constraints.toLocaleString("en")} | ${Math.round(r.proveMs)} | ${r.gasPerBatch.toLocaleString("en")} | ${r.gasPerInference.toLocaleString("en")} |`),
     `published / public: ${s.constraintRatio.toFixed(2)}× constraints, ${s.gasRatio.toFixed(3)}× gas`,
   ];
   return lines.join("\n");
