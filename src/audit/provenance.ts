@@ -18,6 +18,13 @@ import { Contract, Interface, TransactionResponse } from "ethers";
 import { CommitKind } from "../chain/deployRepos";
 import { FlavumError } from "../errors";
 import type { AuditCheck } from "./modelAudit";
+import { ObjectStore } from "../repos/objectStore";
+import { publishedGraph } from "../repos/publishGraph";
+import type { TrainingSpec } from "../training/spec";
+import { generateBatchCircuit } from "../codegen/batch";
+import { hasher, log2Exact, zeroRoots } from "../rollup/merkle";
+import { sourceHash } from "../zk/keys";
+import { modelNameFromUri } from "../rollup/rebuild";
 
 export interface ProvenanceStep {
   commitId: string;
@@ -47,7 +54,9 @@ const hex = (v: bigint) => "0x" + v.toString(16).padStart(64, "0");
 
 type Commit = { id: bigint; repoId: bigint; author: string; kind: number; parents: bigint[]; weightsHash: bigint; dataHash: bigint; samples: bigint; revertOf: bigint; contentId: string };
 
-export async function auditProvenance(hre: HardhatRuntimeEnvironment, registryAddress: string, modelId: bigint): Promise<ProvenanceReport> {
+export async function auditProvenance(
+  hre: HardhatRuntimeEnvironment, registryAddress: string, modelId: bigint, o: { objects?: ObjectStore } = {},
+): Promise<ProvenanceReport> {
   const { ethers } = hre;
   const registry = await ethers.getContractAt("ModelRegistry", registryAddress);
   const p = await registry.provenanceOf(modelId);
@@ -69,6 +78,7 @@ export async function auditProvenance(hre: HardhatRuntimeEnvironment, registryAd
   const top = await commitOf(p.commitId);
   check("registered weightsHash = the commit's", hex(top.weightsHash), commitment.weightsHash.toLowerCase());
   check("commit belongs to the repository", p.repoId.toString(), top.repoId.toString());
+  await checkProgram(registry, modelId, info.architectureHash, top.weightsHash, commitment.circuitHash, o.objects ?? new ObjectStore(), check);
 
   /** The transaction that created `commitId`, decoded: the event `name` names it. */
   const creatingCall = async (eventName: "CommitPushed" | "Merged", commitId: bigint) => {
@@ -150,6 +160,40 @@ export async function auditProvenance(hre: HardhatRuntimeEnvironment, registryAd
   return {
     ok: checks.every((x) => x.ok), modelId: modelId.toString(), repository: p.repository, repoId: p.repoId.toString(), commitId: p.commitId.toString(), chain, checks,
   };
+}
+
+/**
+ * The served program: the batch circuits regenerated from the repository's spec and the commit's
+ * weights (this machine's objects; `repo:pull --peer` fetches them) must hash to the registered
+ * circuit hash — what the weights binding alone cannot show (a circuit could take the commit's
+ * weights and compute something else with them). The key and verifier behind that circuit hash are
+ * model:audit's usual chain.
+ */
+async function checkProgram(
+  registry: Contract, modelId: bigint, architectureHash: string, weightsHash: bigint, circuitHash: string, objects: ObjectStore,
+  check: (name: string, expected: string, actual: string, note?: string) => boolean,
+): Promise<void> {
+  const name = "the served circuit is the commit's model";
+  const uri = (await registry.tokenURI(modelId)) as string;
+  const model = modelNameFromUri(uri);
+  let spec: TrainingSpec;
+  let weights: bigint[];
+  try {
+    spec = objects.getJson<TrainingSpec>(architectureHash.replace(/^0x/, ""));
+    weights = objects.getJson<{ weights: string[] }>(objects.resolve(weightsHash)).weights.map(BigInt);
+  } catch (e) {
+    check(name, "the commit's spec and weights", "not on this machine", `${(e as Error).message}; pull them (repo:pull --peer) and audit again`);
+    return;
+  }
+  if (!model) {
+    check(name, "a flavum://models/<name> URI", uri);
+    return;
+  }
+  const q = publishedGraph(spec, weights);
+  const h = await hasher();
+  const sizes = ((await registry.batchSizesOf(modelId)) as bigint[]).map(Number);
+  const hashes = sizes.map((B) => "0x" + sourceHash(generateBatchCircuit(q, model, B, zeroRoots(h)[log2Exact(B)]).source));
+  check(name, circuitHash.toLowerCase(), hashes.find((x) => x === circuitHash.toLowerCase()) ?? hashes.join(", "), `batch circuits of sizes ${sizes.join(", ")} regenerated from the commit`);
 }
 
 function shortAddr(id: string): string {

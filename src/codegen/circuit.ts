@@ -7,7 +7,7 @@
  * one word, out[0..n-1] and [label] instead of outputWord.
  */
 import type { QAffine, QGraph, QNode } from "../quant/qgraph";
-import { weightLayout, WeightLayout } from "./weights";
+import { isPrivateAffine, weightLayout, WeightLayout } from "./weights";
 import { emitNewKind, emitTable } from "./kinds";
 import { Ref, assign, term } from "./linear";
 
@@ -164,6 +164,8 @@ export function generateCircuit(q: QGraph, name: string, mode: WeightsMode, opts
 
   q.nodes.forEach((node, k) => {
     const c = `n${k}`;
+    // This node's weights are private inputs (else constants of its linear combinations).
+    const priv = layout !== undefined && node.kind === "affine" && isPrivateAffine(q, node);
     const size = q.tensors[node.out].size;
     body("");
     body(`// ${node.kind} ${describe(node)} <- ${node.from.join(", ")}`);
@@ -174,8 +176,8 @@ export function generateCircuit(q: QGraph, name: string, mode: WeightsMode, opts
       refs.set(node.out, (i) => src(idx[i]));
       return;
     }
-    const chunked = node.kind === "affine" && !node.unchecked && !layout && affineTerms(node) > splitTerms;
-    if (!(node.kind === "affine" && node.unchecked && !layout) && !chunked) body(`component ${c}[${size}];`);
+    const chunked = node.kind === "affine" && !node.unchecked && !priv && affineTerms(node) > splitTerms;
+    if (!(node.kind === "affine" && node.unchecked && !priv) && !chunked) body(`component ${c}[${size}];`);
     if (emitNewKind(node, c, k, size, refs, body, includes)) return;
     if (chunked) {
       emitChunkedAffine(node as QAffine);
@@ -184,7 +186,7 @@ export function generateCircuit(q: QGraph, name: string, mode: WeightsMode, opts
     switch (node.kind) {
       case "affine": {
         const ins = node.inputs.map((n) => refs.get(n)!);
-        if (node.unchecked && !layout) {
+        if (node.unchecked && !priv) {
           // Exact and bounded by its inputs' proven ranges (quantize.ts tightenAffine): wiring, no check.
           body(`signal ${c}_v[${size}];`);
           for (let i = 0; i < size; i++) {
@@ -200,7 +202,7 @@ export function generateCircuit(q: QGraph, name: string, mode: WeightsMode, opts
         }
         includes.add("RescaleAct");
         body(`for (var i = 0; i < ${size}; i++) { ${c}[i] = RescaleAct(${node.bits}, ${node.shift}, ${node.act === "relu" ? 1 : 0}); }`);
-        if (layout) {
+        if (priv) {
           const nnz = node.rows.reduce((a, rows) => a + rows.reduce((s, r) => s + r.idx.length, 0), 0);
           body(`signal p${k}[${nnz}];`);
           let e = 0;

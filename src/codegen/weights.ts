@@ -24,10 +24,20 @@ export function affineNodes(q: QGraph): QAffine[] {
   return q.nodes.filter((n): n is QAffine => n.kind === "affine");
 }
 
+/**
+ * Whether a private-weights circuit takes this node's weights as inputs: every affine node, except
+ * in a published commit's graph that lists its own (`committed.nodes`) — a frozen trunk in front of
+ * the committed head keeps its weights as constants.
+ */
+export function isPrivateAffine(q: QGraph, node: QAffine): boolean {
+  const own = q.committed?.nodes;
+  return own === undefined || own.includes(q.nodes.indexOf(node));
+}
+
 export function weightLayout(q: QGraph): WeightLayout {
   const weights: bigint[] = [];
   const biases: bigint[] = [];
-  for (const node of affineNodes(q)) {
+  for (const node of affineNodes(q).filter((n) => isPrivateAffine(q, n))) {
     node.bias.forEach((b, i) => {
       for (const rows of node.rows) weights.push(...rows[i].w);
       biases.push(b);

@@ -214,6 +214,8 @@ export interface CommittedWeights {
   weightIndex: number[];
   biasIndex: number[];
   biasShift: number[];
+  /** Indices in `nodes` of the affine nodes whose weights are θ's (absent: all of them); the others keep constants. */
+  nodes?: number[];
 }
 
 export interface QGraph {

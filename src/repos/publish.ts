@@ -66,7 +66,7 @@ export async function writePublishedModel(name: string, spec: TrainingSpec, weig
       source: `repository ${p.repo} commit ${p.contentId}`,
       weights: "private",
       quant: q.options,
-      ops: { Gemm: q.nodes.length },
+      ops: q.nodes.reduce<Record<string, number>>((a, n) => ({ ...a, [n.kind]: (a[n.kind] ?? 0) + 1 }), {}),
       head: q.head,
       inputShape: q.input.shape,
       outputShape: out.shape,

@@ -12,19 +12,17 @@
  * computed, where training clamps them into bz bits first (the two agree unless logits saturate),
  * and a logistic head serves its logit, labelled by z >= 0, the rule training counts `correct` by.
  *
- * Frozen-trunk repositories are refused for now: their trunk is public-weight layers in front of
- * the committed head, which the batch circuit's weight binding does not yet distinguish.
+ * A frozen-trunk repository (a CNN head) is served as its trunk, weights constant as the spec fixes
+ * them, then the committed head on the trunk's integer outputs (the features training used):
+ * `committed.nodes` names the head's affine nodes, the only ones whose weights are θ's.
  */
-import { InputError } from "../errors";
-import type { QAffine, QGraph, QTensor } from "../quant/qgraph";
+import type { QGraph, QNode, QTensor } from "../quant/qgraph";
+import { qgraphFromJson } from "../model/qgraphJson";
+import { trunkGraph } from "../training/trunk";
 import { checkWeights } from "../training/executor";
 import { headOf, isGeneral, layerOffsets, plan, TrainingSpec } from "../training/spec";
 
 export function publishedGraph(spec: TrainingSpec, weights: readonly bigint[]): QGraph {
-  if (spec.trunk)
-    throw new InputError(
-      `publishing a repository whose model has a frozen trunk (cut at ${spec.trunk.upTo}) is not supported yet: only dense models (logistic, linear, softmax, mlp) can be published`,
-    );
   checkWeights(spec, weights);
   const p = plan(spec);
   const offsets = layerOffsets(spec);
@@ -36,19 +34,22 @@ export function publishedGraph(spec: TrainingSpec, weights: readonly bigint[]): 
     return l < top ? { shift: p.hShift, bits: p.hBits } : { shift: p.zShift, bits: p.zBits };
   };
 
-  const tensors: Record<string, QTensor> = {};
-  const input: QTensor = { name: "x", shape: [spec.d], size: spec.d, scale: spec.sx, bits: spec.bx };
-  tensors.x = input;
-  const nodes: QAffine[] = [];
+  // A frozen trunk runs first, its weights constants (the spec fixes them); the head reads its outputs.
+  const trunk = spec.trunk ? qgraphFromJson(trunkGraphJson(spec)) : undefined;
+  const tensors: Record<string, QTensor> = { ...(trunk?.tensors ?? {}) };
+  const input: QTensor = trunk?.input ?? { name: "x", shape: [spec.d], size: spec.d, scale: spec.sx, bits: spec.bx };
+  tensors[input.name] = input;
+  const nodes: QNode[] = [...(trunk?.nodes ?? [])];
+  const headStart = nodes.length;
   const weightIndex: number[] = [];
   const biasIndex: number[] = [];
   const biasShift: number[] = [];
-  let prev = input;
+  let prev = trunk ? trunk.tensors[trunk.output] : input;
   offsets.forEach((o, l) => {
     const { shift, bits } = layerShape(l);
     const last = l === top;
     const scale = last ? (head === "linear" ? spec.sp : spec.sz) : spec.sh;
-    const name = last ? "z" : `h${l + 1}`;
+    const name = uniqueName(tensors, last ? "z" : `h${l + 1}`);
     const out: QTensor = { name, shape: [o.fanOut], size: o.fanOut, scale, bits };
     tensors[name] = out;
     const idx = Int32Array.from({ length: o.fanIn }, (_, j) => j);
@@ -69,9 +70,21 @@ export function publishedGraph(spec: TrainingSpec, weights: readonly bigint[]): 
   const k = prev.size;
   return {
     options: { bits: Math.max(...Object.values(tensors).map((t) => t.bits)), weightBits: spec.bw, headroomBits: 0 },
-    committed: { params: weights.length, bits: spec.bw, weightIndex, biasIndex, biasShift },
-    tensors, input, nodes, output: prev.name,
+    committed: { params: weights.length, bits: spec.bw, weightIndex, biasIndex, biasShift, ...(trunk ? { nodes: offsets.map((_, l) => headStart + l) } : {}) },
+    tensors, input, ...(trunk?.inputs ? { inputs: trunk.inputs } : {}), nodes, output: prev.name,
     head: k > 1 ? "argmax" : "none",
     argmax: k > 1,
   };
+}
+
+/** The trunk graph's JSON, checked against the spec (parsed afresh: the cached graph is shared). */
+function trunkGraphJson(spec: TrainingSpec): string {
+  trunkGraph(spec);
+  return spec.trunk!.qgraph;
+}
+
+function uniqueName(tensors: Record<string, QTensor>, base: string): string {
+  let name = `head_${base}`;
+  for (let i = 2; tensors[name]; i++) name = `head_${base}_${i}`;
+  return name;
 }

@@ -3,7 +3,8 @@
  * circuit with committed weights: the served forward pass is the training executor's (fast-check
  * against trainStep's predictions, every model kind), the batch circuit accepts the honest batch
  * with theta = the commit's weights and weightsHash = commitWeights(spec, theta), and refuses a
- * tampered weight and a weightsHash that is not the weights'.
+ * tampered weight and a weightsHash that is not the weights'. A CNN head on its frozen trunk is
+ * served the same way: the trunk's weights constants, the head's committed.
  */
 import { expect } from "chai";
 import fc from "fast-check";
@@ -13,11 +14,18 @@ import { committedTheta } from "../../src/codegen/weights";
 import { planBatch, BatchPlan } from "../../src/rollup/batchWitness";
 import { TraceTree, hasher, zeroRoots, Hash2 } from "../../src/rollup/merkle";
 import { runInt } from "../../src/quant/intExec";
-import { TrainingSpec, trainingSpec, trainStep, commitWeights, paramCount, headOf } from "../../src/training";
+import {
+  TrainingSpec, trainingSpec, trainStep, commitWeights, paramCount, headOf, frozenTrunkModel, trunkTrainingSpec, trunkFeatures, weightsFromFloat,
+} from "../../src/training";
+import { calibrationSet, onnxPath } from "../helpers/fixtures";
+import { REPO } from "../helpers/circuit";
+import fs from "fs";
+import path from "path";
 import { Tester, compileSource, expectTamperRejected, witnessFails } from "../helpers/circuit";
 
 const SEED = Number(process.env.FLAVUM_FC_SEED ?? 20261202);
 const ROLLUP = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+const digits: { features: number[][]; split: { test: number[] } } = JSON.parse(fs.readFileSync(path.join(REPO, "fixtures/data/digits.json"), "utf8"));
 
 // A tiny learning rate keeps trainStep's update in range: only its forward pass is compared.
 const lr = 2 ** -12;
@@ -68,12 +76,51 @@ describe("published repository commits", () => {
       });
     }
 
-    it("refuses weights outside the spec's range and frozen-trunk models, naming them", () => {
+    it("refuses weights outside the spec's range, naming them", () => {
       const s = SPECS.logistic;
       const w = Array(paramCount(s)).fill(0n);
       w[2] = 1n << BigInt(s.bw);
       expect(() => publishedGraph(s, w)).to.throw(/w\[2\]|weight/);
-      expect(() => publishedGraph({ ...s, trunk: { upTo: "/Flatten" } as TrainingSpec["trunk"] }, w)).to.throw(/frozen trunk \(cut at \/Flatten\)/);
+    });
+  });
+
+  describe("a CNN head on its frozen trunk (cnn_digits cut at /Flatten)", function () {
+    let s: TrainingSpec;
+    let theta: bigint[];
+    let q: ReturnType<typeof publishedGraph>;
+    const rows = () => digits.split.test.slice(0, 12).map((i) => digits.features[i].map((v) => BigInt(Math.round(v))));
+    before(() => {
+      const m = frozenTrunkModel(onnxPath("cnn_digits"), "/Flatten", calibrationSet("cnn_digits"));
+      s = trunkTrainingSpec(m, { n: 8, K: 1, lr: 1 / 32 });
+      theta = weightsFromFloat(s, m.head.weights);
+      q = publishedGraph(s, theta);
+    });
+
+    it("serves the trunk with constant weights and the head on its outputs: the head's label on the trunk's features", () => {
+      expect(committedTheta(q)).to.deep.equal(theta);
+      expect(q.committed!.nodes).to.have.length(1);
+      const headOnly = publishedGraph({ ...s, trunk: undefined }, theta);
+      for (const x of rows()) {
+        const [features] = trunkFeatures(s, [x]);
+        const served = runInt(q, x);
+        expect(served.output).to.deep.equal(runInt(headOnly, features).output);
+        expect(BigInt(served.argmax)).to.equal(trainStep({ ...s, trunk: undefined, n: 1, lr }, theta, [features], [0n]).predictions[0]);
+      }
+    });
+
+    it("its batch circuit binds only the head's weights to weightsHash; the trunk's are constants", async () => {
+      const h = await hasher();
+      const gen = generateBatchCircuit(q, "pub_cnn", 1, zeroRoots(h)[0]);
+      expect(gen.source).to.include(`signal input theta[${theta.length}];`);
+      const { t } = await compileSource("pub-cnn", gen.source);
+      const plan = await planBatch({
+        q, h, tree: new TraceTree(h), modelId: 4n, batchSize: 1, batchNumber: 0n, firstLeaf: 0n, rollup: ROLLUP, chainId: 31337n,
+        requests: [{ requestId: 1n, quantized: rows()[0] }],
+      });
+      const w = await t.calculateWitness(plan.circuitInput, true);
+      await t.checkConstraints(w);
+      expect(w[7]).to.equal(await commitWeights(s, theta));
+      await expectTamperRejected(t, w, { "theta[0]": theta[0] + 1n });
     });
   });
 

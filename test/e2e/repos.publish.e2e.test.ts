@@ -149,10 +149,11 @@ describe("publishing a repository commit to the rollup", function () {
       expect(await c.revenue.releasable(modelId, signers[4].address)).to.equal(0n);
 
       // The provenance audit walks head → merge (and its two commits) → initial, re-verifying each proof.
-      const audit = await auditProvenance(hre, d.addresses.registry, modelId);
+      const audit = await auditProvenance(hre, d.addresses.registry, modelId, { objects });
       expect(audit.ok, JSON.stringify(audit.checks.filter((x) => !x.ok))).to.equal(true);
       expect(audit.chain.map((s) => s.kind)).to.deep.equal(["train", "merge", "train (merged)", "train (merged)", "initial"]);
       expect(audit.chain[1].contentId).to.equal(m1);
+      expect(audit.checks.find((x) => x.name === "the served circuit is the commit's model")!.ok).to.equal(true);
 
       // Once main moves on, the model is no longer the published head (its commit is still named).
       await repos.revert(owner, "cancer", m1);
@@ -172,5 +173,16 @@ describe("publishing a repository commit to the rollup", function () {
     const verifier = await (await hre.ethers.deployContract("MockCommittedBatchVerifier", [12345n])).getAddress();
     await expect(d.registry.publish(commitment, shape, "x", [B], [verifier], { repository: r.address, repoId: r.repoId, commitId: headToken, contributorBps: BPS }))
       .to.be.revertedWithCustomError(d.registry, "FlavumWeightsNotCommit");
+
+    // The commit's weights with another program: the registry cannot tell, the provenance audit can.
+    const commit = await (await ctxFor(r.address, 0)).ledger.commit(headToken);
+    const weightsHash = hre.ethers.toBeHex(commit.weightsHash, 32);
+    const honest = await (await hre.ethers.deployContract("MockCommittedBatchVerifier", [commit.weightsHash])).getAddress();
+    await (await d.registry.publish({ ...commitment, weightsHash, circuitHash: hre.ethers.id("another program") }, shape, "flavum://models/cancer_head", [B], [honest],
+      { repository: r.address, repoId: r.repoId, commitId: headToken, contributorBps: BPS })).wait();
+    const audit = await auditProvenance(hre, d.addresses.registry, await d.registry.modelCount(), { objects });
+    const program = audit.checks.find((x) => x.name === "the served circuit is the commit's model")!;
+    expect([audit.ok, program.ok]).to.deep.equal([false, false]);
+    expect(audit.checks.filter((x) => !x.ok)).to.have.length(1);
   });
 });
