@@ -1,5 +1,5 @@
 import { task, types } from "hardhat/config";
-import { progress } from "./util";
+import { progress, withStdoutOnStderr } from "./util";
 import { COMMIT, From, fromParam, repoAction, withRepos } from "./repos";
 import { INSECURE_DEV_SETUP_HELP } from "../src/zk/setupPolicy";
 import { openSequencer } from "../src/rollup/service";
@@ -20,15 +20,14 @@ fromParam(
   repoAction(async (a: From & { repo: string; commit: string; batch: number; name?: string; contributorBps: number; insecureDevSetup: boolean; json: boolean }, hre) =>
     withRepos(hre, a, async (ctx) => {
       const seq = await openSequencer(hre, { signerIndex: a.from, progress });
-      // The verifier's compile prints on stdout, which carries the --json result: send it to stderr.
-      const log = console.log;
-      console.log = (...x: unknown[]) => console.error(...x);
       try {
-        const r = await publishCommit(ctx, seq, a.repo, a.commit, { batch: a.batch, name: a.name, contributorBps: a.contributorBps, insecureDevSetup: a.insecureDevSetup });
-        // The split opens now, so the first claim costs no walk of the history.
-        const c = await revenueContracts(hre, a.from);
-        const shares = await modelShares(c, { modelId: r.modelId, commitId: r.commitToken, contributorBps: r.contributorBps }, { open: true });
-        console.log = log;
+        // The verifier's compile prints on stdout, which carries the --json result.
+        const { r, shares } = await withStdoutOnStderr(async () => {
+          const r = await publishCommit(ctx, seq, a.repo, a.commit, { batch: a.batch, name: a.name, contributorBps: a.contributorBps, insecureDevSetup: a.insecureDevSetup });
+          // The split opens now, so the first claim costs no walk of the history.
+          const c = await revenueContracts(hre, a.from);
+          return { r, shares: await modelShares(c, { modelId: r.modelId, commitId: r.commitToken, contributorBps: r.contributorBps }, { open: true }) };
+        });
         if (a.json) console.log(JSON.stringify({ modelId: r.modelId.toString(), commit: r.commit }));
         else
           console.log(
@@ -36,7 +35,6 @@ fromParam(
               `${r.constraints} constraints; ${r.contributorBps / 100}% of each fee goes to ${shares.contributors.length} contributor(s)`,
           );
       } finally {
-        console.log = log;
         seq.store.close();
       }
     }),

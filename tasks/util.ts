@@ -19,10 +19,15 @@ export interface ActionOptions {
  * typings…") sent to stderr: stdout carries the command's result, which `--json` callers parse.
  */
 export async function compileContracts(hre: any): Promise<void> {
+  await withStdoutOnStderr(() => hre.run("compile", { quiet: true }));
+}
+
+/** Runs `fn` with console.log sent to stderr, keeping stdout for the command's result (`--json`). */
+export async function withStdoutOnStderr<T>(fn: () => Promise<T>): Promise<T> {
   const log = console.log;
   console.log = (...a: unknown[]) => console.error(...a);
   try {
-    await hre.run("compile", { quiet: true });
+    return await fn();
   } finally {
     console.log = log;
   }

@@ -25,6 +25,7 @@ import { generateBatchCircuit } from "../codegen/batch";
 import { hasher, log2Exact, zeroRoots } from "../rollup/merkle";
 import { sourceHash } from "../zk/keys";
 import { modelNameFromUri } from "../rollup/rebuild";
+import { shortId } from "../repos/commitIds";
 
 export interface ProvenanceStep {
   commitId: string;
@@ -108,7 +109,7 @@ export async function auditProvenance(
     }
     const dataHash = BigInt(await repo.chainDataHash(links.map((l) => String(l.dataHash))));
     ok &&= w === c.weightsHash && dataHash === c.dataHash && samples === c.samples;
-    return { ok, detail: `${links.length} training proof(s) re-verified from ${shortAddr(parent.contentId)}; ${samples} samples` };
+    return { ok, detail: `${links.length} training proof(s) re-verified from ${shortId(parent.contentId)}; ${samples} samples` };
   };
 
   let at: Commit | undefined = top;
@@ -196,9 +197,6 @@ async function checkProgram(
   check(name, circuitHash.toLowerCase(), hashes.find((x) => x === circuitHash.toLowerCase()) ?? hashes.join(", "), `batch circuits of sizes ${sizes.join(", ")} regenerated from the commit`);
 }
 
-function shortAddr(id: string): string {
-  return id.slice(0, 10);
-}
 
 /** Whether model `modelId` was published from a repository commit. */
 export async function isPublished(hre: HardhatRuntimeEnvironment, registryAddress: string, modelId: bigint): Promise<boolean> {

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { flavumRejection } from "../helpers/rejection";
 import hre from "hardhat";
 import crypto from "crypto";
 import fs from "fs";
@@ -37,15 +38,7 @@ function randomTrace(entries: number): Uint8Array {
   return encodeTrace(items, 2);
 }
 
-async function rejects(p: Promise<unknown>): Promise<FlavumError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).to.be.instanceOf(FlavumError);
-    return e as FlavumError;
-  }
-  throw new Error("expected a rejection");
-}
+const rejects = flavumRejection;
 
 const esmImport = new Function("s", "return import(s)") as (s: string) => Promise<any>;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

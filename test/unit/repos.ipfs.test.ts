@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { flavumRejection } from "../helpers/rejection";
 import fs from "fs";
 import path from "path";
 import { FlavumError } from "../../src/errors";
@@ -24,15 +25,7 @@ import { paramCount, trainingSpec, TrainingSpec } from "../../src/training/spec"
 import { connect, fetchBlock, holdsBlock, IpfsNode, publishBlock, rawBlockCid, startIpfsNode, stopIpfsNode } from "../../src/traceStore/ipfs";
 import type { Transcript } from "../../src/zk/ceremony";
 
-async function rejects(p: Promise<unknown>): Promise<FlavumError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).to.be.instanceOf(FlavumError);
-    return e as FlavumError;
-  }
-  throw new Error("expected a rejection");
-}
+const rejects = flavumRejection;
 
 const utf8 = (s: string) => new Uint8Array(Buffer.from(s, "utf8"));
 const text = (b: Uint8Array) => Buffer.from(b).toString("utf8");
