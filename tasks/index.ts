@@ -2,6 +2,7 @@ import "./model";
 import "./rollup";
 import "./repos";
 import "./reposPublish";
+import "./reposRollup";
 import "./demo";
 import "./bench";
 import "./ptau";

@@ -1,30 +1,16 @@
 import { task, types } from "hardhat/config";
-import { flavumAction, progress, userPath } from "./util";
+import { userPath } from "./util";
 import { INSECURE_DEV_SETUP_HELP } from "../src/zk/setupPolicy";
-import { EvmRepoLedger, recordedRepository } from "../src/chain/evmRepos";
-import { ObjectStore } from "../src/repos/objectStore";
-import { LocalIndex, defaultIndexPath } from "../src/repos/localIndex";
 import * as repos from "../src/repos/workflow";
 import { shortId } from "../src/repos/commitIds";
 import { InputError } from "../src/errors";
 import { dialAddress, startIpfsNode, stopIpfsNode } from "../src/traceStore/ipfs";
 import { pullWeights, serveRepository } from "../src/repos/ipfsSync";
+import { pushToRollup, trainForRollup } from "../src/repos/rollupTraining";
+import { COMMIT, From, fromParam, inboxParam, parseVia, repoAction, withRepos, withRollupRepos } from "./repoCommon";
 
-export type From = { from: number };
-export async function withRepos<T>(hre: any, a: From, fn: (ctx: repos.RepoContext) => Promise<T>): Promise<T> {
-  const ledger = await EvmRepoLedger.connect(hre, recordedRepository(hre.network.name), a.from);
-  const index = new LocalIndex(defaultIndexPath(hre.network.name));
-  try {
-    return await fn({ hre, ledger, objects: new ObjectStore(), index, signerIndex: a.from, progress });
-  } finally {
-    index.close();
-  }
-}
-/** Repository commands act on contracts an earlier command deployed: the chain must outlive them. */
-export const repoAction = <A>(fn: (a: A, hre: any) => Promise<unknown>) => flavumAction(fn, { persistent: true });
-export const fromParam = (t: any) => t.addOptionalParam("from", "Signer index", 0, types.int);
-/** Every command names commits by their commit id (0x…, any prefix of 8+ hex digits) or token number. */
-export const COMMIT = "Commit id (0x…, or its first 8+ hex digits) or token number";
+export { COMMIT, fromParam, repoAction, withRepos } from "./repoCommon";
+export type { From } from "./repoCommon";
 
 fromParam(
   task("repo:create", "Create a model repository from an ONNX model (its first commit on main); prints what a training step costs before it builds")
@@ -142,14 +128,23 @@ fromParam(
     .addParam("repo", "Repository name")
     .addParam("data", 'JSON {"features": [[...]], "labels": [...]}; its rows must fill whole chunks of n·K rows')
     .addOptionalParam("branch", "Branch to train from", "main")
+    .addOptionalParam("via", "Where the commit is to count: l1 (ModelRepository) | rollup (from the rollup head, settled by repo:settle)", "l1")
     .addOptionalParam("epochs", "Passes over the rows (each chunk of n·K rows is one proof per epoch)", 1, types.int)
     .addOptionalParam("steps", "SGD steps per proof (must match the repository's)", undefined, types.int)
     .addOptionalParam("lr", "Learning rate (must match the repository's)", undefined, types.float)
     .addFlag("strict", "Refuse features outside the training range instead of clamping them with a warning")
     .addFlag("json", "Print JSON"),
 ).setAction(
-  repoAction(async (a: From & { repo: string; data: string; branch: string; epochs: number; steps?: number; lr?: number; strict: boolean; json: boolean }, hre) =>
-    withRepos(hre, a, async (ctx) => {
+  repoAction(async (a: From & { repo: string; data: string; branch: string; via: string; epochs: number; steps?: number; lr?: number; strict: boolean; json: boolean }, hre) => {
+    if (parseVia(a.via) === "rollup") {
+      return withRollupRepos(hre, a, async (ctx) => {
+        const r = await trainForRollup(ctx, a.repo, userPath(a.data), { epochs: a.epochs, steps: a.steps, lr: a.lr, strict: a.strict, branch: a.branch === "main" ? undefined : a.branch });
+        if (a.json) return console.log(JSON.stringify({ commit: r.id, rows: r.rows, samples: r.samples, proofs: r.proofs, proveMs: Math.round(r.proveMs), correct: r.correct, head: r.head, round: r.round }));
+        console.log(`commit ${r.id} (from the rollup head of round ${r.round}): ${r.samples} samples in ${r.proofs} proof(s), ${r.correct}/${r.samples} right before their step; ` +
+          `proven in ${(r.proveMs / 1000).toFixed(1)} s; send it with repo:push --via rollup`);
+      });
+    }
+    return withRepos(hre, a, async (ctx) => {
       const r = await repos.train(ctx, a.repo, userPath(a.data), { branch: a.branch, epochs: a.epochs, steps: a.steps, lr: a.lr, strict: a.strict });
       if (a.json)
         return console.log(JSON.stringify({
@@ -158,23 +153,33 @@ fromParam(
       console.log(`commit ${r.id} (from ${shortId(r.parent)}): ${r.rows} rows × ${r.epochs} epoch(s) = ${r.samples} samples in ${r.proofs} proof(s), ` +
         `${r.correct}/${r.samples} right before their step; proven in ${(r.proveMs / 1000).toFixed(1)} s` +
         (r.clamped ? `; ${r.clamped} feature values clamped into range` : ""));
-    }),
-  ),
+    });
+  }),
 );
 
-fromParam(
-  task("repo:push", "Send a trained commit; the contract verifies every proof of its chain")
-    .addParam("repo", "Repository name")
-    .addParam("commit", "Commit id from repo:train (or its first 8+ hex digits)")
-    .addFlag("json", "Print JSON"),
+inboxParam(
+  fromParam(
+    task("repo:push", "Send a trained commit; the contract verifies every proof of its chain (--via rollup: to the sequencer's inbox, settled by repo:settle)")
+      .addParam("repo", "Repository name")
+      .addParam("commit", "Commit id from repo:train (or its first 8+ hex digits)")
+      .addOptionalParam("via", "l1 (ModelRepository, now) | rollup (the repository's sequencer, next round)", "l1")
+      .addFlag("json", "Print JSON"),
+  ),
 ).setAction(
-  repoAction(async (a: From & { repo: string; commit: string; json: boolean }, hre) =>
-    withRepos(hre, a, async (ctx) => {
+  repoAction(async (a: From & { repo: string; commit: string; via: string; inbox?: string; json: boolean }, hre) => {
+    if (parseVia(a.via) === "rollup") {
+      return withRollupRepos(hre, a, async (ctx) => {
+        const r = await pushToRollup(ctx, a.repo, a.commit);
+        console.log(a.json ? JSON.stringify({ commit: r.commit, inbox: r.file }) : `sent commit ${r.commit} (${r.proofs} proof(s)) to the sequencer's inbox for round ${r.round + 1}`);
+      });
+    }
+    if (a.inbox) throw new InputError("--inbox applies to --via rollup only");
+    return withRepos(hre, a, async (ctx) => {
       const r = await repos.push(ctx, a.repo, a.commit);
       console.log(a.json ? JSON.stringify({ commit: r.commit }) :
         r.already ? `commit ${r.commit} is already pushed` : `pushed commit ${r.commit} (${r.proofs} proof(s) verified) on branch ${r.branch}`);
-    }),
-  ),
+    });
+  }),
 );
 
 fromParam(

@@ -62,7 +62,7 @@ async function previousStore(hre: any): Promise<{ rollup: string; store: string 
   return fs.existsSync(store) ? { rollup, store } : undefined;
 }
 
-task("rollup:deploy", "Deploy ModelRegistry, FlavumRollup, FlavumState (data points), the Poseidon hashers and ModelRepository; record them in deployments/<network>.json")
+task("rollup:deploy", "Deploy ModelRegistry, FlavumRollup, FlavumState (data points), the Poseidon hashers, ModelRepository and RepositoryRollup; record them in deployments/<network>.json")
   .addOptionalParam("from", "Signer index", 0, types.int)
   .addOptionalParam("inclusionDelay", `Blocks after which a pending on-chain request must be included, or may be cancelled (default ${DEFAULT_INCLUSION_DELAY})`)
   .addOptionalParam("deadline", `Blocks within which a queued state operation (deposit, transfer, exit, authorisation) must be processed before exodus may open (default ${DEFAULT_DEADLINE})`)
@@ -98,7 +98,7 @@ task("rollup:deploy", "Deploy ModelRegistry, FlavumRollup, FlavumState (data poi
         const aside = moveStoreAside(store);
         if (aside) progress(`a sequencer store of an earlier deployment at the same address was kept as ${aside}`);
       }
-      console.log(`ModelRegistry   ${d.addresses.registry}\nFlavumRollup    ${d.addresses.rollup}\nFlavumState     ${st.addresses.state} (depth ${stateParams.depth}, ${stateParams.opsPerBatch} ops per state batch, deadline ${deadline} blocks)\nDataPointToken  ${st.addresses.token}\nModelRepository ${r.address}\ntrace store     ${traceStore}${traceStore === "ipfs" ? ` (committee ${dac.join(", ")}, ${dacThreshold} of ${dac.length})` : ""}\nempty root      ${d.emptyRoot}`);
+      console.log(`ModelRegistry   ${d.addresses.registry}\nFlavumRollup    ${d.addresses.rollup}\nFlavumState     ${st.addresses.state} (depth ${stateParams.depth}, ${stateParams.opsPerBatch} ops per state batch, deadline ${deadline} blocks)\nDataPointToken  ${st.addresses.token}\nModelRepository ${r.address}\nRepositoryRollup ${r.rollupAddress}\ntrace store     ${traceStore}${traceStore === "ipfs" ? ` (committee ${dac.join(", ")}, ${dacThreshold} of ${dac.length})` : ""}\nempty root      ${d.emptyRoot}`);
     }, { artifacts: true }),
   );
 

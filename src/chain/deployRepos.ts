@@ -1,13 +1,13 @@
 /**
  * Deploys Flavum's model repositories (ModelRepository: repositories and commits as "Flavum Repository
  * Commit" / FLVC tokens). The one deploy path used by `rollup:deploy` and by the contract tests'
- * fixtures; recorded in deployments/<network>.json under "ModelRepository" (except on the in-process
- * network). Also the merge verifiers' public-signal layout, so the merge circuit and the contract
+ * fixtures; recorded in deployments/<network>.json under "ModelRepository" and "RepositoryRollup"
+ * (the rollup its repositories may settle training rounds through; except on the in-process network). Also the merge verifiers' public-signal layout, so the merge circuit and the contract
  * agree on one definition (the training statement's is src/training/statement.ts).
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { EvmLedger } from "./evm";
-import type { ModelRepository } from "../../typechain-types";
+import type { ModelRepository, RepositoryRollup } from "../../typechain-types";
 
 export interface DeployRepositoriesOptions {
   /** Which of the network's accounts deploys (defaults to 0). */
@@ -17,6 +17,9 @@ export interface DeployRepositoriesOptions {
 export interface RepositoriesDeployment {
   repository: ModelRepository;
   address: string;
+  /** The RepositoryRollup linked to it: training rounds settled as batches of verified proofs. */
+  rollup: RepositoryRollup;
+  rollupAddress: string;
 }
 
 export async function deployRepositories(
@@ -25,7 +28,12 @@ export async function deployRepositories(
 ): Promise<RepositoriesDeployment> {
   const ledger = new EvmLedger(hre, opts.signerIndex ?? 0);
   const { contract } = await ledger.deploy("ModelRepository", [], "ModelRepository");
-  return { repository: contract as unknown as ModelRepository, address: await contract.getAddress() };
+  const address = await contract.getAddress();
+  const { contract: rollup } = await ledger.deploy("RepositoryRollup", [address], "RepositoryRollup");
+  return {
+    repository: contract as unknown as ModelRepository, address,
+    rollup: rollup as unknown as RepositoryRollup, rollupAddress: await rollup.getAddress(),
+  };
 }
 
 /** IModelRepository.Role, in the contract's order (higher can do everything lower can). */

@@ -337,7 +337,7 @@ export class EvmRepoLedger {
  * Over JSON-RPC (a `hardhat node`) the revert reaches us only as text:
  * "reverted with custom error 'FlavumMissingRole(1, "0x…", 2)'".
  */
-function fromMessage(e: unknown): { name: string; args: unknown[] } | undefined {
+export function fromMessage(e: unknown): { name: string; args: unknown[] } | undefined {
   const m = /custom error '(\w+)\((.*)\)'/.exec(String((e as Error)?.message ?? ""));
   if (!m) return undefined;
   const args = m[2] ? m[2].split(/,\s*/).map((a) => a.replace(/^"|"$/g, "")) : [];

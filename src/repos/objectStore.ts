@@ -71,6 +71,11 @@ export class ObjectStore {
     this.writeAtomically(path.join(this.root, "by-commitment", commitment.toString(16).padStart(64, "0")), object);
   }
 
+  /** Whether a local object opens `commitment`. */
+  opens(commitment: bigint): boolean {
+    return fs.existsSync(path.join(this.root, "by-commitment", commitment.toString(16).padStart(64, "0")));
+  }
+
   resolve(commitment: bigint): string {
     const f = path.join(this.root, "by-commitment", commitment.toString(16).padStart(64, "0"));
     if (!fs.existsSync(f))

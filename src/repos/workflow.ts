@@ -299,6 +299,41 @@ export interface TrainOptions {
  */
 export async function train(ctx: RepoContext, repo: string, dataFile: string, o: TrainOptions = {}) {
   const { repoId, spec, specObj } = await repoInfo(ctx, repo);
+  const branch = o.branch ?? "main";
+  const parent = await ctx.ledger.head(repoId, branch);
+  const parentCommit = await ctx.ledger.commit(parent);
+  const author = ctx.ledger.account;
+  const binding = trainingBinding(await ctx.ledger.trainingContext(repoId, author));
+  // The contract derives the binding itself: disagreeing here means the proof could never be pushed.
+  const onChain = await ctx.ledger.trainingBinding(repoId, author);
+  if (onChain !== binding) throw new FlavumError(`internal: the training binding computed here (${binding}) differs from ModelRepository's (${onChain})`, "BINDING_MISMATCH");
+  const parentWeights = loadWeights(ctx, parentCommit.weightsHash);
+  const t = await proveTraining(ctx, repo, spec, dataFile, o, { weights: parentWeights, label: `commit ${shortId(parentCommit.contentId)} (${branch})` }, binding);
+  const { chain, plan } = t;
+  const { object } = await storeWeights(ctx, spec, specObj, chain.weights);
+  const id = trainCommitId(repoId, parentCommit.weightsHash, chain.dataHash);
+  const record: LocalCommitRecord = {
+    repo, repoId: repoId.toString(), branch, parent: parent.toString(), parentId: parentCommit.contentId, parentWeightsHash: parentCommit.weightsHash.toString(),
+    spec: specObj, weights: object, weightsHash: chain.weightsHash.toString(), dataHash: chain.dataHash.toString(),
+    samples: chain.samples, correct: chain.correct, rows: plan.rows, epochs: plan.epochs, chunkRows: plan.chunkRows,
+    binding: binding.toString(), links: chain.links, author, createdAt: new Date().toISOString(),
+  };
+  ctx.index.add(id, repo, t.salt, ctx.objects.putJson(record));
+  return {
+    id, parent: parentCommit.contentId, rows: plan.rows, epochs: plan.epochs, proofs: plan.proofs, samples: chain.samples,
+    correct: chain.correct, proveMs: chain.proveMs, clamped: t.clamped,
+  };
+}
+
+/**
+ * Trains on every row of `dataFile` for `o.epochs` epochs from `parent`'s weights as a chain of
+ * proofs, every proof bound to `binding` (whoever, wherever it is to count). Checks the options
+ * against the repository's fixed circuit and the data against its shape before any proof.
+ */
+export async function proveTraining(
+  ctx: RepoContext, repo: string, spec: TrainingSpec, dataFile: string, o: TrainOptions,
+  parent: { weights: bigint[]; label: string }, binding: bigint,
+) {
   if (o.steps !== undefined && o.steps !== spec.K)
     throw new InputError(`--steps ${o.steps}: repository ${repo} proves ${spec.K} step(s) per proof (its circuit is fixed at creation)`);
   if (o.lr !== undefined && o.lr !== spec.lr)
@@ -310,35 +345,14 @@ export async function train(ctx: RepoContext, repo: string, dataFile: string, o:
   const plan = planChain(dataFile, data.features.length, spec, epochs, await ctx.ledger.maxChainLength());
   const q = quantizeData(spec, data.features, data.labels);
   applyAdjustmentPolicy(q.adjustments, `data file ${dataFile}`, { strict: o.strict, progress: ctx.progress });
-  const branch = o.branch ?? "main";
-  const parent = await ctx.ledger.head(repoId, branch);
-  const parentCommit = await ctx.ledger.commit(parent);
-  const parentWeights = loadWeights(ctx, parentCommit.weightsHash);
-  const author = ctx.ledger.account;
-  const binding = trainingBinding(await ctx.ledger.trainingContext(repoId, author));
-  // The contract derives the binding itself: disagreeing here means the proof could never be pushed.
-  const onChain = await ctx.ledger.trainingBinding(repoId, author);
-  if (onChain !== binding) throw new FlavumError(`internal: the training binding computed here (${binding}) differs from ModelRepository's (${onChain})`, "BINDING_MISMATCH");
   const salt = newDataSalt();
   const circuit = await buildTrainingCircuit(spec, ctx.progress);
   ctx.progress(
-    `training from commit ${shortId(parentCommit.contentId)} (${branch}) on ${plan.rows} private rows, ${plan.epochs} epoch(s): ` +
+    `training from ${parent.label} on ${plan.rows} private rows, ${plan.epochs} epoch(s): ` +
       `${plan.proofs} proof(s) of ${spec.K} step(s) on ${plan.chunkRows} rows each`,
   );
-  const chain = await proveChain({ spec, circuit, parent: parentWeights, X: q.X, y: q.y, plan, binding, salt, progress: ctx.progress });
-  const { object } = await storeWeights(ctx, spec, specObj, chain.weights);
-  const id = trainCommitId(repoId, parentCommit.weightsHash, chain.dataHash);
-  const record: LocalCommitRecord = {
-    repo, repoId: repoId.toString(), branch, parent: parent.toString(), parentId: parentCommit.contentId, parentWeightsHash: parentCommit.weightsHash.toString(),
-    spec: specObj, weights: object, weightsHash: chain.weightsHash.toString(), dataHash: chain.dataHash.toString(),
-    samples: chain.samples, correct: chain.correct, rows: plan.rows, epochs: plan.epochs, chunkRows: plan.chunkRows,
-    binding: binding.toString(), links: chain.links, author, createdAt: new Date().toISOString(),
-  };
-  ctx.index.add(id, repo, salt, ctx.objects.putJson(record));
-  return {
-    id, parent: parentCommit.contentId, rows: plan.rows, epochs: plan.epochs, proofs: plan.proofs, samples: chain.samples,
-    correct: chain.correct, proveMs: chain.proveMs, clamped: q.clamped,
-  };
+  const chain = await proveChain({ spec, circuit, parent: parent.weights, X: q.X, y: q.y, plan, binding, salt, progress: ctx.progress });
+  return { chain, plan, salt, clamped: q.clamped };
 }
 
 // ------------------------------------------------------------------------------------------ push
@@ -351,6 +365,8 @@ export async function push(ctx: RepoContext, repo: string, commit: string) {
   const entry = ctx.index.find(commit);
   if (entry.repo !== repo) throw new InputError(`commit ${shortId(entry.id)} belongs to repository ${entry.repo}, not ${repo}`);
   const rec = ctx.objects.getJson<LocalCommitRecord>(entry.record);
+  if ((rec as { via?: string }).via === "rollup")
+    throw new FlavumError(`commit ${shortId(entry.id)} was proven for the repository's rollup, not for ModelRepository: push it with --via rollup`, "WRONG_BINDING");
   const repoId = big(rec.repoId);
   const { links, dataHash } = chainOf(rec);
   const parentCommit = await ctx.ledger.commit(big(rec.parent));

@@ -26,12 +26,12 @@ export function contexts(tmp: string, objects: ObjectStore) {
 /** The "cancer" logistic repository (n = 16, K = 1, lr 0.5) with signers 1.. as contributors. */
 export async function createCancerRepo(ctxFor: ReturnType<typeof contexts>, contributors: number[]) {
   usePtauDir();
-  const { address } = await deployRepositories(hre);
+  const { address, rollupAddress } = await deployRepositories(hre);
   const owner = await ctxFor(address, 0);
   const r = await repos.createRepo(owner, "cancer", onnxPath("logreg_cancer"), { batch: 16, steps: 1, lr: 0.5 });
   const signers = await hre.ethers.getSigners();
   for (const i of contributors) await repos.invite(owner, "cancer", signers[i].address, "contributor");
-  return { address, repoId: r.repoId, initial: r.initialCommit, initialId: r.commit, spec: r.spec, owner };
+  return { address, rollupAddress, repoId: r.repoId, initial: r.initialCommit, initialId: r.commit, spec: r.spec, owner };
 }
 
 /** The breast-cancer data the repository tests train on, with its train/test split. */
