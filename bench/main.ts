@@ -20,6 +20,7 @@ import { benchOps } from "./ops";
 import { benchRepos, ReposSummary } from "./repos";
 import { benchFederated, FederatedSummary } from "./federated";
 import { benchPublish, PublishSummary } from "./publish";
+import { benchRepoRollup, RepoRollupSummary } from "./repoRollup";
 import { benchCeremony, CEREMONY_MODEL, CeremonySummary } from "./ceremony";
 import { benchState, STATE_MODEL, stateOptions, StateBenchOptions, StateSummary, wantsState } from "./state";
 import { benchTraceStores, TRACE_STORE_BATCHES, TraceStoreRow } from "./traceStores";
@@ -104,6 +105,11 @@ export async function runBench(hre: HardhatRuntimeEnvironment, over: Partial<Ben
       progress("publish: a repository commit served with committed weights vs the same model with public weights (batches of 8)");
       publish = await benchPublish(hre);
     }
+    let repoRollup: RepoRollupSummary | undefined;
+    if (opts.repos && (!opts.only || opts.only.includes("rollup-training"))) {
+      progress("rollup-training: gas per training commit on L1 (pushCommit each + a merge) vs through RepositoryRollup (one settleRound), N = 4 and 16 contributors");
+      repoRollup = await benchRepoRollup(hre);
+    }
     let ceremony: CeremonySummary | undefined;
     if (wantsCeremony) {
       progress("ceremony: 2 contributions, beacon and verification on logreg_cancer's B = 16 batch circuit");
@@ -139,6 +145,7 @@ export async function runBench(hre: HardhatRuntimeEnvironment, over: Partial<Ben
       repos,
       federated,
       publish,
+      repoRollup,
       ceremony,
       witness,
       provers,

@@ -6,6 +6,7 @@ import { GAS_TARGET_B32, type RollupSummary } from "./rollup";
 import type { ReposSummary } from "./repos";
 import type { FederatedSummary } from "./federated";
 import { formatPublish, PublishSummary } from "./publish";
+import { formatRepoRollup, type RepoRollupSummary } from "./repoRollup";
 import type { StateSummary } from "./state";
 import type { TraceStoreRow } from "./traceStores";
 import { CeremonySummary, formatCeremony } from "./ceremony";
@@ -24,6 +25,7 @@ export interface BenchReport {
   repos?: ReposSummary;
   federated?: FederatedSummary;
   publish?: PublishSummary;
+  repoRollup?: RepoRollupSummary;
   ceremony?: CeremonySummary;
   witness?: WitnessSummary;
   provers?: ProversSummary;
@@ -295,6 +297,7 @@ export function formatReport(r: BenchReport): string {
   if (r.repos) formatRepos(r.repos, out);
   if (r.federated) formatFederated(r.federated, out);
   if (r.publish) out.push("", formatPublish(r.publish));
+  if (r.repoRollup) out.push("", formatRepoRollup(r.repoRollup));
   if (r.ceremony) formatCeremony(r.ceremony, out);
   if (r.witness) formatWitness(r.witness, out);
   if (r.provers) formatProvers(r.provers, out);

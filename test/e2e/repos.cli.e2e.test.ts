@@ -155,6 +155,48 @@ describe("repository command line on a hardhat node", function () {
     }
   });
 
+  it("trains through the repository's rollup: repo:rollup-open, repo:train/push --via rollup, repo:settle, repo:rollup", () => {
+    const inbox = path.join(tmp, "inbox");
+    const denied = hardhat("repo:rollup-open", "--repo", "cancer", "--from", "1");
+    expect(denied.code).to.not.equal(0);
+    expect(denied.err).to.match(/needs the owner role in repository cancer to open its rollup/);
+    const open = JSON.parse(ok(hardhat("repo:rollup-open", "--repo", "cancer", "--json")).trim());
+    expect(Object.keys(open).sort()).to.deep.equal(["gasUsed", "head", "keyHash", "repoId"]);
+
+    const ids: string[] = [];
+    for (const [i, from] of ["1", "2"].entries()) {
+      const file = data(`rollup${i}`, cancer.split.train.slice(96 + 16 * i, 112 + 16 * i));
+      const t = JSON.parse(ok(hardhat("repo:train", "--repo", "cancer", "--data", file, "--via", "rollup", "--from", from, "--json")).trim());
+      expect(Object.keys(t).sort()).to.deep.equal(["commit", "correct", "head", "proofs", "proveMs", "round", "rows", "samples"]);
+      expect(t).to.include({ head: open.head, round: 0, samples: 16, proofs: 1 });
+      // Its proofs are bound to the rollup: ModelRepository would never take them.
+      const l1 = hardhat("repo:push", "--repo", "cancer", "--commit", t.commit, "--from", from);
+      expect(l1.code).to.not.equal(0);
+      expect(l1.err).to.match(/proven for the repository's rollup, not for ModelRepository: push it with --via rollup/);
+      const p = JSON.parse(ok(hardhat("repo:push", "--repo", "cancer", "--commit", t.commit.slice(0, 12), "--via", "rollup", "--inbox", inbox, "--from", from, "--json")).trim());
+      expect(p.commit).to.equal(t.commit);
+      expect(fs.existsSync(p.inbox)).to.equal(true);
+      ids.push(t.commit);
+    }
+    const via = hardhat("repo:push", "--repo", "cancer", "--commit", ids[0], "--via", "l2");
+    expect(via.code).to.not.equal(0);
+    expect(via.err).to.match(/--via must be l1 \(ModelRepository, one transaction a commit\) or rollup/);
+    const notMaintainer = hardhat("repo:settle", "--repo", "cancer", "--inbox", inbox, "--from", "1");
+    expect(notMaintainer.code).to.not.equal(0);
+    expect(notMaintainer.err).to.match(/needs the maintainer role in repository cancer to settle its rounds/);
+
+    const round = JSON.parse(ok(hardhat("repo:settle", "--repo", "cancer", "--inbox", inbox, "--json")).trim());
+    expect(round).to.include({ round: 1, settled: 2, proofs: 2, pending: 0 });
+    expect(round.merged).to.deep.equal(ids);
+    expect(round.head).to.not.equal(open.head);
+    expect(Number(round.gasPerCommit)).to.be.greaterThan(0);
+    const status = JSON.parse(ok(hardhat("repo:rollup", "--repo", "cancer", "--inbox", inbox, "--json")).trim());
+    expect(status).to.include({ open: true, round: 1, commits: 2, pending: 0, head: round.head });
+    expect(status.contributors.map((c: { samples: number }) => c.samples)).to.deep.equal([16, 16]);
+    const empty = ok(hardhat("repo:settle", "--repo", "cancer", "--inbox", inbox));
+    expect(empty).to.match(/nothing to settle for cancer/);
+  });
+
   it("refuses bad repository options before building anything", () => {
     for (const [args, msg] of [
       [["--aggregation", "mode"], /aggregation must be fedavg, median or trimmed, got mode/],

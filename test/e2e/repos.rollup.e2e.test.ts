@@ -20,6 +20,7 @@ import { ObjectStore } from "../../src/repos/objectStore";
 import * as repos from "../../src/repos/workflow";
 import { openRollup, pushToRollup, rollupStatus, settleRollupRound, trainForRollup, type RollupRepoContext } from "../../src/repos/rollupTraining";
 import { commitWeights } from "../../src/training";
+import { keyInVerifierCode, verifyingKeyHash, type BatchVerifyingKey } from "../../src/zk/batchVerifyingKey";
 import { contexts, createCancerRepo, cancer, cancerDataFiles } from "../helpers/repos";
 import { flavumRejection } from "../helpers/rejection";
 
@@ -62,6 +63,13 @@ describe("training inside the rollup (rounds of verified proofs)", function () {
     await expect(openRollup(owner, "cancer")).to.be.rejectedWith(/already open/);
     const contributor = await rollupCtx(r, 1);
     await expect(openRollup(contributor, "cancer")).to.be.rejectedWith(/needs the owner role/);
+    // The key the rollup checks is the L1 training verifier's: every constant is in its code, and not in another verifier's.
+    const info = await owner.ledger.repository(r.repoId);
+    const vk = await owner.rollup.contract.verifyingKey(r.repoId);
+    const key = { alpha: vk.alpha, beta: vk.beta, gamma: vk.gamma, delta: vk.delta, ic: vk.ic } as unknown as BatchVerifyingKey;
+    expect(verifyingKeyHash(key)).to.equal(open.keyHash);
+    expect(keyInVerifierCode(key, await hre.ethers.provider.getCode(info.trainVerifier))).to.deep.equal([]);
+    expect(keyInVerifierCode(key, await hre.ethers.provider.getCode(info.mergeVerifiers[0])).length).to.be.greaterThan(10);
 
     const rows = [train.slice(0, 16), train.slice(16, 48), train.slice(48, 64), train.slice(64, 80)];
     const cs = await Promise.all([1, 2, 3, 4].map((i) => rollupCtx(r, i)));
