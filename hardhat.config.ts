@@ -29,14 +29,26 @@ process.env.PATH = `${path.join(__dirname, "bin")}${path.delimiter}${process.env
 
 import "./tasks";
 
+// The in-process network's chain id, and so `hardhat node`'s: two nodes side by side with different
+// ids stand for two EVM chains (FLAVUM_CHAIN_ID, default Hardhat's 31337).
+function chainIdFromEnv(): number {
+  const v = process.env.FLAVUM_CHAIN_ID;
+  if (v === undefined || v === "") return 31337;
+  if (!/^[1-9][0-9]{0,15}$/.test(v) || !Number.isSafeInteger(Number(v)))
+    throw new Error(`FLAVUM_CHAIN_ID must be a positive integer (a chain id such as 31338), got "${v}"`);
+  return Number(v);
+}
+
 const config: HardhatUserConfig = {
   solidity: {
     version: SOLC_VERSION,
     settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: "cancun" },
   },
   networks: {
-    hardhat: { allowUnlimitedContractSize: false },
+    hardhat: { allowUnlimitedContractSize: false, chainId: chainIdFromEnv() },
     localhost: { url: process.env.FLAVUM_RPC_URL || "http://127.0.0.1:8545" },
+    // A second EVM chain beside the first (another `hardhat node`, started with its own FLAVUM_CHAIN_ID).
+    localhost2: { url: process.env.FLAVUM_RPC_URL_2 || "http://127.0.0.1:8546" },
     // Always defined, so a missing variable is reported by Flavum's tasks (naming it) rather than
     // as Hardhat's "network remote doesn't exist"; the placeholder URL is never dialled by them.
     remote: {

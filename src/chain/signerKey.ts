@@ -12,7 +12,7 @@ type Accounts = string[] | { mnemonic: string; path?: string; initialIndex?: num
 
 export function signerPrivateKey(hre: HardhatRuntimeEnvironment, index: number): string {
   let accounts = (hre.network.config as { accounts?: Accounts }).accounts;
-  if (accounts === "remote" && hre.network.name === "localhost") accounts = hre.config.networks.hardhat.accounts as Accounts;
+  if (accounts === "remote" && (hre.network.name === "localhost" || hre.network.name === "localhost2")) accounts = hre.config.networks.hardhat.accounts as Accounts;
   if (Array.isArray(accounts)) {
     const k = accounts[index];
     if (typeof k === "string") return k;

@@ -14,10 +14,10 @@ import { Progress, silent } from "./log";
 
 /** The flag's help, the same on every command that has it. */
 export const INSECURE_DEV_SETUP_HELP =
-  "Accept keys from development powers of tau and/or a one-party setup on a network other than hardhat/localhost: " +
+  "Accept keys from development powers of tau and/or a one-party setup on a network other than hardhat/localhost/localhost2: " +
   "whoever ran those setups can forge proofs. For testnets only";
 
-export const LOCAL_NETWORKS: readonly string[] = ["hardhat", "localhost"];
+export const LOCAL_NETWORKS: readonly string[] = ["hardhat", "localhost", "localhost2"];
 
 /**
  * A ceremony with one contributor trusts that one person, like a one-party setup: two are the least

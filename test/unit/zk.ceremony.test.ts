@@ -210,8 +210,8 @@ describe("zk ceremony", function () {
       // The ptau's hash was worked out once and kept for the next registration.
       expect(readKeys(single).ptau.blake2b).to.equal(await blake2b512(PTAU));
     });
-    it("accepts anything on hardhat and localhost, and with --insecure-dev-setup", async () => {
-      for (const network of ["hardhat", "localhost"]) await assertSetupAllowed({ network, keys: readKeys(single), what });
+    it("accepts anything on hardhat, localhost and localhost2 (development chains), and with --insecure-dev-setup", async () => {
+      for (const network of ["hardhat", "localhost", "localhost2"]) await assertSetupAllowed({ network, keys: readKeys(single), what });
       const warnings: string[] = [];
       await assertSetupAllowed({ network: "sepolia", keys: readKeys(single), what, insecureDevSetup: true, progress: (m) => warnings.push(m) });
       expect(warnings.join("\n")).to.match(/--insecure-dev-setup.*forgeable/);
