@@ -109,6 +109,12 @@ export function explainRollup(name: string, args: readonly unknown[]): string {
       return `the merge proof of ${a[1]} commits does not verify (repository ${a[0]})`;
     case "FlavumRollupNotField":
       return `${a[0]} is not a BN254 scalar field element`;
+    case "FlavumGroth16InputNotInField":
+      return `public input ${a[0]} of the round (${a[1]}) is not below the BN254 scalar field's modulus`;
+    case "FlavumGroth16CoordinateNotInField":
+      return `proof ${Number(a[0]) + 1} of the round has a coordinate (${a[1]}) not below the BN254 base field's modulus`;
+    case "FlavumGroth16PrecompileFailed":
+      return `a proof of the round is not a valid curve point (the precompile at ${a[0]} refused it)`;
     default:
       return `${name}(${a.join(", ")})`;
   }
@@ -154,7 +160,8 @@ export class EvmRepoRollupLedger {
       }
     }
     parsed ??= fromMessage(e);
-    return parsed && parsed.name.startsWith("FlavumRollup") ? new FlavumError(explainRollup(parsed.name, parsed.args), "REVERTED") : (e as Error);
+    // Any error the contract or its libraries (Groth16Batch, CodeStore) revert with is a refusal, named.
+    return parsed ? new FlavumError(explainRollup(parsed.name, parsed.args), "REVERTED") : (e as Error);
   }
 
   private async view<T>(fn: string, args: unknown[]): Promise<T> {

@@ -302,6 +302,8 @@ export async function settleRollupRound(ctx: RollupRepoContext, repo: string, o:
       const one = roundCalldata([c]);
       await ctx.rollup.simulateRound(repoId, one.commits, one.proofs, one.inputs);
     } catch (e) {
+      // The contract refused it: set it aside. Anything else (the node went away) stops the run, moving nothing.
+      if (!(e instanceof FlavumError) && (e as { code?: string })?.code !== "CALL_EXCEPTION") throw e;
       reject(file, errorText(e));
       continue;
     }

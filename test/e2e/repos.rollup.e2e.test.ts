@@ -1,9 +1,9 @@
 /**
  * Training inside the rollup, end to end with real proofs on the Hardhat network: the owner opens
  * the breast-cancer repository's rollup; four contributors train from its head with proofs bound to
- * the rollup and send their commits to the sequencer's inbox, next to a tampered proposal and one
- * from an account without a role. The sequencer (a maintainer) checks each proposal alone against
- * the chain, sets the two bad ones aside with their reasons, proves the FedAvg of the four good ones
+ * the rollup and send their commits to the sequencer's inbox, next to a tampered proposal, one from
+ * an account without a role and one whose proof is off the curve. The sequencer (a maintainer)
+ * checks each proposal alone against the chain, sets the three bad ones aside with their reasons, proves the FedAvg of the four good ones
  * and settles them in one transaction. A contributor with an empty object store trains the next
  * round from the head the sequencer published, checked against the chain; a commit trained from the
  * old head is refused as stale; a settled proposal delivered again is recognised as settled; proofs
@@ -37,6 +37,8 @@ async function refused(p: Promise<unknown>, code: string, re: RegExp) {
   expect(e.message).to.match(re);
 }
 const OUTSIDER = 7;
+/** BN254's base field: no curve coordinate is this large. */
+const Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
 
 describe("training inside the rollup (rounds of verified proofs)", function () {
   const objects = new ObjectStore(path.join(tmp, "objects"));
@@ -80,10 +82,15 @@ describe("training inside the rollup (rounds of verified proofs)", function () {
     await refused(repos.push(cs[0], "cancer", trained[0].id), "WRONG_BINDING", /proven for the repository's rollup/);
     for (const [i, ctx] of cs.entries()) await pushToRollup(ctx, "cancer", trained[i].id);
 
-    // Two bad proposals: contributor 5's with one public input changed after proving, and one from an account without a role.
+    // Bad proposals: contributor 5's with one public input changed after proving, and one from an account without a role.
     const c5 = await rollupCtx(r, 5);
     const t5 = await trainForRollup(c5, "cancer", dataFile("r5", train.slice(80, 96)));
     const p5 = await pushToRollup(c5, "cancer", t5.id);
+    // A copy of it whose proof has a coordinate outside the base field: the batch library's refusal, not the rollup's.
+    const offCurve = JSON.parse(fs.readFileSync(p5.file, "utf8"));
+    offCurve.links[0].proof.a[0] = (Q + 1n).toString();
+    const fq = "999999999999999-000000-off-curve.json";
+    fs.writeFileSync(path.join(path.dirname(p5.file), fq), JSON.stringify(offCurve));
     const forged = JSON.parse(fs.readFileSync(p5.file, "utf8"));
     forged.links[0].publicSignals[3] = (BigInt(forged.links[0].publicSignals[3]) + 1n).toString(); // one more correct row
     fs.writeFileSync(p5.file, JSON.stringify(forged));
@@ -101,9 +108,10 @@ describe("training inside the rollup (rounds of verified proofs)", function () {
     expect(round.merged).to.deep.equal(trained.map((t) => t.id));
     expect(round.commits!.map((c) => c.commit)).to.deep.equal(trained.map((t) => t.id));
     expect(round.commits!.map((c) => c.samples)).to.deep.equal([16, 32, 16, 16]);
-    expect(round.rejected.map((x) => x.file)).to.deep.equal([f5, f7]);
+    expect(round.rejected.map((x) => x.file)).to.deep.equal([f5, f7, fq]);
     expect(round.rejected[0].reason).to.match(/does not verify/);
     expect(round.rejected[1].reason).to.match(/needs the contributor role/);
+    expect(round.rejected[2].reason).to.match(/proof 1 of the round has a coordinate \(\d+\) not below the BN254 base field's modulus/);
     expect(fs.readFileSync(path.join(inboxRoot, "cancer", "rejected", `${f5}.reason.txt`), "utf8")).to.match(/does not verify/);
     expect(round.pending).to.equal(0);
     console.log(`      round of 4 commits (5 proofs) + FedAvg of 4: ${round.gasUsed} gas, ${round.gasPerCommit} a commit`);
