@@ -3,8 +3,8 @@
  * the breast-cancer repository's rollup; four contributors train from its head with proofs bound to
  * the rollup and send their commits to the sequencer's inbox, next to a tampered proposal, one from
  * an account without a role and one whose proof is off the curve. The sequencer (a maintainer)
- * checks each proposal alone against the chain, sets the three bad ones aside with their reasons, proves the FedAvg of the four good ones
- * and settles them in one transaction. A contributor with an empty object store trains the next
+ * checks each proposal alone against the chain, sets the three bad ones aside with their reasons,
+ * proves the FedAvg of the four good ones and settles them in one transaction. A contributor with an empty object store trains the next
  * round from the head the sequencer published, checked against the chain; a commit trained from the
  * old head is refused as stale; a settled proposal delivered again is recognised as settled; proofs
  * never cross between L1 and the rollup.
