@@ -21,6 +21,7 @@ import { benchRepos, ReposSummary } from "./repos";
 import { benchFederated, FederatedSummary } from "./federated";
 import { benchPublish, PublishSummary } from "./publish";
 import { benchRepoRollup, RepoRollupSummary } from "./repoRollup";
+import { benchMinaAnchor, MinaAnchorSummary } from "./minaAnchor";
 import { benchCeremony, CEREMONY_MODEL, CeremonySummary } from "./ceremony";
 import { benchState, STATE_MODEL, stateOptions, StateBenchOptions, StateSummary, wantsState } from "./state";
 import { benchTraceStores, TRACE_STORE_BATCHES, TraceStoreRow } from "./traceStores";
@@ -110,6 +111,11 @@ export async function runBench(hre: HardhatRuntimeEnvironment, over: Partial<Ben
       progress("rollup-training: gas per training commit on L1 (pushCommit each + a merge) vs through RepositoryRollup (one settleRound), N = 4 and 16 contributors");
       repoRollup = await benchRepoRollup(hre);
     }
+    let minaAnchor: MinaAnchorSummary | undefined;
+    if (!opts.only || opts.only.includes("mina-anchor")) {
+      progress("mina-anchor: one rollup root anchored in Mina (o1js LocalBlockchain) with proofs enabled: compile, prove, fee");
+      minaAnchor = await benchMinaAnchor({ progress });
+    }
     let ceremony: CeremonySummary | undefined;
     if (wantsCeremony) {
       progress("ceremony: 2 contributions, beacon and verification on logreg_cancer's B = 16 batch circuit");
@@ -146,6 +152,7 @@ export async function runBench(hre: HardhatRuntimeEnvironment, over: Partial<Ben
       federated,
       publish,
       repoRollup,
+      minaAnchor,
       ceremony,
       witness,
       provers,

@@ -7,6 +7,7 @@ import type { ReposSummary } from "./repos";
 import type { FederatedSummary } from "./federated";
 import { formatPublish, PublishSummary } from "./publish";
 import { formatRepoRollup, type RepoRollupSummary } from "./repoRollup";
+import type { MinaAnchorSummary } from "./minaAnchor";
 import type { StateSummary } from "./state";
 import type { TraceStoreRow } from "./traceStores";
 import { CeremonySummary, formatCeremony } from "./ceremony";
@@ -26,6 +27,7 @@ export interface BenchReport {
   federated?: FederatedSummary;
   publish?: PublishSummary;
   repoRollup?: RepoRollupSummary;
+  minaAnchor?: MinaAnchorSummary;
   ceremony?: CeremonySummary;
   witness?: WitnessSummary;
   provers?: ProversSummary;
@@ -298,6 +300,12 @@ export function formatReport(r: BenchReport): string {
   if (r.federated) formatFederated(r.federated, out);
   if (r.publish) out.push("", formatPublish(r.publish));
   if (r.repoRollup) out.push("", formatRepoRollup(r.repoRollup));
+  if (r.minaAnchor) {
+    const m = r.minaAnchor;
+    out.push("", `Anchoring a root in Mina (${m.ledger}, o1js ${m.o1js}): compile ${(m.compileMs / 1000).toFixed(1)} s (cache ${m.compileCache}), ` +
+      `anchor circuit ${m.anchorRows} rows; one anchor ${(m.anchorMs / 1000).toFixed(1)} s (prove ${(m.proveMs / 1000).toFixed(1)} s), ` +
+      `${m.txBytes} bytes, fee ${m.feeMina} MINA (deploy: ${m.accountCreationFeeMina} MINA account creation, once); history read back ${m.historyOk ? "ok" : "WRONG"}`);
+  }
   if (r.ceremony) formatCeremony(r.ceremony, out);
   if (r.witness) formatWitness(r.witness, out);
   if (r.provers) formatProvers(r.provers, out);
