@@ -7,7 +7,7 @@ import type { Contract, LogDescription } from "ethers";
 import { FlavumError } from "../errors";
 import { EvmLedger } from "./evm";
 import { readDeployments } from "./deployments";
-import { fromMessage, toBytes32, type GrothCalldata } from "./evmRepos";
+import { decodeRevert, toBytes32, type GrothCalldata } from "./evmRepos";
 import type { TrainingContext } from "../training/statement";
 import type { BatchVerifyingKey } from "../zk/batchVerifyingKey";
 
@@ -149,19 +149,9 @@ export class EvmRepoRollupLedger {
   }
 
   private translate(e: unknown): Error {
-    const data = (e as { data?: string })?.data ?? (e as { error?: { data?: string } })?.error?.data;
-    let parsed: { name: string; args: unknown[] } | undefined = (e as { revert?: { name: string; args: unknown[] } }).revert;
-    if (!parsed && data) {
-      try {
-        const p = this.contract.interface.parseError(data);
-        if (p) parsed = { name: p.name, args: [...p.args] };
-      } catch {
-        /* not this contract's error */
-      }
-    }
-    parsed ??= fromMessage(e);
+    const revert = decodeRevert(this.contract, e);
     // Any error the contract or its libraries (Groth16Batch, CodeStore) revert with is a refusal, named.
-    return parsed ? new FlavumError(explainRollup(parsed.name, parsed.args), "REVERTED") : (e as Error);
+    return revert ? new FlavumError(explainRollup(revert.name, revert.args), "REVERTED") : (e as Error);
   }
 
   private async view<T>(fn: string, args: unknown[]): Promise<T> {

@@ -157,7 +157,7 @@ export class EvmRepoLedger {
 
   /** The contract's error, with the commit token numbers among its arguments shown as commit ids. */
   private async translate(e: unknown): Promise<Error> {
-    const revert = this.revertOf(e);
+    const revert = decodeRevert(this.contract, e);
     if (!revert) return e as Error;
     const args = [...revert.args];
     for (const i of COMMIT_ARGS[revert.name] ?? []) {
@@ -169,18 +169,6 @@ export class EvmRepoLedger {
       }
     }
     return new FlavumError(explain(revert.name, args), "REVERTED");
-  }
-
-  private revertOf(e: unknown): { name: string; args: unknown[] } | undefined {
-    const data = (e as { data?: string })?.data ?? (e as { error?: { data?: string } })?.error?.data;
-    const parsed = (() => {
-      try {
-        return data ? this.contract.interface.parseError(data) : null;
-      } catch {
-        return null;
-      }
-    })();
-    return (e as { revert?: { name: string; args: unknown[] } }).revert ?? (parsed ? { name: parsed.name, args: [...parsed.args] } : undefined) ?? fromMessage(e);
   }
 
   private async view<T>(fn: string, args: unknown[]): Promise<T> {
@@ -334,10 +322,26 @@ export class EvmRepoLedger {
 }
 
 /**
+ * The custom error `contract` (or a library it uses) reverted with in `e`, from ethers' decoded
+ * revert, the raw revert data, or the message text; undefined if `e` is not such a revert.
+ */
+export function decodeRevert(contract: Contract, e: unknown): { name: string; args: unknown[] } | undefined {
+  const data = (e as { data?: string })?.data ?? (e as { error?: { data?: string } })?.error?.data;
+  const parsed = (() => {
+    try {
+      return data ? contract.interface.parseError(data) : null;
+    } catch {
+      return null;
+    }
+  })();
+  return (e as { revert?: { name: string; args: unknown[] } }).revert ?? (parsed ? { name: parsed.name, args: [...parsed.args] } : undefined) ?? fromMessage(e);
+}
+
+/**
  * Over JSON-RPC (a `hardhat node`) the revert reaches us only as text:
  * "reverted with custom error 'FlavumMissingRole(1, "0x…", 2)'".
  */
-export function fromMessage(e: unknown): { name: string; args: unknown[] } | undefined {
+function fromMessage(e: unknown): { name: string; args: unknown[] } | undefined {
   const m = /custom error '(\w+)\((.*)\)'/.exec(String((e as Error)?.message ?? ""));
   if (!m) return undefined;
   const args = m[2] ? m[2].split(/,\s*/).map((a) => a.replace(/^"|"$/g, "")) : [];

@@ -10,6 +10,7 @@
  */
 import fs from "fs";
 import path from "path";
+import { writeFileAtomically } from "../atomicFile";
 import { repoRoot } from "../zk/paths";
 
 export const EXPLORER_SOURCES = path.join(repoRoot(), "explorer");
@@ -37,12 +38,6 @@ export function explorerStale(outDir = DEFAULT_OUT): string | undefined {
   return sources > built ? "sources changed since the last build" : undefined;
 }
 
-function writeAtomically(file: string, contents: string | Uint8Array): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, contents);
-  fs.renameSync(tmp, file);
-}
-
 export async function buildExplorer(outDir = DEFAULT_OUT, log: Log = () => undefined): Promise<{ outDir: string; bytes: number; ms: number }> {
   const started = Date.now();
   // Loaded here, not at the top: only a build needs it, and production installs may lack it.
@@ -68,10 +63,10 @@ export async function buildExplorer(outDir = DEFAULT_OUT, log: Log = () => undef
   fs.mkdirSync(outDir, { recursive: true });
   let bytes = 0;
   for (const f of result.outputFiles) {
-    writeAtomically(f.path, f.contents);
+    writeFileAtomically(f.path, f.contents);
     bytes += f.contents.length;
   }
-  for (const f of ["index.html", "style.css"]) writeAtomically(path.join(outDir, f), fs.readFileSync(path.join(EXPLORER_SOURCES, f)));
+  for (const f of ["index.html", "style.css"]) writeFileAtomically(path.join(outDir, f), fs.readFileSync(path.join(EXPLORER_SOURCES, f)));
   const ms = Date.now() - started;
   log(`explorer built into ${path.relative(process.cwd(), outDir) || outDir} (${Math.round(bytes / 1024)} KiB in ${ms} ms)`);
   return { outDir, bytes, ms };

@@ -9,6 +9,7 @@ import fs from "fs";
 import path from "path";
 import { cacheRoot } from "../zk/paths";
 import { FlavumError } from "../errors";
+import { writeFileAtomically } from "../atomicFile";
 
 export function objectsRoot(): string {
   return process.env.FLAVUM_OBJECTS_DIR ? path.resolve(process.env.FLAVUM_OBJECTS_DIR) : path.join(cacheRoot(), "objects");
@@ -24,18 +25,11 @@ export class ObjectStore {
     return path.join(this.root, hash.slice(0, 2), hash.slice(2));
   }
 
-  private writeAtomically(file: string, data: string | Buffer): void {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    const tmp = `${file}.tmp-${process.pid}`;
-    fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, file);
-  }
-
   put(data: Buffer | string): string {
     const buf = typeof data === "string" ? Buffer.from(data) : data;
     const hash = crypto.createHash("sha256").update(buf).digest("hex");
     const f = this.file(hash);
-    if (!fs.existsSync(f)) this.writeAtomically(f, buf);
+    if (!fs.existsSync(f)) writeFileAtomically(f, buf);
     return hash;
   }
 
@@ -68,7 +62,7 @@ export class ObjectStore {
 
   /** Records that `object` opens the on-chain `commitment` (a field element). */
   bind(commitment: bigint, object: string): void {
-    this.writeAtomically(path.join(this.root, "by-commitment", commitment.toString(16).padStart(64, "0")), object);
+    writeFileAtomically(path.join(this.root, "by-commitment", commitment.toString(16).padStart(64, "0")), object);
   }
 
   /** Whether a local object opens `commitment`. */

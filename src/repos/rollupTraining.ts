@@ -24,13 +24,13 @@ import { prove, solidityCalldata } from "../zk";
 import { cacheRoot } from "../zk/paths";
 import { verifyingKeyCalldata, keyInVerifierCode } from "../zk/batchVerifyingKey";
 import { readJsonFile } from "../jsonFile";
+import { writeFileAtomically } from "../atomicFile";
 import { RepoRole } from "../chain/deployRepos";
 import { EvmRepoRollupLedger, NO_PROOF, type RoundCommitCalldata } from "../chain/evmRepoRollup";
-import type { GrothCalldata } from "../chain/evmRepos";
 import { shortId, trainCommitId } from "./commitIds";
-import { chainDataHash, type StoredLink } from "./trainingChain";
+import { chainDataHash, linkCalldata, type StoredLink } from "./trainingChain";
 import { buildMergeCircuit, buildTrainingCircuit, mergeInput } from "./circuits";
-import { loadWeights, proveTraining, repoInfo, storeWeights, type RepoContext, type TrainOptions } from "./workflow";
+import { loadWeights, mergeSizes, proveTraining, repoInfo, storeWeights, type RepoContext, type TrainOptions } from "./workflow";
 
 export interface RollupRepoContext extends RepoContext {
   rollup: EvmRepoRollupLedger;
@@ -78,13 +78,6 @@ const dirs = (ctx: RollupRepoContext, repo: string) => {
   return { root, pending: path.join(root, "pending"), settled: path.join(root, "settled"), rejected: path.join(root, "rejected"), heads: path.join(root, "heads") };
 };
 
-function writeAtomically(file: string, text: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
-}
-
 let arrivals = 0;
 /**
  * A proposal's file name: its arrival time first, so the sequencer takes proposals first come,
@@ -110,7 +103,7 @@ async function openRollupOf(ctx: RollupRepoContext, repo: string, repoId: bigint
 
 /** Writes the head's weights where contributors look for them, keyed by their commitment. */
 function publishHead(ctx: RollupRepoContext, repo: string, specObj: string, hash: bigint, weights: readonly bigint[]): void {
-  writeAtomically(path.join(dirs(ctx, repo).heads, `${hash}.json`), JSON.stringify({ spec: specObj, weights: weights.map(String) }));
+  writeFileAtomically(path.join(dirs(ctx, repo).heads, `${hash}.json`), JSON.stringify({ spec: specObj, weights: weights.map(String) }));
 }
 
 /**
@@ -199,7 +192,7 @@ export async function pushToRollup(ctx: RollupRepoContext, repo: string, commit:
   const { createdAt: _c, via: _v, spec: _s, ...rest } = rec;
   const proposal: RollupProposal = { version: 1, ...rest, createdAt: new Date().toISOString() };
   const file = path.join(dirs(ctx, repo).pending, arrivalName(entry.id));
-  writeAtomically(file, JSON.stringify(proposal));
+  writeFileAtomically(file, JSON.stringify(proposal));
   return { commit: entry.id, file, head: rec.head, round: rec.round, proofs: rec.links.length, samples: rec.samples };
 }
 
@@ -218,18 +211,12 @@ interface Candidate {
   weights: bigint[];
 }
 
-const linkProof = (l: StoredLink): GrothCalldata => ({
-  a: [big(l.proof.a[0]), big(l.proof.a[1])],
-  b: [[big(l.proof.b[0][0]), big(l.proof.b[0][1])], [big(l.proof.b[1][0]), big(l.proof.b[1][1])]],
-  c: [big(l.proof.c[0]), big(l.proof.c[1])],
-});
-
 /** The contract's view of a set of proposals: its commits, proofs and flat inputs. */
 function roundCalldata(cs: readonly Candidate[]) {
   const commits: RoundCommitCalldata[] = cs.map((c) => ({ author: c.p.author, links: c.p.links.length }));
   const links = cs.flatMap((c) => c.p.links);
   if (links.some((l) => !Array.isArray(l.publicSignals) || l.publicSignals.length !== 5)) throw new InputError("a proposal's proof does not carry its 5 public signals");
-  return { commits, proofs: links.map(linkProof), inputs: links.flatMap((l) => l.publicSignals.map(big)) };
+  return { commits, proofs: links.map((l) => linkCalldata(l).proof), inputs: links.flatMap((l) => l.publicSignals.map(big)) };
 }
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -271,7 +258,7 @@ export async function settleRollupRound(ctx: RollupRepoContext, repo: string, o:
   const already: string[] = [];
   const reject = (file: string, reason: string) => {
     const to = moveInto(d.rejected, file);
-    writeAtomically(`${to}.reason.txt`, reason + "\n");
+    writeFileAtomically(`${to}.reason.txt`, reason + "\n");
     rejected.push({ file: path.basename(file), reason });
     ctx.progress(`set aside ${path.basename(file)}: ${reason}`);
   };
@@ -316,10 +303,9 @@ export async function settleRollupRound(ctx: RollupRepoContext, repo: string, o:
   const k = o.merge === "none" ? 0 : o.merge === undefined || o.merge === "all" ? chosen.length : o.merge;
   if (!Number.isInteger(k) || k < 0 || k > Math.min(chosen.length, 8))
     throw new InputError(`--merge ${o.merge}: this round has ${chosen.length} commit(s) and merges at most ${Math.min(chosen.length, 8)} of them`);
-  if (k >= 2 && /^0x0{40}$/.test(info.mergeVerifiers[k - 2] ?? "0x" + "0".repeat(40))) {
-    const sizes = info.mergeVerifiers.map((v, i) => (/^0x0{40}$/.test(v) ? 0 : i + 2)).filter((x) => x > 0);
+  const sizes = mergeSizes(info.mergeVerifiers);
+  if (k >= 2 && !sizes.includes(k))
     throw new FlavumError(`repository ${repo} has no merge verifier for ${k} commits (it merges 1${sizes.length ? `, ${sizes.join(", ")}` : ""}): settle with --merge <k> or --max <k>`, "NO_VERIFIER");
-  }
   const mergedSet = chosen.slice(0, k);
   let merge = { commits: mergedSet.map((_, i) => i), weightsHash: 0n, proof: NO_PROOF };
   let headWeightsAfter: bigint[] | undefined;

@@ -10,8 +10,7 @@
  * base model is cut after node `upTo`, everything the cut tensor does not depend on is dropped (with
  * the initializers only the dropped part used), and the head reads the cut tensor through a Flatten.
  */
-import fs from "fs";
-import path from "path";
+import { writeFileAtomically } from "../atomicFile";
 import { onnx } from "onnx-proto";
 import { InputError } from "../errors";
 import { readModel } from "../onnx/load";
@@ -143,9 +142,6 @@ export function trainedModelToOnnx(spec: TrainingSpec, weights: number[], opts: 
 /** Writes the exported model to `file` (creating its directory); a weights length that does not fit the spec is refused before anything is written. */
 export function writeTrainedOnnx(file: string, spec: TrainingSpec, weights: number[], opts: ToOnnxOptions = {}): void {
   const bytes = trainedModelToOnnx(spec, weights, opts);
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   // Through a temporary file: an interrupted write never leaves a truncated model under the name.
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, bytes);
-  fs.renameSync(tmp, file);
+  writeFileAtomically(file, bytes);
 }

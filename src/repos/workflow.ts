@@ -412,6 +412,11 @@ export async function push(ctx: RepoContext, repo: string, commit: string) {
 
 // ------------------------------------------------------------------------------ merge and review
 
+/** The merge sizes k ≥ 2 a repository has verifiers for (`mergeVerifiers[k - 2]`, the zero address: none). */
+export function mergeSizes(mergeVerifiers: readonly string[]): number[] {
+  return mergeVerifiers.map((v, i) => (/^0x0{40}$/.test(v) ? 0 : i + 2)).filter((k) => k > 0);
+}
+
 /**
  * Everything ModelRepository.merge will check, checked from chain state before the FedAvg is proven
  * (minutes for a large model) — a merge the contract would refuse fails in a second, with the message
@@ -428,9 +433,8 @@ async function mergePreflight(ctx: RepoContext, repo: string, repoId: bigint, me
     if (commits.some((o) => o.id === c.id)) throw new InputError(`commit ${shortId(c.contentId)} is listed twice in --commits: a merge takes distinct commits`);
     commits.push(c);
   }
-  const verifier = refs.length > 1 ? mergeVerifiers[refs.length - 2] : undefined;
-  if (refs.length > 1 && (!verifier || /^0x0{40}$/.test(verifier))) {
-    const sizes = mergeVerifiers.map((v, i) => (/^0x0{40}$/.test(v) ? 0 : i + 2)).filter((k) => k > 0);
+  const sizes = mergeSizes(mergeVerifiers);
+  if (refs.length > 1 && !sizes.includes(refs.length)) {
     throw new FlavumError(`repository ${repo} has no merge verifier for ${refs.length} commits (it merges 1${sizes.length ? `, ${sizes.join(", ")}` : ""})`, "NO_VERIFIER");
   }
   const name = (c: ChainCommit) => shortId(c.contentId);
