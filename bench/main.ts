@@ -22,6 +22,7 @@ import { benchFederated, FederatedSummary } from "./federated";
 import { benchPublish, PublishSummary } from "./publish";
 import { benchRepoRollup, RepoRollupSummary } from "./repoRollup";
 import { benchMinaAnchor, MinaAnchorSummary } from "./minaAnchor";
+import { benchMultichain, MULTICHAIN_MODEL, MultichainSummary } from "./multichain";
 import { benchCeremony, CEREMONY_MODEL, CeremonySummary } from "./ceremony";
 import { benchState, STATE_MODEL, stateOptions, StateBenchOptions, StateSummary, wantsState } from "./state";
 import { benchTraceStores, TRACE_STORE_BATCHES, TraceStoreRow } from "./traceStores";
@@ -55,13 +56,15 @@ export async function runBench(hre: HardhatRuntimeEnvironment, over: Partial<Ben
     const proverSpecs = wantsProvers(opts) ? MODELS.filter((m) => m.name === PROVERS_MODEL) : [];
     // The node figures register the digits MLP on a fresh rollup: its build and the contracts.
     const nodeSpecs = wantsNode(opts) ? MODELS.filter((m) => m.name === NODE_MODEL) : [];
-    const toCompile = [...specs, ...[...rollupSpecs, ...ceremonySpecs, ...stateSpecs, ...witnessSpecs, ...proverSpecs, ...nodeSpecs].filter((m, i, all) => !specs.includes(m) && all.indexOf(m) === i)];
+    // The multi-chain figures settle logreg_cancer's batches on two hardhat nodes.
+    const multichainSpecs = wants(opts, "multichain") ? MODELS.filter((m) => m.name === MULTICHAIN_MODEL) : [];
+    const toCompile = [...specs, ...[...rollupSpecs, ...multichainSpecs, ...ceremonySpecs, ...stateSpecs, ...witnessSpecs, ...proverSpecs, ...nodeSpecs].filter((m, i, all) => !specs.includes(m) && all.indexOf(m) === i)];
     const results = new Map<string, ModelResult>();
     if (toCompile.length) {
       progress(`compiling ${toCompile.map((s) => s.name).join(", ")} (reusing unchanged builds)`);
       await compileModels(toCompile, results);
       // The ceremony figures deploy nothing: a ceremony-only run must not need compilable contracts.
-      if (specs.length || rollupSpecs.length || stateSpecs.length || nodeSpecs.length) {
+      if (specs.length || rollupSpecs.length || stateSpecs.length || nodeSpecs.length || multichainSpecs.length) {
         progress("compiling the verifier contracts");
         await hre.run("compile", { quiet: true });
       }
@@ -116,6 +119,11 @@ export async function runBench(hre: HardhatRuntimeEnvironment, over: Partial<Ben
       progress("mina-anchor: one rollup root anchored in Mina (o1js LocalBlockchain) with proofs enabled: compile, prove, fee");
       minaAnchor = await benchMinaAnchor({ progress });
     }
+    let multichain: MultichainSummary | undefined;
+    if (multichainSpecs.length && !results.get(MULTICHAIN_MODEL)?.error) {
+      progress("multichain: one batch proven once and settled on two hardhat nodes (chain ids 31338, 31339): gas per chain, time to settle on both");
+      multichain = await benchMultichain(hre);
+    }
     let ceremony: CeremonySummary | undefined;
     if (wantsCeremony) {
       progress("ceremony: 2 contributions, beacon and verification on logreg_cancer's B = 16 batch circuit");
@@ -153,6 +161,7 @@ export async function runBench(hre: HardhatRuntimeEnvironment, over: Partial<Ben
       publish,
       repoRollup,
       minaAnchor,
+      multichain,
       ceremony,
       witness,
       provers,

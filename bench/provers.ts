@@ -142,7 +142,7 @@ async function batchInput(model: LoadedModel, B: number, samples: number[][]): P
   const h = await hasher();
   const plan = await planBatch({
     q: model.q, h, tree: new TraceTree(h), modelId: 1n, batchSize: B, batchNumber: 0n, firstLeaf: 0n,
-    rollup: `0x${"fa".repeat(20)}`, chainId: 31337n,
+    domain: 0xfan,
     requests: samples.slice(0, B).map((sample, i) => ({ requestId: BigInt(i + 1), sample })),
   });
   return plan.circuitInput;

@@ -8,6 +8,7 @@ import type { FederatedSummary } from "./federated";
 import { formatPublish, PublishSummary } from "./publish";
 import { formatRepoRollup, type RepoRollupSummary } from "./repoRollup";
 import type { MinaAnchorSummary } from "./minaAnchor";
+import { formatMultichain, type MultichainSummary } from "./multichain";
 import type { StateSummary } from "./state";
 import type { TraceStoreRow } from "./traceStores";
 import { CeremonySummary, formatCeremony } from "./ceremony";
@@ -28,6 +29,7 @@ export interface BenchReport {
   publish?: PublishSummary;
   repoRollup?: RepoRollupSummary;
   minaAnchor?: MinaAnchorSummary;
+  multichain?: MultichainSummary;
   ceremony?: CeremonySummary;
   witness?: WitnessSummary;
   provers?: ProversSummary;
@@ -306,6 +308,7 @@ export function formatReport(r: BenchReport): string {
       `anchor circuit ${m.anchorRows} rows; one anchor ${(m.anchorMs / 1000).toFixed(1)} s (prove ${(m.proveMs / 1000).toFixed(1)} s), ` +
       `${m.txBytes} bytes, fee ${m.feeMina} MINA (deploy: ${m.accountCreationFeeMina} MINA account creation, once); history read back ${m.historyOk ? "ok" : "WRONG"}`);
   }
+  if (r.multichain) out.push("", formatMultichain(r.multichain));
   if (r.ceremony) formatCeremony(r.ceremony, out);
   if (r.witness) formatWitness(r.witness, out);
   if (r.provers) formatProvers(r.provers, out);

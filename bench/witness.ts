@@ -95,7 +95,7 @@ async function benchOne(model: LoadedModel, B: number, samples: number[][]): Pro
     const window = Array.from({ length: B }, (_, i) => samples[(k * B + i) % samples.length]);
     const plan = await planBatch({
       q: model.q, h, tree: new TraceTree(h), modelId: 1n, batchSize: B, batchNumber: BigInt(k), firstLeaf: 0n,
-      rollup: "0x5FbDB2315678afecb367f032d93F642f64180aa3", chainId: 31337n,
+      domain: 31337n,
       requests: window.map((s, i) => ({ requestId: BigInt(k * B + i + 1), sample: s })),
     });
     inputs.push(plan.circuitInput);

@@ -2,7 +2,7 @@ import { task, types } from "hardhat/config";
 
 task("bench", "Benchmarks Flavum's circuits against a circomlib-ml-style baseline, plus the peer ONNX corpus")
   .addFlag("json", "print one JSON object on stdout (progress stays on stderr)")
-  .addOptionalParam("only", "comma-separated models to run (mlp_digits, mlp_digits_priv, cnn_digits, cnn_pad_avg_digits, logreg_cancer) and/or corpus, rollup, state, repos, federated, publish, rollup-training, mina-anchor, ceremony, witness, provers, node")
+  .addOptionalParam("only", "comma-separated models to run (mlp_digits, mlp_digits_priv, cnn_digits, cnn_pad_avg_digits, logreg_cancer) and/or corpus, rollup, state, repos, federated, publish, rollup-training, mina-anchor, multichain, ceremony, witness, provers, node")
   .addFlag("noCorpus", "skip the peer corpus")
   .addFlag("noBaseline", "skip the baseline circuits")
   .addFlag("noRollup", "skip the rollup figures (batch circuits, batch proving, submitBatch gas)")

@@ -1,5 +1,6 @@
 import "./model";
 import "./rollup";
+import "./chains";
 import "./repos";
 import "./reposPublish";
 import "./reposRollup";

@@ -13,6 +13,7 @@ import { FlavumError, InputError } from "../src/errors";
 import { EvmRollupLedger, recordedRollup } from "../src/chain/evmRollup";
 import { attachLocalCommittee } from "../src/traceStore/localCommittee";
 import { defaultStorePath, moveStoreAside, openSequencer, registerModel } from "../src/rollup/service";
+import { deployOnChains, registerOnChains, runOnChains } from "./chains";
 import { idArg, intArg } from "./args";
 import { readSamples, reviewSamples } from "../src/model/samples";
 import { loadModel } from "../src/model/artifacts";
@@ -25,7 +26,7 @@ import type { FlavumNodeClient, NodeModel } from "../src/sdk/client";
 // file is loaded with hardhat.config.ts.
 const sdkClient = () => import("../src/sdk/client");
 
-type StoreArgs = { store?: string; from: number };
+export type StoreArgs = { store?: string; from: number };
 const withSequencer = async <T>(hre: any, a: StoreArgs, fn: (s: Sequencer) => Promise<T>): Promise<T> => {
   const seq = await openSequencer(hre, { store: a.store && userPath(a.store), signerIndex: a.from, progress });
   let stopCommittee = async () => undefined as void;
@@ -64,6 +65,7 @@ async function previousStore(hre: any): Promise<{ rollup: string; store: string 
 
 task("rollup:deploy", "Deploy ModelRegistry, FlavumRollup, FlavumState (data points), the Poseidon hashers, ModelRepository and RepositoryRollup; record them in deployments/<network>.json")
   .addOptionalParam("from", "Signer index", 0, types.int)
+  .addOptionalParam("chains", "Deploy one rollup on several chains: Hardhat network names, comma-separated, the primary first (e.g. localhost,localhost2)")
   .addOptionalParam("inclusionDelay", `Blocks after which a pending on-chain request must be included, or may be cancelled (default ${DEFAULT_INCLUSION_DELAY})`)
   .addOptionalParam("deadline", `Blocks within which a queued state operation (deposit, transfer, exit, authorisation) must be processed before exodus may open (default ${DEFAULT_DEADLINE})`)
   .addOptionalParam("stateDepth", `Depth of the state tree: data points 1..2^depth - 1 (default ${DEFAULT_STATE.depth})`)
@@ -71,46 +73,73 @@ task("rollup:deploy", "Deploy ModelRegistry, FlavumRollup, FlavumState (data poi
   .addOptionalParam("traceStore", "Where batch traces are posted: calldata (bound on chain), blob (EIP-4844) or ipfs (validium, with --dac)", "calldata")
   .addOptionalParam("dac", "ipfs: the data-availability committee, comma-separated addresses")
   .addOptionalParam("dacThreshold", "ipfs: how many committee members must attest each batch")
+  .addFlag("json", "Print JSON")
   .setAction(
-    flavumAction(async (a: { from: number; inclusionDelay?: string; deadline?: string; stateDepth?: string; stateOps?: string; traceStore: string; dac?: string; dacThreshold?: string }, hre) => {
-      const inclusionDelay = intArg("inclusion-delay", a.inclusionDelay, { min: 1, fallback: DEFAULT_INCLUSION_DELAY });
-      const deadline = intArg("deadline", a.deadline, { min: 1, fallback: DEFAULT_DEADLINE });
-      const stateParams = { depth: intArg("state-depth", a.stateDepth, { min: 2, fallback: DEFAULT_STATE.depth }), opsPerBatch: intArg("state-ops", a.stateOps, { min: 1, fallback: DEFAULT_STATE.opsPerBatch }) };
-      checkStateParameters(stateParams);
-      const traceStore = traceStoreMode(a.traceStore);
-      const dac = a.dac ? a.dac.split(",").map((x) => x.trim()).filter(Boolean) : [];
-      for (const m of dac) if (!hre.ethers.isAddress(m)) throw new FlavumError(`--dac must list addresses, got "${m}"`, "BAD_INPUT");
-      if (traceStore === "ipfs" && !dac.length) throw new FlavumError(`--trace-store ipfs needs its committee: --dac <addresses> --dac-threshold k`, "BAD_INPUT");
-      const dacThreshold = traceStore === "ipfs" ? intArg("dac-threshold", a.dacThreshold, { min: 1, fallback: dac.length }) : 0;
-      traceStoreConfig(traceStore, dac, dacThreshold);
+    flavumAction(async (a: DeployArgs, hre) => {
+      const opts = deployOptions(a, hre);
+      if (a.chains !== undefined) return deployOnChains(hre, a, opts);
       if (hre.network.name === "hardhat")
         progress("note: the in-process hardhat network forgets this deployment when the command ends; use --network localhost with `npx hardhat node` to keep it");
-      const previous = await previousStore(hre);
-      const d = await deployRollup(hre, { signerIndex: a.from, inclusionDelay, traceStore, dac, dacThreshold });
-      if (previous) progress(`the earlier rollup ${previous.rollup} keeps its sequencer store ${previous.store}; deployments/${hre.network.name}.json now records the new one`);
-      const st = await deployState(hre, d, { ...stateParams, deadline, signerIndex: a.from });
-      const r = await deployRepositories(hre, { signerIndex: a.from });
-      // Each deployment has its own store; one left at this path by an earlier chain (a restarted
-      // node reuses addresses) holds another rollup's history: keep it, out of the way.
-      if (hre.network.name !== "hardhat") {
-        const chainId = (await hre.ethers.provider.getNetwork()).chainId;
-        const store = defaultStorePath(hre.network.name, { chainId, rollup: d.addresses.rollup });
-        const aside = moveStoreAside(store);
-        if (aside) progress(`a sequencer store of an earlier deployment at the same address was kept as ${aside}`);
-      }
-      console.log(`ModelRegistry   ${d.addresses.registry}\nFlavumRollup    ${d.addresses.rollup}\nFlavumState     ${st.addresses.state} (depth ${stateParams.depth}, ${stateParams.opsPerBatch} ops per state batch, deadline ${deadline} blocks)\nDataPointToken  ${st.addresses.token}\nModelRepository ${r.address}\nRepositoryRollup ${r.rollupAddress}\ntrace store     ${traceStore}${traceStore === "ipfs" ? ` (committee ${dac.join(", ")}, ${dacThreshold} of ${dac.length})` : ""}\nempty root      ${d.emptyRoot}`);
+      const out = await deployOn(hre, opts);
+      console.log(a.json ? JSON.stringify(out) : deploySummary(out));
     }, { artifacts: true }),
   );
+
+type DeployArgs = { from: number; chains?: string; inclusionDelay?: string; deadline?: string; stateDepth?: string; stateOps?: string; traceStore: string; dac?: string; dacThreshold?: string; json: boolean };
+export type DeployOptions = ReturnType<typeof deployOptions>;
+
+/** The command line's deployment parameters, checked before anything is deployed. */
+function deployOptions(a: DeployArgs, hre: any) {
+  const inclusionDelay = intArg("inclusion-delay", a.inclusionDelay, { min: 1, fallback: DEFAULT_INCLUSION_DELAY });
+  const deadline = intArg("deadline", a.deadline, { min: 1, fallback: DEFAULT_DEADLINE });
+  const stateParams = { depth: intArg("state-depth", a.stateDepth, { min: 2, fallback: DEFAULT_STATE.depth }), opsPerBatch: intArg("state-ops", a.stateOps, { min: 1, fallback: DEFAULT_STATE.opsPerBatch }) };
+  checkStateParameters(stateParams);
+  const traceStore = traceStoreMode(a.traceStore);
+  const dac = a.dac ? a.dac.split(",").map((x) => x.trim()).filter(Boolean) : [];
+  for (const m of dac) if (!hre.ethers.isAddress(m)) throw new FlavumError(`--dac must list addresses, got "${m}"`, "BAD_INPUT");
+  if (traceStore === "ipfs" && !dac.length) throw new FlavumError(`--trace-store ipfs needs its committee: --dac <addresses> --dac-threshold k`, "BAD_INPUT");
+  const dacThreshold = traceStore === "ipfs" ? intArg("dac-threshold", a.dacThreshold, { min: 1, fallback: dac.length }) : 0;
+  traceStoreConfig(traceStore, dac, dacThreshold);
+  return { signerIndex: a.from, inclusionDelay, deadline, stateParams, traceStore, dac, dacThreshold };
+}
+
+/** Deploys the whole rollup on `hre`'s network (one chain of a multi-chain rollup when `domain` is given). */
+export async function deployOn(hre: any, o: DeployOptions, chain: { domain?: bigint; chainTag?: number } = {}) {
+  const previous = await previousStore(hre);
+  const d = await deployRollup(hre, { signerIndex: o.signerIndex, inclusionDelay: o.inclusionDelay, traceStore: o.traceStore, dac: o.dac, dacThreshold: o.dacThreshold, ...chain });
+  if (previous) progress(`the earlier rollup ${previous.rollup} keeps its sequencer store ${previous.store}; deployments/${hre.network.name}.json now records the new one`);
+  const st = await deployState(hre, d, { ...o.stateParams, deadline: o.deadline, signerIndex: o.signerIndex });
+  const r = await deployRepositories(hre, { signerIndex: o.signerIndex });
+  const chainId = (await hre.ethers.provider.getNetwork()).chainId as bigint;
+  // Each deployment has its own store; one left at this path by an earlier chain (a restarted
+  // node reuses addresses) holds another rollup's history: keep it, out of the way.
+  if (hre.network.name !== "hardhat") {
+    const store = defaultStorePath(hre.network.name, { chainId, rollup: d.addresses.rollup });
+    const aside = moveStoreAside(store);
+    if (aside) progress(`a sequencer store of an earlier deployment at the same address was kept as ${aside}`);
+  }
+  return {
+    network: hre.network.name as string, chainId: chainId.toString(), domain: "0x" + d.domain.toString(16), chainTag: d.chainTag,
+    registry: d.addresses.registry, rollup: d.addresses.rollup, state: st.addresses.state, token: st.addresses.token,
+    repository: r.address, repositoryRollup: r.rollupAddress, traceStore: o.traceStore, dac: o.dac, dacThreshold: o.dacThreshold,
+    stateDepth: o.stateParams.depth, stateOps: o.stateParams.opsPerBatch, deadline: o.deadline, emptyRoot: d.emptyRoot.toString(),
+  };
+}
+
+export function deploySummary(d: Awaited<ReturnType<typeof deployOn>>): string {
+  return `ModelRegistry   ${d.registry}\nFlavumRollup    ${d.rollup}\nFlavumState     ${d.state} (depth ${d.stateDepth}, ${d.stateOps} ops per state batch, deadline ${d.deadline} blocks)\nDataPointToken  ${d.token}\nModelRepository ${d.repository}\nRepositoryRollup ${d.repositoryRollup}\ntrace store     ${d.traceStore}${d.traceStore === "ipfs" ? ` (committee ${d.dac.join(", ")}, ${d.dacThreshold} of ${d.dac.length})` : ""}\ndomain          ${d.domain} (chain ${d.chainId}, tag ${d.chainTag})\nempty root      ${d.emptyRoot}`;
+}
 
 storeParams(
   task("model:register", "Build the model's batch circuit, deploy its verifier and mint the model NFT")
     .addParam("name", "Compiled model name")
+    .addOptionalParam("chains", "A rollup on several chains: register on each of these Hardhat networks, with the same model id")
     .addOptionalParam("batch", "Batch size (a power of two)", 8, types.int)
     .addFlag("insecureDevSetup", INSECURE_DEV_SETUP_HELP)
     .addFlag("json", "Print JSON"),
 ).setAction(
-  seqAction(async (a: StoreArgs & { name: string; batch: number; json: boolean; insecureDevSetup: boolean }, hre) =>
-    withSequencer(hre, a, async (seq) => {
+  seqAction(async (a: StoreArgs & { name: string; batch: number; json: boolean; insecureDevSetup: boolean; chains?: string }, hre) =>
+    a.chains !== undefined ? registerOnChains(hre, { ...a, chains: a.chains }) : withSequencer(hre, a, async (seq) => {
       const r = await registerModel(seq, hre, a.name, a.batch, progress, { insecureDevSetup: a.insecureDevSetup });
       if (a.json) console.log(JSON.stringify({ modelId: r.modelId.toString(), verifier: r.verifier, batchSize: a.batch }));
       else console.log(`model ${a.name} is model id ${r.modelId}${r.reused ? " (already registered)" : ""}: batches of ${a.batch}, ${r.constraints} constraints, verifier ${r.contract} at ${r.verifier}`);
@@ -281,7 +310,7 @@ storeParams(
 );
 
 /** State batches first (they release requests on data points to their models), as many as are due. */
-async function stateSteps(hre: any, a: StoreArgs) {
+export async function stateSteps(hre: any, a: StoreArgs) {
   let address: string;
   try {
     address = recordedState(hre.network.name);
@@ -294,8 +323,15 @@ async function stateSteps(hre: any, a: StoreArgs) {
   return settled;
 }
 
-storeParams(task("batch:run", "Prove and settle what is due: state batches (deposits, transfers, exits), then the next inference batch").addFlag("json", "Print JSON")).setAction(
-  seqAction(async (a: StoreArgs & { json: boolean }, hre) => {
+storeParams(
+  task("batch:run", "Prove and settle what is due: state batches (deposits, transfers, exits), then the next inference batch")
+    .addOptionalParam("chains", "A rollup on several chains: settle on each of these Hardhat networks in turn, the primary first")
+    .addOptionalParam("anchor", "With --chains: anchor the settlement history in this local Mina anchor (a journal file; created if absent)")
+    .addFlag("json", "Print JSON"),
+).setAction(
+  seqAction(async (a: StoreArgs & { json: boolean; chains?: string; anchor?: string }, hre) => {
+    if (a.chains !== undefined) return runOnChains(hre, { ...a, chains: a.chains });
+    if (a.anchor !== undefined) throw new FlavumError(`--anchor goes with --chains (e.g. --chains ${hre.network.name === "hardhat" ? "localhost" : hre.network.name})`, "BAD_INPUT");
     const states = await stateSteps(hre, a);
     if (!a.json) for (const s of states) console.log(`state batch ${s.stateBatch}: ${s.operations} operation(s) settled in ${s.txHash}, ${s.gasUsed} gas`);
     return withSequencer(hre, a, async (seq) => {

@@ -36,7 +36,7 @@ export async function withStdoutOnStderr<T>(fn: () => Promise<T>): Promise<T> {
 export function flavumAction<A, R>(fn: (args: A, hre: any) => Promise<R>, opts: ActionOptions = {}) {
   return async (args: A, hre: any): Promise<R | undefined> => {
     try {
-      checkNetwork(hre, opts);
+      checkNetwork(hre, opts, (args as { chains?: string } | undefined)?.chains !== undefined);
       if (opts.artifacts || opts.persistent) await compileContracts(hre);
       return await fn(args, hre);
     } catch (e) {
@@ -51,7 +51,7 @@ export function flavumAction<A, R>(fn: (args: A, hre: any) => Promise<R>, opts: 
   };
 }
 
-function checkNetwork(hre: any, opts: ActionOptions): void {
+function checkNetwork(hre: any, opts: ActionOptions, chains = false): void {
   const name: string = hre.network.name;
   if (name === "remote" && !(process.env.FLAVUM_RPC_URL && process.env.FLAVUM_PRIVATE_KEY))
     throw new FlavumError(
@@ -59,7 +59,8 @@ function checkNetwork(hre: any, opts: ActionOptions): void {
         `sending account); missing: ${["FLAVUM_RPC_URL", "FLAVUM_PRIVATE_KEY"].filter((v) => !process.env[v]).join(", ")}`,
       "NO_NETWORK",
     );
-  if (opts.persistent && name === "hardhat")
+  // --chains names its networks itself (src/chain/networks.ts).
+  if (opts.persistent && name === "hardhat" && !chains)
     throw new FlavumError(
       `${taskName(hre)} needs a persistent chain, but no --network was given and the in-process ` +
         `"hardhat" network forgets everything when a command ends. Start \`npx hardhat node\` in another terminal and add ` +

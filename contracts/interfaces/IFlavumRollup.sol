@@ -59,6 +59,28 @@ interface IFlavumRollup {
     }
 
     /**
+     * @notice Which rollup this contract settles, and where it stands among the rollup's chains.
+     * @param domain the rollup's id on every chain (what its proofs bind), nonzero and below the BN254 field
+     * @param chainTag this chain's tag: the high bits of the on-chain request ids it hands out
+     */
+    struct ChainConfig {
+        uint256 domain;
+        uint16 chainTag;
+    }
+
+    /**
+     * @notice A chain that settles this rollup's domain, as the admin registered it.
+     * @param chainId the chain's EIP-155 id
+     * @param rollup the FlavumRollup there
+     * @param tag its chain tag in the domain
+     */
+    struct Settlement {
+        uint256 chainId;
+        address rollup;
+        uint16 tag;
+    }
+
+    /**
      * @notice A batch whose trace is posted outside calldata, with its proof.
      * @param modelId the model
      * @param batchSize its registered batch size
@@ -84,6 +106,8 @@ interface IFlavumRollup {
 
     /// @notice The deployment stores traces in `mode`; IPFS batches need `threshold` attestations of `committee`.
     event TraceStoreConfigured(TraceStore mode, address[] committee, uint256 threshold);
+    /// @notice The admin listed `rollup` on chain `chainId` (tag `tag`) as settling this rollup's domain.
+    event SettlementRegistered(uint256 indexed chainId, address rollup, uint16 tag);
     /// @notice Batch `batchId`'s trace was posted to `mode`, committed as `data`; the proof binds r to `data` and
     /// proves the posted entries' RLC at r is `h`, which anyone holding the data can recompute.
     event BatchDataPosted(uint256 indexed batchId, TraceStore mode, bytes32 data, uint256 h);
@@ -118,6 +142,10 @@ interface IFlavumRollup {
 
     /// @notice This deployment stores traces in `mode`; the call is for another store.
     error FlavumWrongTraceStore(TraceStore mode);
+    /// @notice The domain must be nonzero and a BN254 scalar.
+    error FlavumInvalidDomain(uint256 domain);
+    /// @notice A settlement of chain `chainId` or tag `tag` is already listed (as chain `takenChainId`, tag `takenTag`).
+    error FlavumSettlementTaken(uint256 chainId, uint16 tag, uint256 takenChainId, uint16 takenTag);
     /// @notice A blob batch was sent without a blob.
     error FlavumNoBlob();
     /// @notice The committee given is not the deployment's.
@@ -298,6 +326,33 @@ interface IFlavumRollup {
 
     /// @notice Blocks after which a pending on-chain request must be included, or may be cancelled.
     function inclusionDelay() external view returns (uint64);
+
+    /// @notice The rollup's domain: the id its batch proofs bind, the same on every chain it settles on.
+    function domain() external view returns (uint256);
+
+    /// @notice This chain's tag in the domain: on-chain request ids here are `chainTag << 47 | n`.
+    function chainTag() external view returns (uint16);
+
+    /**
+     * @notice The settlement history: a running root over every batch settled here, in order
+     * (batchHash = keccak(batchId, oldRoot, newRoot, batchRoot) mod p; root = keccak(root, batchHash) mod p),
+     * and how many batches it covers. Chains that settled the same batches in the same order agree on it.
+     * @return root the history root (0 before the first batch)
+     * @return batches the batches it covers
+     */
+    function history() external view returns (uint256 root, uint64 batches);
+
+    /// @notice Every (chain id, contract, tag) the admin lists as settling this domain, this one included.
+    function settlements() external view returns (Settlement[] memory);
+
+    /**
+     * @notice Lists a contract settling this domain on chain `chainId` with tag `tag` (admin only).
+     * A chain id or tag already listed is refused. The deploy code lists the contract's own chain first.
+     * @param chainId the chain's EIP-155 id
+     * @param rollup the FlavumRollup settling the domain there (nonzero)
+     * @param tag its chain tag in the domain
+     */
+    function registerSettlement(uint256 chainId, address rollup, uint16 tag) external;
 
     /// @notice The block the rollup was deployed in: where its event history starts.
     function deployBlock() external view returns (uint64);

@@ -41,6 +41,8 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
     uint256 private constant MAX_SKIP = 64;
     /// @dev Request ids from here up are the sequencer's off-chain requests.
     uint256 private constant OFFCHAIN_REQUEST_BASE = 1 << 63;
+    /// @dev An on-chain request id is `chainTag << 47 | n`: each chain of the domain numbers its own requests.
+    uint256 private constant CHAIN_TAG_SHIFT = 47;
     /// @dev Trace entry: requestId (8) ‖ inputHash (32) ‖ outputWord (w bytes).
     uint256 private constant ENTRY_FIXED_BYTES = 40;
     /// @dev Gas given to a consumer's `onInference`.
@@ -87,6 +89,10 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
     uint64 private immutable _inclusionDelay;
     /// @dev Where indexers start scanning for events.
     uint64 private immutable _deployBlock;
+    /// @dev The rollup's identity on every chain it settles on: what the proofs bind (r), instead of a chain.
+    uint256 private immutable _domain;
+    /// @dev This chain's tag in the domain: the high bits of its on-chain request ids.
+    uint16 private immutable _chainTag;
 
     mapping(uint256 modelId => uint256) private _roots;
     mapping(uint256 modelId => ModelTrace) private _traces;
@@ -100,6 +106,9 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
 
     /// @dev The rollup state (data points), attached once by the admin; zero before.
     IFlavumState private _state;
+    /// @dev How many batches the settlement history covers. Packed beside `_state`, which every batch reads
+    /// first: counting a batch then writes an already warm slot.
+    uint64 private _historyBatches;
     mapping(uint256 requestId => uint256 dpId) private _requestDataPoint;
     /// @dev Delivered results on data points: the output word and the batch that proved it.
     mapping(uint256 dpId => mapping(uint256 modelId => uint256[2])) private _dataPointResults;
@@ -111,6 +120,12 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
     /// @dev Contributors' cut of published models' fees, until the revenue contract withdraws it.
     mapping(uint256 modelId => uint256) private _modelRevenue;
 
+    /// @dev The settlement history's root over every batch, in order (src/protocol/history.ts); its length is
+    /// `_historyBatches`.
+    uint256 private _history;
+    /// @dev The (chain, contract, tag) triples that settle this domain, as the admin registered them.
+    Settlement[] private _settlements;
+
     /**
      * @param registry_ the model registry
      * @param poseidon2_ the circomlibjs Poseidon hasher of two inputs
@@ -119,6 +134,7 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
      * @param emptyRoot_ the root of the empty depth-20 trace tree (zero leaves)
      * @param inclusionDelay_ blocks after which a pending on-chain request must be included (or may be cancelled)
      * @param store where traces are posted: calldata, blobs or IPFS with a data-availability committee
+     * @param chain the rollup's domain (nonzero, < the BN254 scalar field) and this chain's tag in it
      */
     constructor(
         address registry_,
@@ -127,8 +143,12 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
         address admin,
         uint256 emptyRoot_,
         uint64 inclusionDelay_,
-        TraceStoreConfig memory store
+        TraceStoreConfig memory store,
+        ChainConfig memory chain
     ) {
+        if (chain.domain == 0 || chain.domain >= FIELD_MODULUS) revert FlavumInvalidDomain(chain.domain);
+        _domain = chain.domain;
+        _chainTag = chain.chainTag;
         if (registry_ == address(0)) revert FlavumZeroAddress("registry");
         if (poseidon2_ == address(0)) revert FlavumZeroAddress("poseidon2");
         if (poseidon4_ == address(0)) revert FlavumZeroAddress("poseidon4");
@@ -181,7 +201,7 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
         bytes calldata trace
     ) external onlyRole(SEQUENCER_ROLE) {
         (Slot memory slot, uint256[6] memory pub) = _slot(modelId, batchSize, count, newRoot, batchRoot_);
-        pub[4] = uint256(keccak256(abi.encodePacked(block.chainid, address(this), pub[0], pub[1], pub[2], pub[3], trace)))
+        pub[4] = uint256(keccak256(abi.encodePacked(_domain, pub[0], pub[1], pub[2], pub[3], trace)))
             % FIELD_MODULUS;
         (pub[5], slot.onchain) = _bindTrace(trace, count, pub[4]);
         _verify(modelId, slot, a, b, c, pub);
@@ -220,7 +240,7 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
     function _submitPosted(PostedBatch calldata p, bytes32 data) private {
         uint256 modelId = p.modelId;
         (Slot memory slot, uint256[6] memory pub) = _slot(modelId, p.batchSize, p.count, p.newRoot, p.batchRoot);
-        pub[4] = uint256(keccak256(abi.encodePacked(block.chainid, address(this), pub[0], pub[1], pub[2], pub[3], data)))
+        pub[4] = uint256(keccak256(abi.encodePacked(_domain, pub[0], pub[1], pub[2], pub[3], data)))
             % FIELD_MODULUS;
         pub[5] = p.h;
         _verify(modelId, slot, p.a, p.b, p.c, pub);
@@ -301,6 +321,9 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
         slot.trace.batches += 1;
         _traces[modelId] = slot.trace;
         _batchCommitments[slot.batchId] = keccak256(abi.encode(pub[2], modelId, _log2(batchSize)));
+        uint256 batchHash = uint256(keccak256(abi.encode(slot.batchId, pub[0], pub[1], pub[2]))) % FIELD_MODULUS;
+        _history = uint256(keccak256(abi.encode(_history, batchHash))) % FIELD_MODULUS;
+        ++_historyBatches;
         emit BatchSubmitted(
             slot.batchId, modelId, slot.trace.batches - 1, slot.firstLeaf, count, batchSize, pub[0], pub[1], pub[2]
         );
@@ -312,18 +335,25 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
      */
     function _bindTrace(bytes calldata trace, uint16 count, uint256 r)
         private
-        pure
+        view
         returns (uint256 acc, uint256 onchain)
     {
         if (trace.length == 0) revert FlavumInvalidTraceWord(0);
-        uint256 w = uint8(trace[0]);
-        if (w == 0 || w > 31) revert FlavumInvalidTraceWord(w);
-        uint256 size = ENTRY_FIXED_BYTES + w;
-        uint256 expected = 1 + uint256(count) * size;
-        if (trace.length != expected) revert FlavumInvalidTraceLength(trace.length, expected, count);
-        uint256 wordShift = 256 - 8 * w;
+        uint256 size;
+        uint256 wordShift;
+        {
+            // Scoped: the framing's locals leave the stack to the loop's (p and the tag).
+            uint256 w = uint8(trace[0]);
+            if (w == 0 || w > 31) revert FlavumInvalidTraceWord(w);
+            size = ENTRY_FIXED_BYTES + w;
+            uint256 expected = 1 + uint256(count) * size;
+            if (trace.length != expected) revert FlavumInvalidTraceLength(trace.length, expected, count);
+            wordShift = 256 - 8 * w;
+        }
+        // The modulus from a local: the loop reads it seven times per entry, cheaper than the constant.
         uint256 p = FIELD_MODULUS;
         uint256 bad = type(uint256).max;
+        uint256 tag = _chainTag;
         // Fixed-width big-endian fields read straight from calldata: the length check above keeps every
         // entry inside the trace, and a word read past its w bytes is shifted away.
         // The same pass counts the on-chain requests, so a batch of off-chain ones never walks the trace again.
@@ -336,7 +366,8 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
                     break
                 }
                 let requestId := shr(192, calldataload(o))
-                onchain := add(onchain, lt(requestId, OFFCHAIN_REQUEST_BASE))
+                // This chain's own requests only (off-chain ids have bit 63 set, so they never match a tag).
+                onchain := add(onchain, eq(shr(CHAIN_TAG_SHIFT, requestId), tag))
                 acc := mulmod(addmod(acc, shr(wordShift, calldataload(add(o, 40))), p), r, p)
                 acc := mulmod(addmod(acc, inputHash, p), r, p)
                 acc := mulmod(addmod(acc, requestId, p), r, p)
@@ -369,7 +400,8 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
             assembly ("memory-safe") {
                 requestId := shr(192, calldataload(add(trace.offset, o)))
             }
-            if (requestId >= OFFCHAIN_REQUEST_BASE) continue;
+            // Off-chain requests and other chains' requests are plain trace entries here.
+            if (requestId >> CHAIN_TAG_SHIFT != _chainTag) continue;
             uint256 expected = _skipClosed(modelId, q);
             // 0 is "none pending", not a request: matching it would push the head past the tail.
             if (requestId != expected || expected == 0) revert FlavumRequestOutOfOrder(modelId, i, requestId, expected);
@@ -576,7 +608,7 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
         private
         returns (uint256 requestId)
     {
-        requestId = ++_requestCount;
+        requestId = (uint256(_chainTag) << CHAIN_TAG_SHIFT) | ++_requestCount;
         _requests[requestId] = InferenceRequest({
             inputHash: inputHash,
             requester: requester,
@@ -844,6 +876,39 @@ contract FlavumRollup is AccessControl, IFlavumRollup, IFlavumInference, IFlavum
         ModelTrace memory q = _traces[modelId];
         requestId = _skipClosed(modelId, q);
         if (requestId != 0) dueBlock = uint256(_requests[requestId].createdBlock) + _inclusionDelay;
+    }
+
+    // ------------------------------------------------------------------ the domain and its chains
+
+    /// @inheritdoc IFlavumRollup
+    function domain() external view returns (uint256) {
+        return _domain;
+    }
+
+    /// @inheritdoc IFlavumRollup
+    function chainTag() external view returns (uint16) {
+        return _chainTag;
+    }
+
+    /// @inheritdoc IFlavumRollup
+    function history() external view returns (uint256 root, uint64 batches) {
+        return (_history, _historyBatches);
+    }
+
+    /// @inheritdoc IFlavumRollup
+    function settlements() external view returns (Settlement[] memory) {
+        return _settlements;
+    }
+
+    /// @inheritdoc IFlavumRollup
+    function registerSettlement(uint256 chainId, address rollup, uint16 tag) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (rollup == address(0)) revert FlavumZeroAddress("rollup");
+        for (uint256 i; i < _settlements.length; ++i) {
+            Settlement memory s = _settlements[i];
+            if (s.chainId == chainId || s.tag == tag) revert FlavumSettlementTaken(chainId, tag, s.chainId, s.tag);
+        }
+        _settlements.push(Settlement({chainId: chainId, rollup: rollup, tag: tag}));
+        emit SettlementRegistered(chainId, rollup, tag);
     }
 
     /// @inheritdoc IFlavumInference

@@ -13,6 +13,8 @@ import type { FlavumRollup, ModelRegistry } from "../../typechain-types";
 import { getAddress, type BaseContract } from "ethers";
 import { FlavumError } from "../errors";
 import { traceStoreIndex, TraceStoreMode } from "../traceStore/commitment";
+import { newDomainId } from "../protocol/domain";
+import { FIELD_P } from "../quant/fixed";
 
 export interface DeployRollupOptions {
   /** Holder of DEFAULT_ADMIN_ROLE (defaults to the deployer; otherwise the deployer hands it over). */
@@ -27,6 +29,13 @@ export interface DeployRollupOptions {
   traceStore?: TraceStoreMode;
   dac?: string[];
   dacThreshold?: number;
+  /**
+   * The rollup's domain id, when this deployment is one chain of a rollup deployed on several
+   * (default: a new domain, from this chain, the deployer and its nonce: src/protocol/domain.ts).
+   */
+  domain?: bigint;
+  /** This chain's tag in the domain, 0..65535 (default 0): the high bits of its on-chain request ids. */
+  chainTag?: number;
 }
 
 /** The contract's TraceStoreConfig: IPFS committees sorted ascending (the contract refuses others). */
@@ -53,6 +62,8 @@ export interface RollupDeployment {
   addresses: { registry: string; rollup: string; poseidon2: string; poseidon4: string; revenue: string };
   /** Root of the empty depth-20 trace tree: the rollup's initial state root. */
   emptyRoot: bigint;
+  domain: bigint;
+  chainTag: number;
 }
 
 /** The root of the empty depth-20 trace tree: where every model's trace tree starts. */
@@ -67,6 +78,11 @@ export async function deployRollup(hre: HardhatRuntimeEnvironment, opts: DeployR
   const admin = opts.admin ?? deployer;
   const sequencer = opts.sequencer === undefined ? deployer : opts.sequencer;
   const emptyRoot = await emptyTreeRoot();
+  const chainTag = opts.chainTag ?? 0;
+  if (!Number.isInteger(chainTag) || chainTag < 0 || chainTag > 0xffff) throw new FlavumError(`a chain tag is 0..65535, got ${opts.chainTag}`, "BAD_INPUT");
+  const chainId = (await hre.ethers.provider.getNetwork()).chainId;
+  const domain = opts.domain ?? newDomainId(chainId, deployer, BigInt(await hre.ethers.provider.getTransactionCount(deployer)));
+  if (domain <= 0n || domain >= FIELD_P) throw new FlavumError(`a rollup domain is a nonzero BN254 scalar, got ${domain}`, "BAD_INPUT");
 
   const p2 = await deployPoseidon(hre, 2, signer, ledger.progress);
   const p4 = await deployPoseidon(hre, 4, signer, ledger.progress);
@@ -74,7 +90,7 @@ export async function deployRollup(hre: HardhatRuntimeEnvironment, opts: DeployR
   const registryAddress = await registryC.getAddress();
   const { contract: rollupC } = await ledger.deploy(
     "FlavumRollup",
-    [registryAddress, p2.address, p4.address, deployer, emptyRoot, opts.inclusionDelay ?? DEFAULT_INCLUSION_DELAY, traceStoreConfig(opts.traceStore, opts.dac, opts.dacThreshold)],
+    [registryAddress, p2.address, p4.address, deployer, emptyRoot, opts.inclusionDelay ?? DEFAULT_INCLUSION_DELAY, traceStoreConfig(opts.traceStore, opts.dac, opts.dacThreshold), { domain, chainTag }],
     "FlavumRollup",
   );
   const registry = registryC as unknown as ModelRegistry;
@@ -83,6 +99,8 @@ export async function deployRollup(hre: HardhatRuntimeEnvironment, opts: DeployR
   // Published repository models pay their contributors through it: attached while the deployer is admin.
   const { revenue } = await deployRevenue(hre, { registry: registryAddress, rollup: await rollup.getAddress(), signer: opts.signerIndex ?? 0 });
 
+  // Its own entry in the domain's list of settlements; the other chains' are added by whoever deploys them together.
+  await ledger.send(`listing the rollup as chain ${chainId}'s settlement (tag ${chainTag})`, rollup.registerSettlement(chainId, await rollup.getAddress(), chainTag));
   // The deployer administers until the sequencer is granted, then hands the admin role over.
   if (sequencer) await ledger.send(`granting the sequencer role to ${sequencer}`, rollup.grantRole(await rollup.SEQUENCER_ROLE(), sequencer));
   if (admin.toLowerCase() !== deployer.toLowerCase()) {
@@ -98,5 +116,7 @@ export async function deployRollup(hre: HardhatRuntimeEnvironment, opts: DeployR
     poseidon4: p4.contract,
     addresses: { registry: registryAddress, rollup: await rollup.getAddress(), poseidon2: p2.address, poseidon4: p4.address, revenue },
     emptyRoot,
+    domain,
+    chainTag,
   };
 }

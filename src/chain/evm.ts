@@ -10,6 +10,13 @@ import { DeploymentRecord, readDeployments, recordDeployment } from "./deploymen
 import { sendAndWait, SentResponse, WaitOptions } from "./txWait";
 import { Progress, toStderr } from "../zk/log";
 
+/** A constructor argument as the record keeps it: scalars as strings, structs (e.g. FlavumRollup's chain config) field by field. */
+function recordedArg(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(recordedArg);
+  if (v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, recordedArg(x)]));
+  return String(v);
+}
+
 export class EvmLedger {
   /** Timeout and polling for every transaction this ledger waits for (tests shorten them). */
   waitOptions: WaitOptions = {};
@@ -48,7 +55,7 @@ export class EvmLedger {
       address: await c.getAddress(),
       txHash: tx.hash,
       block: receipt.blockNumber,
-      constructorArgs: args.map(String),
+      constructorArgs: args.map(recordedArg),
       // Without a build id of its own (a circuit's vk hash), the creation code identifies the build.
       buildId: buildId ?? keccak256(factory.bytecode),
       deployedAt: new Date().toISOString(),

@@ -60,6 +60,7 @@ export class EvmRollupLedger implements RollupLedger {
   /** Where blob deployments keep each batch's sidecar (published for whoever rebuilds the trace). */
   blobArchive?: string;
   private store?: TraceStoreMode;
+  private binding?: { domain: bigint; chainTag: number };
 
   private constructor(
     readonly hre: HardhatRuntimeEnvironment,
@@ -86,7 +87,17 @@ export class EvmRollupLedger implements RollupLedger {
 
   async state(): Promise<RollupState> {
     const net = await this.hre.ethers.provider.getNetwork();
-    return { chainId: net.chainId, rollup: await this.rollup.getAddress(), traceStore: await this.traceStore() };
+    this.binding ??= { domain: (await this.rollup.domain()) as bigint, chainTag: Number(await this.rollup.chainTag()) };
+    return { chainId: net.chainId, rollup: await this.rollup.getAddress(), ...this.binding, traceStore: await this.traceStore() };
+  }
+
+  async history(): Promise<{ root: bigint; batches: number }> {
+    const [root, batches] = (await this.rollup.history()) as [bigint, bigint];
+    return { root, batches: Number(batches) };
+  }
+
+  async settlements(): Promise<{ chainId: bigint; rollup: string; tag: number }[]> {
+    return ((await this.rollup.settlements()) as { chainId: bigint; rollup: string; tag: bigint }[]).map((s) => ({ chainId: s.chainId, rollup: s.rollup, tag: Number(s.tag) }));
   }
 
   /** The IPFS committee and threshold, as the deployment announced them. */

@@ -8,6 +8,9 @@ import type { TraceStoreMode } from "../traceStore/commitment";
 export interface RollupState {
   chainId: bigint;
   rollup: string;
+  /** The rollup's domain id (what its proofs bind) and this chain's tag in it (src/protocol/domain.ts). */
+  domain: bigint;
+  chainTag: number;
   /** Where the deployment posts batch traces (calldata when absent). */
   traceStore?: TraceStoreMode;
 }
@@ -134,7 +137,11 @@ export interface RollupLedger {
   sendBatch(b: BatchSubmission, replacing?: SentTx): Promise<SentTx>;
   /** Waits (with a timeout) until the transaction is mined or can no longer be. */
   waitTx(tx: string | SentTx, opts?: WaitTxOptions): Promise<TxOutcome>;
-  /** Settled batches, all or one model's. */
+  /** The settlement history over every batch settled here (src/protocol/history.ts): root and count. */
+  history(): Promise<{ root: bigint; batches: number }>;
+  /** The chains the admin lists as settling this rollup's domain. */
+  settlements(): Promise<{ chainId: bigint; rollup: string; tag: number }[]>;
+  /** Settled batches, all or one model's, in settlement order. */
   settledBatches(modelId?: bigint): Promise<SettledBatchEvent[]>;
   verifyInference(batchId: bigint, p: InferenceProof): Promise<boolean>;
   /** Requests made on chain, all or those in blocks [fromBlock, toBlock]. */

@@ -122,3 +122,24 @@ export function unpackOutputWord(word: bigint, n: number, bits: number): { label
 
 /** Request ids the sequencer assigns to off-chain requests live above 2^63; on-chain ids below. */
 export const OFFCHAIN_REQUEST_BASE = 1n << 63n;
+
+/**
+ * An on-chain request id is `chainTag << 47 | n`: each chain a rollup's domain settles on numbers its
+ * own requests (n = 1, 2, ...) under its tag (0..65535), so ids from different chains never collide and
+ * stay below OFFCHAIN_REQUEST_BASE. Tag 0's ids are plain 1, 2, ...
+ */
+export const CHAIN_TAG_SHIFT = 47n;
+const MAX_CHAIN_TAG = 0xffff;
+
+/** The tag of the chain that opened on-chain request `id`; undefined for an off-chain id. */
+export function requestChainTag(id: bigint): number | undefined {
+  if (id < 0n) throw new FlavumError(`request id ${id} is negative`, "BAD_INPUT");
+  return id >= OFFCHAIN_REQUEST_BASE ? undefined : Number(id >> CHAIN_TAG_SHIFT);
+}
+
+/** The id of the `n`th on-chain request (n >= 1) of the chain tagged `tag`. */
+export function onchainRequestId(tag: number, n: bigint): bigint {
+  if (!Number.isInteger(tag) || tag < 0 || tag > MAX_CHAIN_TAG) throw new FlavumError(`a chain tag is 0..${MAX_CHAIN_TAG}, got ${tag}`, "BAD_INPUT");
+  if (n < 1n || n >= 1n << CHAIN_TAG_SHIFT) throw new FlavumError(`an on-chain request number is 1..2^47-1, got ${n}`, "BAD_INPUT");
+  return (BigInt(tag) << CHAIN_TAG_SHIFT) | n;
+}

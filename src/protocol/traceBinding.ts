@@ -87,8 +87,8 @@ export function traceElements(items: readonly TraceItem[]): bigint[] {
 }
 
 export interface ChallengeContext {
-  chainId: bigint;
-  rollup: string;
+  /** The rollup's domain id (src/protocol/domain.ts): the same on every chain it settles on. */
+  domain: bigint;
   oldRoot: bigint;
   newRoot: bigint;
   batchRoot: bigint;
@@ -96,14 +96,15 @@ export interface ChallengeContext {
 }
 
 /**
- * r = keccak256(abi.encodePacked(uint256 chainId, address rollup, uint256 oldRoot, newRoot,
- * batchRoot, meta, bytes trace)) mod p. The roots commit the proven leaves (batchRoot) and state, so
- * a prover fixes its values before it can know r.
+ * r = keccak256(abi.encodePacked(uint256 domain, uint256 oldRoot, newRoot, batchRoot, meta, bytes
+ * trace)) mod p. The roots commit the proven leaves (batchRoot) and state, so a prover fixes its
+ * values before it can know r. The domain, not a chain id and contract, makes the same proof settle
+ * on every chain of the rollup and on no other rollup's.
  */
 export function traceChallenge(c: ChallengeContext, trace: Uint8Array): bigint {
   const packed = solidityPacked(
-    ["uint256", "address", "uint256", "uint256", "uint256", "uint256", "bytes"],
-    [c.chainId, c.rollup, c.oldRoot, c.newRoot, c.batchRoot, c.meta, trace],
+    ["uint256", "uint256", "uint256", "uint256", "uint256", "bytes"],
+    [c.domain, c.oldRoot, c.newRoot, c.batchRoot, c.meta, trace],
   );
   return BigInt(keccak256(packed)) % FIELD_P;
 }
@@ -116,8 +117,8 @@ export function traceChallenge(c: ChallengeContext, trace: Uint8Array): bigint {
  */
 export function postedChallenge(c: ChallengeContext, data: string): bigint {
   const packed = solidityPacked(
-    ["uint256", "address", "uint256", "uint256", "uint256", "uint256", "bytes32"],
-    [c.chainId, c.rollup, c.oldRoot, c.newRoot, c.batchRoot, c.meta, data],
+    ["uint256", "uint256", "uint256", "uint256", "uint256", "bytes32"],
+    [c.domain, c.oldRoot, c.newRoot, c.batchRoot, c.meta, data],
   );
   return BigInt(keccak256(packed)) % FIELD_P;
 }

@@ -84,8 +84,8 @@ export async function planBatch(args: {
   batchSize: number;
   batchNumber: bigint;
   firstLeaf: bigint;
-  rollup: string;
-  chainId: bigint;
+  /** The rollup's domain id, which r binds. */
+  domain: bigint;
   requests: BatchRequest[];
   /** Where the trace is posted (default calldata). */
   store?: TraceStoreMode;
@@ -120,7 +120,7 @@ export async function planBatch(args: {
   // The tree itself changes only once the batch is settled on chain.
   const newRoot = climb(h, args.firstLeaf >> BigInt(levelsCount), batchRoot, siblings);
   const trace = encodeTrace(entries, wordBytesFor(outputWordBits(out.size, bits)));
-  const ctx = { chainId: args.chainId, rollup: args.rollup, oldRoot, newRoot, batchRoot, meta };
+  const ctx = { domain: args.domain, oldRoot, newRoot, batchRoot, meta };
   const posted = args.store && args.store !== "calldata" ? await dataCommitment(args.store, trace) : undefined;
   const r = posted ? postedChallenge(ctx, posted) : traceChallenge(ctx, trace);
   const rlc = traceRlc(traceElements(entries), r);

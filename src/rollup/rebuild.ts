@@ -44,7 +44,7 @@ import { loadModel, LoadedModel } from "../model/artifacts";
 import type { EvmRollupLedger } from "../chain/evmRollup";
 import { EvmStateLedger } from "../chain/evmState";
 import type { SettledBatchEvent } from "../chain/ledger";
-import { OFFCHAIN_REQUEST_BASE, OutputLayout, outputWordBits, packMeta } from "../protocol/batch";
+import { OFFCHAIN_REQUEST_BASE, OutputLayout, outputWordBits, packMeta, requestChainTag } from "../protocol/batch";
 import { decodeTrace, postedChallenge, traceChallenge, traceElements, traceRlc, wordBytesFor, TraceItem } from "../protocol/traceBinding";
 import type { TraceStoreMode } from "../traceStore/commitment";
 import { fetchBlobTrace } from "../traceStore/blob";
@@ -413,7 +413,7 @@ export async function rebuildStore(store: SequencerStore, ledger: EvmRollupLedge
       if (tree && tree.appendSubtree(ev.firstLeaf, rebuilt.leaves) !== ev.newRoot)
         throw new FlavumError(`${label}: appending its leaves gives root ${tree.root}, the chain recorded ${ev.newRoot}`, "STORE_DIVERGED");
       const meta = packMeta({ modelId: ev.modelId, batchNumber: ev.modelBatch, firstLeaf: ev.firstLeaf, count: ev.count, layout: m.layout, batchSize: ev.batchSize });
-      const ctx = { chainId: state.chainId, rollup: state.rollup, oldRoot: ev.oldRoot, newRoot: ev.newRoot, batchRoot: ev.batchRoot, meta };
+      const ctx = { domain: state.domain, oldRoot: ev.oldRoot, newRoot: ev.newRoot, batchRoot: ev.batchRoot, meta };
       const r = got.data ? postedChallenge(ctx, got.data) : traceChallenge(ctx, got.trace);
       const rlc = traceRlc(traceElements(rebuilt.items), r);
       // The data commitment binds the posted bytes, h the proven entries: both must describe the same trace.
@@ -423,7 +423,8 @@ export async function rebuildStore(store: SequencerStore, ledger: EvmRollupLedge
       for (const e of rebuilt.entries) {
         const id = e.requestId;
         proven.add(id);
-        const isOnchain = id < OFFCHAIN_REQUEST_BASE;
+        // This chain's own requests only: another chain's (its tag in the id) has its input and status there.
+        const isOnchain = requestChainTag(id) === state.chainTag;
         requests.push({
           id, quantized: isOnchain ? decodeInput(onchain.get(id)?.input) : null, createdAt: got.createdAt,
           fulfilled: isOnchain && (await ledger.requestStatus(id)) === "fulfilled",

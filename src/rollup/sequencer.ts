@@ -7,7 +7,7 @@
  * is marked settled, a batch whose slot another batch took goes back to the mempool.
  */
 import fs from "fs";
-import { AbiCoder, getBytes, hexlify, solidityPackedKeccak256 } from "ethers";
+import { AbiCoder, hexlify, solidityPackedKeccak256 } from "ethers";
 import { FlavumError, InputError } from "../errors";
 import { loadModel, LoadedModel } from "../model/artifacts";
 import { labelOf } from "../model/inference";
@@ -15,10 +15,11 @@ import { reviewSamples } from "../model/samples";
 import { quantizeInput, runInt } from "../quant/intExec";
 import { packedHash } from "../quant/commitment";
 import { fitsSigned } from "../quant/fixed";
-import { prove, verify, solidityCalldata, shortHash, vkHash, Progress, silent, Groth16Proof } from "../zk";
+import { prove, verify, shortHash, vkHash, Progress, silent, Groth16Proof } from "../zk";
 import type { BatchSubmission, InferenceProof, ModelTraceState, RollupLedger, SentTx } from "../chain/ledger";
 import { describeTx, stillPendingError } from "../chain/txWait";
 import { SequencerStore, BatchRow, ServedModel } from "./store";
+import { batchSubmission } from "./batchSubmission";
 import { BatchRequest, planBatch, TraceEntry } from "./batchWitness";
 import { batchPaths } from "./batchBuild";
 import { TraceTree, Hash2, hasher, subtreeLevels, subtreePath } from "./merkle";
@@ -375,7 +376,7 @@ export class Sequencer {
     const plan = await planBatch({
       q: model.q, h: this.h, tree: slot.rollover ? new TraceTree(this.h) : head.tree, modelId: served.modelId,
       batchSize: served.batchSize, batchNumber: head.batchNumber, firstLeaf: slot.firstLeaf,
-      rollup: state.rollup, chainId: state.chainId, requests, store: state.traceStore,
+      domain: state.domain, requests, store: state.traceStore,
     });
     const localId = this.store.addPlannedBatch(
       {
@@ -492,12 +493,7 @@ export class Sequencer {
   }
 
   private submission(b: BatchRow): BatchSubmission {
-    const { proof, publicSignals } = b.proof as { proof: Parameters<typeof solidityCalldata>[0]; publicSignals: string[] };
-    const cd = solidityCalldata(proof, publicSignals);
-    return {
-      modelId: b.modelId, batchSize: b.batchSize, count: b.count, newRoot: b.newRoot, batchRoot: b.batchRoot,
-      proof: { a: cd.a, b: cd.b, c: cd.c }, trace: getBytes(b.trace), h: BigInt(publicSignals[5]),
-    };
+    return batchSubmission(b);
   }
 
   /** Sends the replacement and records it; the old hash stays the one to watch if it was mined meanwhile. */
@@ -537,7 +533,9 @@ export class Sequencer {
     const posted = ((await this.ledger.state()).traceStore ?? "calldata") !== "calldata";
     for (const r of this.store.undelivered()) {
       const status = await this.ledger.requestStatus(r.id);
-      // A blob or IPFS batch leaves its on-chain requests pending until their inclusion is proven here.
+      // A blob or IPFS batch leaves its on-chain requests pending until their inclusion is proven here;
+      // on a rollup of several chains, a request stays pending on its chain until the batch reaches it.
+      if (status === "pending" && !posted) continue;
       if (status !== "included" && !(posted && status === "pending")) {
         this.store.markDelivered(r.id);
         continue;

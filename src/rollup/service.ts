@@ -15,7 +15,7 @@ import type { ModelRegistration } from "../chain/ledger";
 import { SequencerStore } from "./store";
 import { defaultStorePath } from "./storeLocation";
 import { Sequencer } from "./sequencer";
-import { buildBatchCircuit } from "./batchBuild";
+import { buildBatchCircuit, BatchBuild } from "./batchBuild";
 import { assertSetupAllowed } from "../zk/setupPolicy";
 
 export { defaultStorePath, moveStoreAside, resetStore } from "./storeLocation";
@@ -112,8 +112,18 @@ export async function registerModel(
   if (known && known.batchSize === batchSize && (await ledger.verifierOf(known.modelId, batchSize))?.toLowerCase() === verifier.toLowerCase())
     return done(known.modelId, verifier, true);
 
+  const { modelId } = await ledger.registerModel(modelRegistration(name, build, batchSize, verifier, provenance));
+  return done(modelId, verifier, false);
+}
+
+/** What the registry records of a model served at one batch size: the same on every chain it is registered on. */
+export function modelRegistration(
+  name: string, build: BatchBuild, batchSize: number, verifier: string, provenance?: ModelRegistration["provenance"],
+): ModelRegistration {
+  const model = loadModel(name);
+  const m = model.manifest;
   const out = model.q.tensors[model.q.output];
-  const { modelId } = await ledger.registerModel({
+  return {
     weightsHash: BigInt(m.weightsCommitment),
     architectureHash: architectureHash(model.q),
     circuitHash: "0x" + build.keys.hash,
@@ -124,6 +134,5 @@ export async function registerModel(
     // Fixed at registration, with its code hash: no verifier can be added or swapped later.
     verifiers: [{ batchSize, address: verifier }],
     provenance,
-  });
-  return done(modelId, verifier, false);
+  };
 }

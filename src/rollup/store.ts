@@ -62,6 +62,18 @@ export interface BatchRow {
   circuitInput: Record<string, unknown> | null;
 }
 
+/** One batch sent to one of a multi-chain rollup's other chains. */
+export interface ChainTxRow {
+  chain: string;
+  position: number;
+  batchId: bigint;
+  status: "sending" | "sent" | "settled";
+  txHash: string | null;
+  txNonce: number | null;
+  txFrom: string | null;
+  gasUsed: bigint | null;
+}
+
 export interface ServedModel {
   modelId: bigint;
   name: string;
@@ -124,6 +136,10 @@ export class SequencerStore {
       for (const col of ["vk_hash", "circuit_hash"]) if (!modelCols.has(col)) this.db.exec(`ALTER TABLE models ADD COLUMN ${col} TEXT`);
       if (!has.has("circuit_input")) this.db.exec("ALTER TABLE batches ADD COLUMN circuit_input TEXT");
       // A signed request is accepted once per (signer, nonce): a client that lost the reply sends it again safely.
+      // A multi-chain rollup's other chains: per (chain, position in the primary's settlement order), the transaction sent.
+      this.db.exec(`CREATE TABLE IF NOT EXISTS chain_txs (
+        chain TEXT NOT NULL, position INTEGER NOT NULL, batch_id TEXT NOT NULL, status TEXT NOT NULL,
+        tx_hash TEXT, tx_nonce INTEGER, tx_from TEXT, gas_used TEXT, PRIMARY KEY (chain, position))`);
       this.db.exec(`CREATE TABLE IF NOT EXISTS signed_requests (
         signer TEXT NOT NULL, nonce TEXT NOT NULL, request_id TEXT NOT NULL UNIQUE, signature TEXT NOT NULL, PRIMARY KEY (signer, nonce))`);
     }).immediate();
@@ -484,5 +500,42 @@ export class SequencerStore {
       });
       return { localId, added, moved, kept };
     })();
+  }
+
+  // ------------------------------------------------------------ other chains (src/rollup/chainMirror.ts)
+
+  /** The transaction this store sent `chain` for the batch at `position` of the settlement order, if any. */
+  chainTx(chain: string, position: number): ChainTxRow | undefined {
+    const r = this.db.prepare("SELECT * FROM chain_txs WHERE chain = ? AND position = ?").get(chain, position) as Record<string, unknown> | undefined;
+    if (!r) return undefined;
+    return {
+      chain, position, batchId: big(r.batch_id), status: r.status as ChainTxRow["status"], txHash: (r.tx_hash as string | null) ?? null,
+      txNonce: (r.tx_nonce as number | null) ?? null, txFrom: (r.tx_from as string | null) ?? null, gasUsed: r.gas_used == null ? null : big(r.gas_used),
+    };
+  }
+
+  /** Written BEFORE the transaction is sent (status "sending"), then with its hash and nonce ("sent"). */
+  setChainTx(chain: string, position: number, batchId: bigint, tx?: { hash: string; nonce?: number; from?: string }): void {
+    this.db.prepare(
+      `INSERT INTO chain_txs (chain, position, batch_id, status, tx_hash, tx_nonce, tx_from) VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (chain, position) DO UPDATE SET batch_id = excluded.batch_id, status = excluded.status, tx_hash = excluded.tx_hash,
+          tx_nonce = excluded.tx_nonce, tx_from = excluded.tx_from, gas_used = NULL`,
+    ).run(chain, position, batchId.toString(), tx ? "sent" : "sending", tx?.hash ?? null, tx?.nonce ?? null, tx?.from ?? null);
+  }
+
+  markChainTxSettled(chain: string, position: number, gasUsed: bigint | null): void {
+    this.db.prepare("UPDATE chain_txs SET status = 'settled', gas_used = COALESCE(?, gas_used) WHERE chain = ? AND position = ?")
+      .run(gasUsed?.toString() ?? null, chain, position);
+  }
+
+  /** A transaction that can never be mined (dropped, reverted): the batch is sent to that chain again. */
+  clearChainTx(chain: string, position: number): void {
+    this.db.prepare("DELETE FROM chain_txs WHERE chain = ? AND position = ?").run(chain, position);
+  }
+
+  /** The settled batch the rollup numbered `batchId`, if this store proved it. */
+  settledBatchById(batchId: bigint): BatchRow | undefined {
+    const r = this.db.prepare("SELECT * FROM batches WHERE status = 'settled' AND batch_id = ?").get(batchId.toString()) as Record<string, unknown> | undefined;
+    return r && this.batch(r);
   }
 }

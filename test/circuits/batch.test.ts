@@ -24,7 +24,7 @@ describe("batch circuit (logreg_cancer, B = 4)", function () {
   const B = 4;
   const q = quantizedFixture("logreg_cancer");
   const samples = heldout("logreg_cancer").inputs;
-  const ROLLUP = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+  const DOMAIN = 0x5fbdb2315678afecb367f032d93f642f64180aa3n;
   let t: Tester;
   let h: Hash2;
   let tree: TraceTree;
@@ -43,7 +43,7 @@ describe("batch circuit (logreg_cancer, B = 4)", function () {
     tree = new TraceTree(h);
     tree.appendSubtree(0n, [11n, 12n, 13n, 14n]);
     plan = await planBatch({
-      q, h, tree, modelId: 7n, batchSize: B, batchNumber: 1n, firstLeaf: 4n, rollup: ROLLUP, chainId: 31337n,
+      q, h, tree, modelId: 7n, batchSize: B, batchNumber: 1n, firstLeaf: 4n, domain: DOMAIN,
       requests: samples.slice(0, 3).map((s, i) => ({ requestId: BigInt(100 + i), sample: s })),
     });
     w = await t.calculateWitness(plan.circuitInput, true);

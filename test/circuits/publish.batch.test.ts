@@ -24,7 +24,7 @@ import path from "path";
 import { Tester, compileSource, expectTamperRejected, witnessFails } from "../helpers/circuit";
 
 const SEED = Number(process.env.FLAVUM_FC_SEED ?? 20261202);
-const ROLLUP = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+const DOMAIN = 0x5fbdb2315678afecb367f032d93f642f64180aa3n;
 const digits: { features: number[][]; split: { test: number[] } } = JSON.parse(fs.readFileSync(path.join(REPO, "fixtures/data/digits.json"), "utf8"));
 
 // A tiny learning rate keeps trainStep's update in range: only its forward pass is compared.
@@ -114,7 +114,7 @@ describe("published repository commits", () => {
       expect(gen.source).to.include(`signal input theta[${theta.length}];`);
       const { t } = await compileSource("pub-cnn", gen.source);
       const plan = await planBatch({
-        q, h, tree: new TraceTree(h), modelId: 4n, batchSize: 1, batchNumber: 0n, firstLeaf: 0n, rollup: ROLLUP, chainId: 31337n,
+        q, h, tree: new TraceTree(h), modelId: 4n, batchSize: 1, batchNumber: 0n, firstLeaf: 0n, domain: DOMAIN,
         requests: [{ requestId: 1n, quantized: rows()[0] }],
       });
       const w = await t.calculateWitness(plan.circuitInput, true);
@@ -143,7 +143,7 @@ describe("published repository commits", () => {
         const gen = generateBatchCircuit(q, `pub_${kind}`, B, zeroRoots(h)[1]);
         t = (await compileSource(`pub-${kind}`, gen.source)).t;
         plan = await planBatch({
-          q, h, tree: new TraceTree(h), modelId: 3n, batchSize: B, batchNumber: 0n, firstLeaf: 0n, rollup: ROLLUP, chainId: 31337n,
+          q, h, tree: new TraceTree(h), modelId: 3n, batchSize: B, batchNumber: 0n, firstLeaf: 0n, domain: DOMAIN,
           requests: rnd.slice(1).map((r, i) => ({ requestId: BigInt(10 + i), quantized: r.x })),
         });
         w = await t.calculateWitness(plan.circuitInput, true);

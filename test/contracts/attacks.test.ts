@@ -403,7 +403,7 @@ describe("Attacks on the rollup contracts", function () {
         .sort();
       expect(writes).to.deep.equal([
         "advanceQueue", "attachRevenue", "attachState", "cancelRequest", "fulfill", "fulfillFromBatch", "grantRole", "openDataPointRequest", "refuseDataPointRequest",
-        "rejectRequest", "releaseDataPointRequest", "renounceRole", "requestInference", "revokeRole", "rotateSequencer",
+        "registerSettlement", "rejectRequest", "releaseDataPointRequest", "renounceRole", "requestInference", "revokeRole", "rotateSequencer",
         "setRequestFee", "submitBatch", "submitBatchBlob", "submitBatchIpfs", "withdrawEarnings", "withdrawModelRevenue",
       ]);
       expect((rollup.interface as Interface).getFunction("withdrawFees")).to.equal(null);

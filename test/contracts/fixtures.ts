@@ -138,9 +138,8 @@ export async function statementFor(
     layout: s.layout ?? DIGITS_LAYOUT,
     batchSize: s.batchSize,
   });
-  const chainId = (await hre.ethers.provider.getNetwork()).chainId;
   const bytes = getBytes(s.trace);
-  const r = traceChallenge({ chainId, rollup: await rollup.getAddress(), oldRoot, newRoot: s.newRoot, batchRoot: s.batchRoot, meta }, bytes);
+  const r = traceChallenge({ domain: await rollup.domain(), oldRoot, newRoot: s.newRoot, batchRoot: s.batchRoot, meta }, bytes);
   const h = traceRlc(traceElements(decodeTrace(bytes).items), r);
   const pub: [bigint, bigint, bigint, bigint, bigint, bigint] = [oldRoot, s.newRoot, s.batchRoot, meta, r, h];
   return { pub, firstLeaf, rollover, batchNumber: batches, batchId: batchIdOf(s.modelId, batches) };

@@ -350,7 +350,7 @@ describe("Published models and contributor revenue", function () {
 
       // A bare rollup on the same registry, with no revenue contract yet.
       const bare = (await hre.ethers.deployContract("FlavumRollup", [
-        f.addresses.registry, f.addresses.poseidon2, f.addresses.poseidon4, admin.address, f.emptyRoot, 256, traceStoreConfig(),
+        f.addresses.registry, f.addresses.poseidon2, f.addresses.poseidon4, admin.address, f.emptyRoot, 256, traceStoreConfig(), { domain: 1n, chainTag: 0 },
       ])) as unknown as FlavumRollup;
       const bareAddress = await bare.getAddress();
       expect(await bare.revenueContract()).to.equal(ZeroAddress);

@@ -210,6 +210,7 @@ describe("FlavumRollup batches", function () {
       // A second rollup on the same registry and verifier, same empty root, batch 0, leaf 0: only r differs.
       const other = (await hre.ethers.deployContract("FlavumRollup", [
         await registry.getAddress(), await poseidon2.getAddress(), await poseidon4.getAddress(), admin.address, emptyRoot, 256, traceStoreConfig(),
+        { domain: (await rollup.domain()) + 1n, chainTag: 0 },
       ])) as unknown as FlavumRollup;
       await other.grantRole(await other.SEQUENCER_ROLE(), sequencer.address);
       await expect(other.connect(sequencer).submitBatch(modelId, 8, 4, 21n, 22n, a, b, c, trace)).to.be.revertedWithCustomError(
@@ -379,6 +380,7 @@ describe("FlavumRollup batches", function () {
       const { registry, poseidon2, poseidon4, admin } = await loadFixture(deployedRollup);
       const F = await hre.ethers.getContractFactory("FlavumRollup");
       const CALLDATA = traceStoreConfig();
+      const CHAIN = { domain: 1n, chainTag: 0 };
       const [r, p2, p4] = [await registry.getAddress(), await poseidon2.getAddress(), await poseidon4.getAddress()];
       const zero = hre.ethers.ZeroAddress;
       for (const [args, what] of [
@@ -387,8 +389,9 @@ describe("FlavumRollup batches", function () {
         [[r, p2, zero, admin.address], "poseidon4"],
         [[r, p2, p4, zero], "admin"],
       ] as const)
-        await expect(F.deploy(...args, 1n, 256, CALLDATA)).to.be.revertedWithCustomError(F, "FlavumZeroAddress").withArgs(what);
-      await expect(F.deploy(r, p2, p4, admin.address, FIELD, 256, CALLDATA)).to.be.revertedWithCustomError(F, "FlavumNotFieldElement").withArgs(FIELD);
+        await expect(F.deploy(...args, 1n, 256, CALLDATA, CHAIN)).to.be.revertedWithCustomError(F, "FlavumZeroAddress").withArgs(what);
+      await expect(F.deploy(r, p2, p4, admin.address, FIELD, 256, CALLDATA, CHAIN)).to.be.revertedWithCustomError(F, "FlavumNotFieldElement").withArgs(FIELD);
+      // The domain's own checks: test/contracts/rollupDomain.test.ts.
     });
   });
 });

@@ -14,7 +14,9 @@ import type { RollupLedger } from "../../src/chain/ledger";
 import { Sequencer } from "../../src/rollup/sequencer";
 import { openSequencer } from "../../src/rollup/service";
 import { unpackOutputWord } from "../../src/protocol/batch";
-import { getBytes } from "ethers";
+import { getBytes, ZeroAddress } from "ethers";
+import { encodeInput, readInputLayout } from "../../src/sdk/encodeInput";
+import { historyTransitions } from "../../src/protocol/history";
 import { heldout } from "../helpers/fixtures";
 import { compileRollupModel, copyStore, registeredRollup } from "../helpers/rollup";
 
@@ -113,7 +115,8 @@ describe("rollup end to end", function () {
     // A second rollup sharing the registry: same model, same verifier, same empty root.
     const [owner] = await hre.ethers.getSigners();
     const Rollup = await hre.ethers.getContractFactory("FlavumRollup");
-    const twin = await Rollup.deploy(d.addresses.registry, d.addresses.poseidon2, d.addresses.poseidon4, owner.address, await d.rollup.emptyRoot(), 256, traceStoreConfig());
+    // Another domain: the proof binds the domain, so it does not settle there.
+    const twin = await Rollup.deploy(d.addresses.registry, d.addresses.poseidon2, d.addresses.poseidon4, owner.address, await d.rollup.emptyRoot(), 256, traceStoreConfig(), { domain: (await d.rollup.domain()) ^ 1n, chainTag: 0 });
     await twin.grantRole(await twin.SEQUENCER_ROLE(), owner.address);
     const ledger = await EvmRollupLedger.connect(hre, { registry: d.addresses.registry, rollup: await twin.getAddress() });
     const { solidityCalldata } = await import("../../src/zk");
@@ -122,6 +125,45 @@ describe("rollup end to end", function () {
     await expect(
       ledger.sendBatch({ modelId, batchSize: B, count: b.count, newRoot: b.newRoot, batchRoot: b.batchRoot, proof: cd, trace: getBytes(b.trace) }),
     ).to.be.revertedWithCustomError(twin, "FlavumInvalidBatchProof");
+    seq.store.close();
+  });
+
+  it("settles the same proof on a second rollup of the same domain, each serving only its own chain's requests", async () => {
+    const { d, store, modelId } = await registered();
+    const seq = await openSequencer(hre, { store, addresses: d.addresses });
+    // One of this chain's on-chain requests (tag 0) and one off-chain request in the batch.
+    const [owner] = await hre.ethers.getSigners();
+    const enc = await encodeInput(await readInputLayout(d.registry as never, modelId), heldout("logreg_cancer").inputs[1]);
+    await (await d.rollup.requestInference(modelId, enc.inputHash, enc.input, ZeroAddress, { value: await d.rollup.estimateFee(modelId) })).wait();
+    await seq.syncOnchainRequests();
+    seq.request(modelId.toString(), heldout("logreg_cancer").inputs.slice(0, 1));
+    await seq.proveNext();
+    const settled = (await seq.submit())!;
+    expect((await d.rollup.requestOf(1n)).status).to.equal(2n); // included
+    // The rollup's other chain, as rollup:deploy --chains deploys it: the same domain, tag 1.
+    const sibling = await deployRollup(hre, { domain: await d.rollup.domain(), chainTag: 1 });
+    await (await sibling.rollup.grantRole(await sibling.rollup.SEQUENCER_ROLE(), owner.address)).wait();
+    // Its own requests carry its tag; it has one pending, which the batch does not hold.
+    await (await sibling.rollup.requestInference(modelId, enc.inputHash, enc.input, ZeroAddress, { value: await sibling.rollup.estimateFee(modelId) })).wait();
+    const siblingRequest = (1n << 47n) + 1n;
+    expect((await sibling.rollup.requestOf(siblingRequest)).requester).to.equal(owner.address);
+    const ledger = await EvmRollupLedger.connect(hre, { registry: d.addresses.registry, rollup: sibling.addresses.rollup });
+    const row = seq.store.getBatch(settled.localId)!;
+    const { batchSubmission } = await import("../../src/rollup/batchSubmission");
+    // Same registry here (one chain standing in for two): the model id and verifier are the same.
+    await ledger.waitTx(await ledger.sendBatch(batchSubmission(row)));
+    expect((await sibling.rollup.modelTrace(modelId))[0]).to.equal(row.newRoot);
+    // Tag 0's request is a plain entry there; its own stays pending.
+    expect((await sibling.rollup.requestOf(siblingRequest)).status).to.equal(1n);
+    expect((await sibling.rollup.requestOf(1n)).requester).to.equal(ZeroAddress);
+    // Both hold the same settlement history, the one the events give.
+    const [ha, hb] = [await d.rollup.history(), await sibling.rollup.history()];
+    expect(hb).to.deep.equal(ha);
+    expect(ha[1]).to.equal(1n);
+    const [t] = historyTransitions([row].map((r) => ({ batchId: settled.batchId, oldRoot: r.oldRoot, newRoot: r.newRoot, batchRoot: r.batchRoot })));
+    expect(ha[0]).to.equal(t.newRoot);
+    // Replayed on the same contract, the batch no longer starts from its root.
+    await expect(ledger.sendBatch(batchSubmission(row))).to.be.revertedWithCustomError(sibling.rollup, "FlavumInvalidBatchProof");
     seq.store.close();
   });
 });

@@ -83,7 +83,7 @@ describe("trace stores end to end (real proofs)", function () {
       modelId: f.modelId, batchNumber: 0n, firstLeaf: f.ev.args.firstLeaf, count: 4, batchSize: B,
       layout: { outputBits: Number(outputBits), outputCount: Number(outputCount), hasLabel },
     });
-    return { chainId: 31337n, rollup: f.d.addresses.rollup, oldRoot: f.ev.args.oldRoot, newRoot: f.ev.args.newRoot, batchRoot: f.ev.args.batchRoot, meta };
+    return { domain: await f.d.rollup.domain(), oldRoot: f.ev.args.oldRoot, newRoot: f.ev.args.newRoot, batchRoot: f.ev.args.batchRoot, meta };
   };
   /** The statement's h for a posted trace: r from the recorded commitment, h over the posted entries. */
   const postedH = async (f: Awaited<ReturnType<typeof settle>>, data: string) => postedChallenge(await context(f), data);

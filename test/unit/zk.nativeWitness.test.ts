@@ -160,7 +160,7 @@ describe("native witness generator (circom --c)", function () {
     const plan = (count: number, batchNumber = 0n) =>
       planBatch({
         q, h, tree: new TraceTree(h), modelId: 3n, batchSize: 2, batchNumber, firstLeaf: 0n,
-        rollup: "0x5FbDB2315678afecb367f032d93F642f64180aa3", chainId: 31337n,
+        domain: 31337n,
         requests: samples.slice(count, 2 * count).map((s, i) => ({ requestId: BigInt(10 + i), sample: s })),
       });
 

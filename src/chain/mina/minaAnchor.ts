@@ -4,12 +4,19 @@
  * process and offline; the anchoring mode is "sequencer key": the adapter signs each batch with the
  * sequencer's Mina key, and the zkApp accepts only that key's signature over the batch.
  *
+ * `MinaAnchorLedger.open({ file })` is the same local chain made to outlive its process (the CLI is
+ * one process per command): the file (anchorJournal.ts) holds the zkApp's and the sequencer's
+ * development keys, the genesis root and every anchored batch with its signature. Opening it deploys
+ * the zkApp afresh at the same address and replays every entry as a real `anchor` transaction, so the
+ * zkApp re-checks each one; an entry that does not replay fails the open, naming it.
+ *
  * Mina cannot verify BN254 Groth16 cheaply, so this ledger anchors the roots the EVM chains prove;
  * it does not settle them. What that guarantees and what not: see ../anchor.ts and docs/multichain.md.
  */
-import type { Field as FieldT, Mina as MinaNs, PrivateKey as PrivateKeyT, PublicKey as PublicKeyT } from "o1js";
+import type { Field as FieldT, Mina as MinaNs, PrivateKey as PrivateKeyT, PublicKey as PublicKeyT, Signature as SignatureT } from "o1js";
 import { FlavumError, InputError } from "../../errors";
 import type { AnchoredBatch, AnchorLedger, AnchorState, RootTransition } from "../anchor";
+import { parseJournal, readJournalText, writeJournal, type AnchorJournal, type JournalEntry } from "./anchorJournal";
 import {
   BN254_R, anchorMessage, defaultCacheDir, genesisDigest, nextDigest, rootAnchorContract,
   type O1js, type RootAnchorInstance, type RootAnchorModule,
@@ -33,6 +40,15 @@ export interface MinaLocalOptions {
   fee?: bigint;
   /** Where o1js caches compiled keys: a directory, or null for no cache. Default: the OS temp dir. */
   cacheDir?: string | null;
+}
+
+export interface MinaOpenOptions extends MinaLocalOptions {
+  /**
+   * The journal file: replayed when it exists, created (fresh development keys, deployed, written)
+   * when it does not. `sequencerKey` and `genesisRoot`, when given, are used for a new file and must
+   * agree with an existing one.
+   */
+  file: string;
 }
 
 /** Figures of the adapter's last transaction. */
@@ -85,6 +101,15 @@ async function compileOnce(mod: RootAnchorModule, cacheDir: string | null, o1js:
   return ms;
 }
 
+/** A base58 Mina private key, or a FlavumError naming which one is not. */
+function privateKey(o1js: O1js, base58: string, what: string): PrivateKeyT {
+  try {
+    return o1js.PrivateKey.fromBase58(base58);
+  } catch (e) {
+    throw new FlavumError(`${what} is not a base58 Mina private key (${(e as Error).message})`, "ANCHOR_KEY");
+  }
+}
+
 function checkScalar(what: string, v: bigint): void {
   if (typeof v !== "bigint") throw new InputError(`${what} must be a bigint, got ${typeof v}`);
   if (v < 0n || v >= BN254_R) {
@@ -98,7 +123,12 @@ export class MinaAnchorLedger implements AnchorLedger {
   compileMs = 0;
   /** Figures of the last transaction this adapter sent (deploy or anchor). */
   lastTx?: MinaTxFigures;
+  /** ms spent replaying the journal when this adapter was opened, and how many entries (`open` only). */
+  replayMs = 0;
+  replayed = 0;
   private closed = false;
+  /** The journal file (`open`): its content as last read or written, and why it may not be extended. */
+  private journal?: { file: string; data: AnchorJournal; text: string; broken?: string };
 
   private constructor(
     private readonly o1js: O1js,
@@ -113,10 +143,72 @@ export class MinaAnchorLedger implements AnchorLedger {
     readonly proofsEnabled: boolean,
   ) {}
 
-  /** A local Mina chain (in-process, offline) with a freshly deployed RootAnchor. */
+  /** A local Mina chain (in-process, offline) with a freshly deployed RootAnchor, kept in memory only. */
   static async local(opts: MinaLocalOptions = {}): Promise<MinaAnchorLedger> {
+    const { o1js } = await rootAnchorContract();
+    const sequencerKey = opts.sequencerKey ? privateKey(o1js, opts.sequencerKey, "the sequencer key") : o1js.PrivateKey.random();
+    return MinaAnchorLedger.deploy(opts, o1js.PrivateKey.random(), sequencerKey);
+  }
+
+  /**
+   * A local Mina chain kept in a journal file (see anchorJournal.ts): a new file gets fresh keys and
+   * a deployed zkApp; an existing one is replayed entry by entry into a fresh LocalBlockchain. Fails
+   * with a FlavumError naming the entry when one does not replay (the zkApp refuses its oldRoot or its
+   * signature), and when the replayed state is not the file's head: never a shorter history.
+   */
+  static async open(opts: MinaOpenOptions): Promise<MinaAnchorLedger> {
+    const { o1js } = await rootAnchorContract();
+    const { file } = opts;
+    const text = readJournalText(file);
+    if (text === undefined) {
+      const sequencerKey = opts.sequencerKey ? privateKey(o1js, opts.sequencerKey, "the sequencer key") : o1js.PrivateKey.random();
+      const zkappKey = o1js.PrivateKey.random();
+      const ledger = await MinaAnchorLedger.deploy(opts, zkappKey, sequencerKey);
+      const s = await ledger.state();
+      const journal: AnchorJournal = {
+        zkappAddress: ledger.address,
+        zkappKey: zkappKey.toBase58(),
+        sequencer: ledger.sequencer,
+        sequencerKey: sequencerKey.toBase58(),
+        genesisRoot: ledger.genesisRoot,
+        head: { batches: s.batches, root: s.root, digest: s.digest },
+        entries: [],
+      };
+      opts.progress?.(`writing the Mina anchor journal ${file} (development keys, mode 0600)`);
+      ledger.journal = { file, data: journal, text: writeJournal(file, journal) };
+      return ledger;
+    }
+
+    const j = parseJournal(file, text);
+    const bad = (what: string): never => {
+      throw new FlavumError(`the Mina anchor journal ${file} ${what}`, "ANCHOR_JOURNAL");
+    };
+    if (opts.genesisRoot !== undefined && opts.genesisRoot !== j.genesisRoot) {
+      bad(`starts from the genesis root ${hex(j.genesisRoot)}, the caller expects ${hex(opts.genesisRoot)}`);
+    }
+    const zkappKey = privateKey(o1js, j.zkappKey, `the zkApp key in ${file}`);
+    const sequencerKey = privateKey(o1js, j.sequencerKey, `the sequencer key in ${file}`);
+    if (zkappKey.toPublicKey().toBase58() !== j.zkappAddress) bad(`holds a zkApp key whose address is not its zkappAddress ${j.zkappAddress}`);
+    if (sequencerKey.toPublicKey().toBase58() !== j.sequencer) bad(`holds a sequencer key whose public key is not its sequencer ${j.sequencer}`);
+    if (opts.sequencerKey !== undefined && opts.sequencerKey !== j.sequencerKey) bad(`is anchored by another sequencer key (${j.sequencer}) than the caller's`);
+
+    const ledger = await MinaAnchorLedger.deploy({ ...opts, genesisRoot: j.genesisRoot }, zkappKey, sequencerKey);
+    await ledger.replay(file, j.entries, opts.progress);
+    const s = await ledger.state();
+    if (s.batches !== j.head.batches || s.root !== j.head.root || s.digest !== j.head.digest) {
+      bad(
+        `does not replay to its head: replayed ${s.batches} batches to root ${hex(s.root)}, digest ${hex(s.digest)}; ` +
+          `the head says ${j.head.batches} batches, root ${hex(j.head.root)}, digest ${hex(j.head.digest)}`,
+      );
+    }
+    ledger.journal = { file, data: j, text };
+    return ledger;
+  }
+
+  /** Deploys RootAnchor with these keys on a fresh LocalBlockchain (fee payer: its first test account). */
+  private static async deploy(opts: MinaLocalOptions, zkappKey: PrivateKeyT, sequencerKey: PrivateKeyT): Promise<MinaAnchorLedger> {
     const { o1js, ...mod } = await rootAnchorContract();
-    const { Mina, PrivateKey, AccountUpdate, Field } = o1js;
+    const { Mina, AccountUpdate, Field } = o1js;
     const proofsEnabled = opts.proofsEnabled ?? false;
     const genesisRoot = opts.genesisRoot ?? 0n;
     checkScalar("genesis root", genesisRoot);
@@ -125,9 +217,9 @@ export class MinaAnchorLedger implements AnchorLedger {
     Mina.setActiveInstance(local);
     const compileMs = proofsEnabled ? await compileOnce(mod, opts.cacheDir === undefined ? defaultCacheDir() : opts.cacheDir, o1js, opts.progress) : 0;
 
+    // The test accounts are random per LocalBlockchain: only fees depend on them, never the zkApp's
+    // address (its key) nor what the sequencer signs (the address, n and the batch).
     const payer = local.testAccounts[0];
-    const sequencerKey = opts.sequencerKey ? PrivateKey.fromBase58(opts.sequencerKey) : PrivateKey.random();
-    const zkappKey = PrivateKey.random();
     const zkapp = new mod.RootAnchor(zkappKey.toPublicKey());
     zkapp.genesis = { sequencer: sequencerKey.toPublicKey(), root: Field(genesisRoot) };
 
@@ -140,6 +232,49 @@ export class MinaAnchorLedger implements AnchorLedger {
     }, [zkappKey]);
     zkapp.genesis = undefined;
     return ledger;
+  }
+
+  /**
+   * Sends every journaled entry again with its journaled signature (never re-signed: re-signing would
+   * accept whatever the file says). The first entry that the zkApp refuses fails the replay.
+   */
+  private async replay(file: string, entries: JournalEntry[], progress?: (line: string) => void): Promise<void> {
+    const { Signature } = this.o1js;
+    if (!entries.length) return;
+    progress?.(`replaying ${entries.length} anchored batches from ${file}${this.proofsEnabled ? " (proving each)" : ""}…`);
+    const t0 = Date.now();
+    let lastReport = t0;
+    for (const e of entries) {
+      try {
+        for (const f of ["oldRoot", "newRoot", "batchHash"] as const) checkScalar(f, e[f]);
+        let signature: SignatureT;
+        try {
+          signature = Signature.fromBase58(e.signature);
+        } catch (err) {
+          throw new FlavumError(`its signature is not a base58 Mina signature (${(err as Error).message})`);
+        }
+        await this.sendAnchor(e, signature);
+      } catch (err) {
+        throw new FlavumError(
+          `the Mina anchor journal ${file} does not replay: entry ${e.index} (${hex(e.oldRoot)} → ${hex(e.newRoot)}) was refused: ` +
+            // o1js's assertion messages add a second line ("Bool.assertTrue(): false != true"): the first says why.
+            `${(err as Error).message.split("\n")[0].trim()}. The file was changed or corrupted; its history is not opened.`,
+          "ANCHOR_JOURNAL_REPLAY",
+        );
+      }
+      const now = Date.now();
+      if (e.index === entries.length - 1 || now - lastReport >= 2000) {
+        lastReport = now;
+        progress?.(`replayed ${e.index + 1}/${entries.length} anchored batches (${((now - t0) / (e.index + 1)).toFixed(0)} ms each)`);
+      }
+    }
+    this.replayMs = Date.now() - t0;
+    this.replayed = entries.length;
+  }
+
+  /** The journal file this adapter keeps (`open`), or undefined (`local`). */
+  get journalFile(): string | undefined {
+    return this.journal?.file;
   }
 
   /** The zkApp's address (base58). */
@@ -175,12 +310,55 @@ export class MinaAnchorLedger implements AnchorLedger {
     this.use();
     const key = opts.signWith ? PrivateKey.fromBase58(opts.signWith) : this.sequencerKey;
     const n = Field(BigInt(this.zkapp.batches.get().toString()));
+    const signature = Signature.create(key, anchorMessage(this.o1js, this.zkapp.address, n, Field(b.oldRoot), Field(b.newRoot), Field(b.batchHash)));
+    return this.sendAnchor(b, signature);
+  }
+
+  /**
+   * Sends one `anchor` transaction with this signature; with a journal, checks first that the file is
+   * still what this adapter last read or wrote, and appends the batch to it once the ledger applied it.
+   */
+  private async sendAnchor(b: RootTransition, signature: SignatureT): Promise<{ ms: number; txId?: string }> {
+    const { Field } = this.o1js;
+    this.use();
+    this.checkJournal();
+    const n = Number(this.zkapp.batches.get().toBigInt());
     const [oldRoot, newRoot, batchHash] = [Field(b.oldRoot), Field(b.newRoot), Field(b.batchHash)];
-    const signature = Signature.create(key, anchorMessage(this.o1js, this.zkapp.address, n, oldRoot, newRoot, batchHash));
     const fig = await this.send(async () => {
       await this.zkapp.anchor(oldRoot, newRoot, batchHash, signature);
     });
+    if (this.journal) await this.appendJournal({ index: n, oldRoot: b.oldRoot, newRoot: b.newRoot, batchHash: b.batchHash, signature: signature.toBase58() });
     return { ms: fig.ms, txId: fig.txId };
+  }
+
+  /** Refuses to anchor when the journal file changed under this adapter, or could not be written. */
+  private checkJournal(): void {
+    const j = this.journal;
+    if (!j) return;
+    if (j.broken) throw new FlavumError(j.broken, "ANCHOR_JOURNAL_BROKEN");
+    if (readJournalText(j.file) !== j.text) {
+      throw new FlavumError(
+        `the Mina anchor journal ${j.file} changed since this adapter read it (${j.data.entries.length} entries): another process anchored, or it was edited; ` +
+          "open it again before anchoring",
+        "ANCHOR_JOURNAL_CHANGED",
+      );
+    }
+  }
+
+  private async appendJournal(e: JournalEntry): Promise<void> {
+    const j = this.journal!;
+    const s = await this.state();
+    const data: AnchorJournal = { ...j.data, head: { batches: s.batches, root: s.root, digest: s.digest }, entries: [...j.data.entries, e] };
+    try {
+      j.text = writeJournal(j.file, data);
+      j.data = data;
+    } catch (err) {
+      // The local chain now holds a batch the file does not: anchoring on would leave a gap in it.
+      j.broken =
+        `batch ${e.index} was anchored in the local Mina ledger but the journal ${j.file} could not be written (${(err as Error).message}); ` +
+        `this adapter anchors nothing more: open the file again (it ends before batch ${e.index})`;
+      throw new FlavumError(j.broken, "ANCHOR_JOURNAL_BROKEN");
+    }
   }
 
   async state(): Promise<AnchorState> {
@@ -268,6 +446,7 @@ export class MinaAnchorLedger implements AnchorLedger {
   /**
    * For tests: the o1js module, the local chain, the zkApp, the contract module and the keys, so a
    * test can build transactions the adapter would never send (and see the ledger refuse them).
+   * Transactions sent through these bypass the journal of an `open`ed adapter.
    */
   internals() {
     return { o1js: this.o1js, local: this.local, zkapp: this.zkapp, mod: this.mod, feePayer: this.feePayer, zkappKey: this.zkappKey, sequencerKey: this.sequencerKey };
