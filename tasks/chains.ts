@@ -101,7 +101,9 @@ export async function registerOnChains(hre: any, a: StoreArgs & { chains: string
  * primary's order, results delivered on the chain each request came from, and the history anchored.
  */
 export async function runOnChains(hre: any, a: StoreArgs & { chains: string; anchor?: string; json: boolean }) {
-  return withChains(hre, a, async (members, store) => {
+  // The anchor is opened (its journal replayed) before any chain is touched: the replay holds the
+  // event loop for seconds, long enough for a node to drop an idle keep-alive connection.
+  return withAnchor(a.anchor, (anchor) => withChains(hre, a, async (members, store) => {
     const stateBatches: Record<string, unknown[]> = {};
     for (const m of members) stateBatches[m.network] = await stateSteps(m.hre, a);
     const seq = await Sequencer.open(store, new MultiChainLedger(members), progress);
@@ -112,11 +114,11 @@ export async function runOnChains(hre: any, a: StoreArgs & { chains: string; anc
     const primaryMs = Date.now() - t0;
     const chains = await catchUpAll(store, members, { progress });
     const fulfilled = await seq.deliver();
-    const anchored = await withAnchor(a.anchor, async (anchor) => {
-      if (!anchor) return undefined;
+    let anchored;
+    if (anchor) {
       const { anchorPending } = await import("../src/rollup/anchorSync");
-      return anchorPending(anchor, await members[0].ledger.settledBatches(), progress);
-    });
+      anchored = await anchorPending(anchor, await members[0].ledger.settledBatches(), progress);
+    }
     const out = {
       batchId: settled ? settled.batchId.toString() : null,
       ...(settled && { txHash: settled.txHash, gasUsed: settled.gasUsed.toString(), inferences: settled.inferences, primaryMs }),
@@ -128,7 +130,7 @@ export async function runOnChains(hre: any, a: StoreArgs & { chains: string; anc
       console.log(`${c.network}: ${c.error ? `not caught up (${c.error})` : `${c.to}/${c.target} batches${c.sent.length ? `, sent ${c.sent.length}` : ""}${c.pending ? ` (${c.pending})` : ""}`}`);
     if (fulfilled) console.log(`${fulfilled} on-chain request(s) fulfilled`);
     if (anchored) console.log(`anchored ${anchored.anchored} batch(es) in the ${a.anchor} anchor`);
-  });
+  }));
 }
 
 // ------------------------------------------------------------------ status and anchor check
@@ -140,8 +142,9 @@ task("rollup:status", "Where the rollup stands on each chain (settlement history
   .addFlag("json", "Print JSON")
   .setAction(
     flavumAction(async (a: { chains?: string; anchor?: string; from: number; json: boolean }, hre) => {
-      const members = await connectChains(hre, a.chains ? parseChains(a.chains) : [hre.network.name], a.from, progress);
-      const s = await withAnchor(a.anchor, (anchor) => rollupStatus(members, anchor));
+      // The anchor first, for the reason runOnChains gives.
+      const s = await withAnchor(a.anchor, async (anchor) =>
+        rollupStatus(await connectChains(hre, a.chains ? parseChains(a.chains) : [hre.network.name], a.from, progress), anchor));
       if (a.json) return console.log(JSON.stringify(s));
       for (const c of s.chains) console.log(`${c.network} (chain ${c.chainId}): ${c.error ? `unreachable: ${c.error}` : `${c.batches} batches, history root ${c.root}`}`);
       if (s.anchor) console.log(`anchor (${s.anchor.kind}): ${s.anchor.batches} batches, root ${s.anchor.root}`);

@@ -85,7 +85,7 @@ describe("one rollup settled on two EVM chains and anchored in Mina (command lin
   let requestB = 0n;
 
   it("proves a batch once with requests of both chains and settles it on both; each chain serves its own request", async () => {
-    lastJson(hardhat("infer:request", "--model", "chains_logreg", "--input", "fixtures/data/logreg_cancer.sample.json", "--store", store, "--network", "localhost", "--json"));
+    lastJson(hardhat("infer:request", "--model", "chains_logreg", "--input", sample, "--store", store, "--network", "localhost", "--json"));
     // An on-chain request on chain B: its id carries B's tag.
     const registryB = await contractOn(nodes[1], "ModelRegistry", await rollups.b.registry());
     const enc = await encodeInput(await readInputLayout(registryB as never, modelId), JSON.parse(fs.readFileSync(sample, "utf8"))[0]);
@@ -121,7 +121,7 @@ describe("one rollup settled on two EVM chains and anchored in Mina (command lin
 
   it("goes on settling on chain A while chain B is halted, and catches B up in order when it mines again", async () => {
     await rpc(nodes[1].url, "evm_setAutomine", [false]);
-    lastJson(hardhat("infer:request", "--model", "chains_logreg", "--input", "fixtures/data/logreg_cancer.sample.json", "--store", store, "--network", "localhost", "--json"));
+    lastJson(hardhat("infer:request", "--model", "chains_logreg", "--input", sample, "--store", store, "--network", "localhost", "--json"));
     const halted = lastJson(hardhatSync(["batch:run", "--chains", CHAINS, "--store", store, "--json"], { env: { ...env, FLAVUM_TX_TIMEOUT_MS: "3000" }, timeoutMs: 10 * 60_000 }));
     expect(halted.batchId).to.match(/^\d+$/);
     expect(halted.chains[0].pending).to.match(/not mined yet on localhost2/);

@@ -8,6 +8,7 @@
  * load it too (through test/helpers/redis.ts, and for its prover workers).
  */
 import { spawn, spawnSync, type ChildProcess } from "child_process";
+import fs from "fs";
 import net from "net";
 import path from "path";
 import readline from "readline";
@@ -46,6 +47,8 @@ export interface Run {
 /** `npx hardhat …args` in the repository, waited for (blocking); without timeoutMs it may take as long as it takes. */
 export function hardhatSync(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number }): Run {
   const r = spawnSync("npx", ["hardhat", ...args], { cwd: repoRoot(), encoding: "utf8", env: opts.env, timeout: opts.timeoutMs });
+  // FLAVUM_DEBUG_CLI=<file> keeps every command's full output: an e2e failure shows only the last one.
+  if (process.env.FLAVUM_DEBUG_CLI) fs.appendFileSync(process.env.FLAVUM_DEBUG_CLI, `\n$ hardhat ${args.join(" ")} -> ${r.status}\n${r.stderr}\n${r.stdout}\n`);
   return { code: r.status, out: r.stdout ?? "", err: r.stderr ?? "" };
 }
 
