@@ -12,13 +12,13 @@ import { deployRollup, traceStoreConfig } from "../../src/chain/deployRollup";
 import { EvmRollupLedger } from "../../src/chain/evmRollup";
 import type { RollupLedger } from "../../src/chain/ledger";
 import { Sequencer } from "../../src/rollup/sequencer";
-import { openSequencer } from "../../src/rollup/service";
+import { openSequencer, registerModel } from "../../src/rollup/service";
 import { unpackOutputWord } from "../../src/protocol/batch";
 import { getBytes, ZeroAddress } from "ethers";
 import { encodeInput, readInputLayout } from "../../src/sdk/encodeInput";
 import { historyTransitions } from "../../src/protocol/history";
 import { heldout } from "../helpers/fixtures";
-import { compileRollupModel, copyStore, registeredRollup } from "../helpers/rollup";
+import { compileRollupModel, copyStore, registeredRollup, ROLLUP_MODEL, tmpStore } from "../helpers/rollup";
 
 const B = 4;
 
@@ -143,14 +143,17 @@ describe("rollup end to end", function () {
     // The rollup's other chain, as rollup:deploy --chains deploys it: the same domain, tag 1.
     const sibling = await deployRollup(hre, { domain: await d.rollup.domain(), chainTag: 1 });
     await (await sibling.rollup.grantRole(await sibling.rollup.SEQUENCER_ROLE(), owner.address)).wait();
+    // The model registered there as model:register --chains does: the same id, its own verifier.
+    const siblingSeq = await openSequencer(hre, { store: tmpStore("sibling"), addresses: sibling.addresses });
+    expect((await registerModel(siblingSeq, hre, ROLLUP_MODEL, B)).modelId).to.equal(modelId);
+    siblingSeq.store.close();
     // Its own requests carry its tag; it has one pending, which the batch does not hold.
     await (await sibling.rollup.requestInference(modelId, enc.inputHash, enc.input, ZeroAddress, { value: await sibling.rollup.estimateFee(modelId) })).wait();
     const siblingRequest = (1n << 47n) + 1n;
     expect((await sibling.rollup.requestOf(siblingRequest)).requester).to.equal(owner.address);
-    const ledger = await EvmRollupLedger.connect(hre, { registry: d.addresses.registry, rollup: sibling.addresses.rollup });
+    const ledger = await EvmRollupLedger.connect(hre, { registry: sibling.addresses.registry, rollup: sibling.addresses.rollup });
     const row = seq.store.getBatch(settled.localId)!;
     const { batchSubmission } = await import("../../src/rollup/batchSubmission");
-    // Same registry here (one chain standing in for two): the model id and verifier are the same.
     await ledger.waitTx(await ledger.sendBatch(batchSubmission(row)));
     expect((await sibling.rollup.modelTrace(modelId))[0]).to.equal(row.newRoot);
     // Tag 0's request is a plain entry there; its own stays pending.
